@@ -1,0 +1,81 @@
+"""`byon --help` and every `byon CMD --help` print without loading Textual, aiohttp or plivo."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from wizard.cli import COMMANDS, build_parser
+
+HEAVY = ("textual", "aiohttp", "plivo", "httpx")
+
+PROBE = """
+import sys, io, contextlib
+from wizard.cli import main
+buf = io.StringIO()
+with contextlib.redirect_stdout(buf):
+    try:
+        main(sys.argv[1:])
+    except SystemExit as e:
+        code = e.code
+heavy = sorted({m.split('.')[0] for m in sys.modules} & set(%r))
+print(code, ",".join(heavy))
+print(buf.getvalue())
+""" % (HEAVY,)
+
+
+def _help(*argv: str) -> tuple[int, str, str]:
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    first, _, rest = out.stdout.partition("\n")
+    code, _, heavy = first.partition(" ")
+    return int(code), heavy, rest
+
+
+SUBCOMMANDS = sorted(c for c in COMMANDS if c)
+
+
+def test_top_level_help_is_light():
+    code, heavy, text = _help()
+    assert code == 0
+    assert heavy == ""
+    assert "usage: byon" in text
+    for command in SUBCOMMANDS:
+        assert command in text
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_command_help_is_light(command):
+    code, heavy, text = _help(command)
+    assert code == 0
+    assert heavy == "", f"byon {command} --help imported {heavy}"
+    assert f"byon {command}" in text
+
+
+def test_no_token_flag_anywhere():
+    """The auth token is never a command-line flag (it would leak into shell history and ps)."""
+    parser = build_parser()
+    actions = list(parser._actions)
+    for sub in parser._subparsers._group_actions:
+        for p in sub.choices.values():
+            actions.extend(p._actions)
+    flags = {opt for a in actions for opt in a.option_strings}
+    assert not any("token" in f or "password" in f for f in flags), flags
+
+
+def test_bad_option_exits_2():
+    out = subprocess.run(
+        [sys.executable, "-m", "wizard", "apply", "plan.toml", "--no-such-flag"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert "unrecognized arguments: --no-such-flag" in out.stderr
