@@ -72,12 +72,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", "-y", action="store_true", help="apply without asking")
     p.add_argument("--dry-run", action="store_true", help="only print the changes")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument(
+        "--rotate-password",
+        action="store_true",
+        help="set an existing credential's password (from its password_env, else generated)",
+    )
 
     p = sub.add_parser("export", parents=[api], help="write an application's routing as a plan")
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--app", metavar="APP_ID")
     g.add_argument("--app-name", metavar="NAME")
     p.add_argument("-o", "--output", metavar="FILE", help="default: stdout")
+    p.add_argument(
+        "--external-number", metavar="E164", help="the number kept at your provider (route)"
+    )
 
     p = sub.add_parser("settings", help="print the provider-side settings for a plan")
     p.add_argument("plan", metavar="PLAN.toml", nargs="?")
@@ -87,7 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("verify", parents=[api], help="listen for answer_url callbacks")
     p.add_argument("--listen", metavar="HOST:PORT", default="127.0.0.1:8080")
-    p.add_argument("--public-url", metavar="URL", help="where Plivo reaches this listener")
+    p.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="where Plivo reaches this listener: your own tunnel or server forwarding to "
+        "--listen (byon starts no tunnel)",
+    )
     p.add_argument("--app", metavar="APP_ID", help="point this app's answer_url here meanwhile")
     p.add_argument("--plan", metavar="FILE", help="judge calls against this plan")
     p.add_argument(
@@ -99,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exit-on-pass", action="store_true")
     p.add_argument("--json", action="store_true", help="one JSON object per callback")
     p.add_argument("--no-preflight", action="store_true", help="skip the reachability check")
+    p.add_argument("--call-from", metavar="NUMBER", help="place a test call from this Plivo number")
+    p.add_argument("--call-to", metavar="NUMBER", help="... to this external number")
 
     p = sub.add_parser("audit", parents=[api], help="find risky routing in the account")
     p.add_argument("--json", action="store_true", help="one JSON object per finding")
