@@ -1,7 +1,10 @@
 """The Plivo emulator (shared/contracts/emulator.md): REST surface + simulated SIP edge.
 
-INTERFACE SKELETON: ``Emulator`` below is the contract for tests, the demo and
-``byon emulator``; the implementation lives in the modules of this package.
+Modules: ``server`` (the ``Emulator`` object), ``app`` (aiohttp routes, faults, log,
+control surface), ``rest`` (Plivo's resources), ``sip`` (inbound rules and the signed
+answer_url request), ``calls`` (provider routes), ``xmlcheck``, ``faults``, ``clock``,
+``state`` (the account and ``--state`` files), ``seed`` (demo data), ``cli``.
+Behaviour beyond shared/reference/plivo-api.md is marked ``# Guess:`` in the code.
 """
 
 from wizard.emulator.server import DEMO_AUTH_ID, DEMO_AUTH_TOKEN, Emulator

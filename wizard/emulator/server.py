@@ -1,12 +1,43 @@
-"""aiohttp application of the emulator. INTERFACE SKELETON (being implemented)."""
+"""The emulator: Plivo's REST surface plus a loopback-only control surface, on one server."""
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-DEMO_AUTH_ID = "MADEMO00000000000001"  # 20 chars starting "MA", as the plivo SDK checks
-DEMO_AUTH_TOKEN = "demo-token-not-a-secret-0000000000000000"
+from wizard.emulator.clock import VirtualClock
+from wizard.emulator.faults import Fault, FaultQueue, parse_fault
+from wizard.emulator.seed import DEMO_AUTH_ID, DEMO_AUTH_TOKEN, DEMO_RANDOM_SEED
+from wizard.emulator.state import IdGen, build_state, load_state, save_atomically
+
+__all__ = ["DEMO_AUTH_ID", "DEMO_AUTH_TOKEN", "Emulator"]
+
+RATE_WINDOW = 5.0
+StreamHook = Callable[[dict[str, Any], str], Awaitable[Any]]
+
+
+def is_loopback_peer(remote: str | None) -> bool:
+    if not remote:
+        return False
+    try:
+        addr = ipaddress.ip_address(remote)
+    except ValueError:
+        return False
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    return addr.is_loopback
+
+
+def format_url(host: str, port: int) -> str:
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 class Emulator:
@@ -26,17 +57,110 @@ class Emulator:
         state_file: str | Path | None = None,
         auth_id: str | None = None,  # default: DEMO_* when seed="demo", else random
         auth_token: str | None = None,
+        remote_callbacks: bool = False,  # False: only answer URLs on this machine are called
+        callback_timeout: float = 5.0,  # Guess: how long the edge waits for answer_url
+        rate_limit: int | None = None,  # e.g. 300: Plivo's non-call requests per 5 s; None = off
     ) -> None:
-        raise NotImplementedError
+        if seed not in (None, "demo"):
+            raise ValueError(f"unknown seed {seed!r}; the only seed is 'demo'")
+        self.seed = seed
+        self.state_file = Path(state_file) if state_file else None
+        self.remote_callbacks = remote_callbacks
+        self.callback_timeout = callback_timeout
+        # Off by default so benchmarks and bulk tests are not throttled; the clock drives it.
+        self.rate_limit = rate_limit
+        self.recent_requests: list[float] = []
+        self.clock = VirtualClock()
+        self.faults = FaultQueue()
+        self.log: list[dict[str, Any]] = []
+        self.on_stream: StreamHook | None = None
+        # Called with each REST log entry (the CLI prints them).
+        self.on_request: Callable[[dict[str, Any]], None] | None = None
+        self.api_url = ""
+        self.http: Any = None  # aiohttp.ClientSession while running
+        self._runner: Any = None
+        if self.state_file is not None and self.state_file.exists():
+            self.state = load_state(self.state_file)
+            if auth_id or auth_token:
+                self.state.auth_id = auth_id or self.state.auth_id
+                self.state.auth_token = auth_token or self.state.auth_token
+                self.state.account["auth_id"] = self.state.auth_id
+            self.clock.offset = self.state.clock_offset
+            self.ids = IdGen()  # a seeded stream would repeat the ids already in the file
+        else:
+            self.ids = IdGen(DEMO_RANDOM_SEED if seed == "demo" else None)
+            self.state = build_state(
+                seed=seed, ids=self.ids, auth_id=auth_id, auth_token=auth_token
+            )
+            self.changed()
+        from wizard.emulator.sip import SipEdge
 
-    api_url: str  # e.g. "http://127.0.0.1:43117" (no trailing slash; no /v1)
+        self.edge = SipEdge(self)
 
+    # --- identity ----------------------------------------------------------------------------
+    @property
+    def auth_id(self) -> str:
+        return self.state.auth_id
+
+    @property
+    def auth_token(self) -> str:
+        return self.state.auth_token
+
+    @property
+    def calls(self) -> list[dict[str, Any]]:
+        """Outcomes of calls placed with Call create, in order."""
+        return self.state.calls
+
+    def __repr__(self) -> str:
+        return f"Emulator(api_url={self.api_url!r}, auth_id={self.auth_id!r})"
+
+    # --- lifecycle -----------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        raise NotImplementedError
+        import aiohttp
+        from aiohttp import web
+
+        from wizard.emulator.app import build_app
+
+        self.http = aiohttp.ClientSession()
+        app: web.Application = build_app(self)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            await self.http.close()
+            raise
+        self._runner = runner
+        bound_port = runner.addresses[0][1]
+        self.api_url = format_url(host, bound_port)
+        return self.api_url
+
+    async def __aenter__(self) -> Emulator:
+        if self._runner is None:
+            await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
 
     async def stop(self) -> None:
-        raise NotImplementedError
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self.http is not None:
+            await self.http.close()
+            self.http = None
 
+    # --- persistence -------------------------------------------------------------------------
+    def changed(self) -> None:
+        """Persist after every change (atomically) when a state file is in use."""
+        if self.state_file is not None:
+            self.state.clock_offset = self.clock.offset
+            save_atomically(self.state_file, self.state.to_json())
+
+    # --- control surface, in-process ---------------------------------------------------------
     async def inbound(
         self,
         *,
@@ -47,19 +171,71 @@ class Emulator:
         username: str | None = None,
         password: str | None = None,
     ) -> dict[str, Any]:
-        raise NotImplementedError
+        """One SIP INVITE reaching Plivo: ``{sip_status, reason, call_uuid?, callback?}``."""
+        return await self.edge.invite(
+            request_uri=request_uri,
+            source_ip=source_ip,
+            from_=from_,
+            to=to,
+            username=username,
+            password=password,
+        )
 
     def register_provider(self, route: dict[str, Any]) -> None:
-        raise NotImplementedError
+        from wizard.emulator.calls import parse_route
+
+        parsed = parse_route(route)
+        self.state.providers[parsed["number"]] = parsed
+        self.changed()
+
+    async def place_call(self, request_uuid: str, from_: str, to: str) -> dict[str, Any]:
+        from wizard.emulator.calls import place_call
+
+        return await place_call(self, request_uuid, from_, to)
 
     def advance(self, seconds: float) -> None:
-        raise NotImplementedError
+        self.clock.advance(seconds)
+        self.changed()
 
-    def add_fault(self, fault: dict[str, Any]) -> None:
-        raise NotImplementedError
+    def add_fault(self, fault: dict[str, Any] | Fault) -> None:
+        self.faults.add(fault if isinstance(fault, Fault) else parse_fault(fault))
 
-    def reset(self) -> None:
-        raise NotImplementedError
+    def reset(self, seed: Any = ...) -> None:
+        """Back to a fresh account (the starting seed unless another is given); keeps the keys."""
+        if seed is not ...:
+            if seed not in (None, "demo"):
+                raise ValueError(f"unknown seed {seed!r}; the only seed is 'demo'")
+            self.seed = seed  # type: ignore[assignment]
+        self.ids = IdGen(DEMO_RANDOM_SEED if self.seed == "demo" else None)
+        auth_id, auth_token = self.state.auth_id, self.state.auth_token
+        self.state = build_state(
+            seed=self.seed, ids=self.ids, auth_id=auth_id, auth_token=auth_token
+        )
+        self.clock.offset = 0.0
+        self.faults.clear()
+        self.log.clear()
+        self.recent_requests.clear()
+        self.changed()
 
     def dump_state(self) -> dict[str, Any]:
-        raise NotImplementedError
+        out = self.state.to_json()
+        out["now"] = self.clock.now()
+        out["faults"] = self.faults.describe()
+        return out
+
+    def rate_limited(self, path: str) -> bool:
+        """Documented: 300 non-call API requests per 5 s per account, then 429."""
+        if self.rate_limit is None or path.rstrip("/").endswith("/Call"):
+            return False
+        now = self.clock.now()
+        self.recent_requests = [t for t in self.recent_requests if now - t < RATE_WINDOW]
+        if len(self.recent_requests) >= self.rate_limit:
+            return True
+        self.recent_requests.append(now)
+        return False
+
+    def record(self, method: str, path: str, status: int) -> None:
+        entry = {"method": method, "path": path, "status": status}
+        self.log.append(entry)
+        if self.on_request is not None:
+            self.on_request(entry)

@@ -1,0 +1,36 @@
+"""Helpers shared by the emulator tests: create resources over the REST surface."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+def rest_client(emu) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=f"{emu.api_url}/v1/Account/{emu.auth_id}/",
+        auth=(emu.auth_id, emu.auth_token),
+        timeout=10.0,
+    )
+
+
+async def make_app(api: httpx.AsyncClient, **fields: Any) -> str:
+    body = {"app_name": "agent", "answer_url": "http://127.0.0.1:9/answer", **fields}
+    r = await api.post("Application/", json=body)
+    assert r.status_code == 201, r.text
+    return r.json()["app_id"]
+
+
+async def make_credential(api: httpx.AsyncClient, username="trunk_user", password="Secret12345x"):
+    r = await api.post("SipAuth/Credential/", json={"username": username, "password": password})
+    assert r.status_code == 201, r.text
+    return r.json()["credential_uuid"]
+
+
+async def make_acl(api: httpx.AsyncClient, entries=("203.0.113.0/24",), name="provider"):
+    r = await api.post(
+        "SipAuth/IPAccessControlList/", json={"name": name, "ip_addresses": list(entries)}
+    )
+    assert r.status_code == 201, r.text
+    return r.json()["ip_acl_uuid"]

@@ -1,0 +1,256 @@
+"""The aiohttp application: REST routes behind Basic auth, faults and the request log;
+the control surface behind a loopback check."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from wizard.emulator.calls import RouteError, parse_route
+from wizard.emulator.faults import Fault, FaultError, parse_fault
+from wizard.emulator.httputil import MAX_BODY, ApiError, error_response, read_body
+from wizard.emulator.rest import RestApi
+from wizard.emulator.sip import InboundError
+
+if TYPE_CHECKING:
+    from wizard.emulator.server import Emulator
+
+CONTROL = "/__emulator__"
+log = logging.getLogger("byon.emulator")
+
+
+def _drop(request: web.Request) -> web.Response:
+    """Close the connection with no answer: what a client sees when a server vanishes."""
+    if request.transport is not None:
+        request.transport.abort()
+    return web.Response(status=500)  # never reaches the client
+
+
+def _fault_answer(fault: Fault) -> web.Response:
+    headers = {}
+    if fault.retry_after is not None:
+        seconds = fault.retry_after
+        headers["Retry-After"] = str(int(seconds) if seconds == int(seconds) else seconds)
+    messages = {
+        429: "too many requests",
+        500: "internal server error",
+        502: "bad gateway",
+        503: "service unavailable",
+    }
+    status = fault.status or 500
+    return error_response(status, messages.get(status, "injected fault"), headers)
+
+
+def build_app(emu: Emulator) -> web.Application:
+    rest = RestApi(emu)
+
+    async def run_rest(request: web.Request, handler) -> web.StreamResponse:
+        try:
+            rest.authenticate(request)
+            return await handler(request)
+        except ApiError as exc:
+            return error_response(exc.status, exc.message, exc.headers)
+        except web.HTTPNotFound:
+            return error_response(404, f"resource not found: {request.method} {request.path}")
+        except web.HTTPMethodNotAllowed:
+            return error_response(405, f"method {request.method} not allowed on {request.path}")
+        except web.HTTPRequestEntityTooLarge:
+            return error_response(413, f"request body too large: the limit is {MAX_BODY} bytes")
+        except Exception as exc:  # a bug in the emulator: still answer in Plivo's shape
+            log.exception("emulator error on %s %s", request.method, request.path)
+            return error_response(500, f"emulator error: {type(exc).__name__}")
+
+    @web.middleware
+    async def middleware(request: web.Request, handler) -> web.StreamResponse:
+        if request.path.startswith(CONTROL):
+            if not _loopback(request):
+                return error_response(403, "the emulator's control surface only answers loopback")
+            try:
+                return await handler(request)
+            except ApiError as exc:
+                return error_response(exc.status, exc.message)
+            except web.HTTPNotFound:
+                return error_response(404, f"no control endpoint {request.path}")
+            except web.HTTPMethodNotAllowed:
+                return error_response(405, f"method {request.method} not allowed on {request.path}")
+            except web.HTTPRequestEntityTooLarge:
+                return error_response(413, f"request body too large: the limit is {MAX_BODY} bytes")
+            except Exception as exc:  # a bug in the emulator: still answer in JSON
+                log.exception("emulator error on %s %s", request.method, request.path)
+                return error_response(500, f"emulator error: {type(exc).__name__}")
+        method, path = request.method, request.path
+        fault = emu.faults.take(method, path)
+        if fault is not None and fault.when == "before":
+            if fault.drop:
+                emu.record(method, path, 0)
+                return _drop(request)
+            if fault.status is not None:
+                emu.record(method, path, fault.status)
+                return _fault_answer(fault)
+            await asyncio.sleep((fault.latency_ms or 0) / 1000)
+        if emu.rate_limited(path):
+            emu.record(method, path, 429)
+            # Guess: Plivo documents no rate-limit headers, so none are sent.
+            return error_response(429, "too many requests: the API allows 300 requests per 5 s")
+        response = await run_rest(request, handler)
+        if fault is not None and fault.when == "after":
+            if fault.drop:
+                emu.record(method, path, 0)
+                return _drop(request)
+            if fault.status is not None:
+                emu.record(method, path, fault.status)
+                return _fault_answer(fault)
+            await asyncio.sleep((fault.latency_ms or 0) / 1000)
+        emu.record(method, path, response.status)
+        return response
+
+    app = web.Application(middlewares=[middleware], client_max_size=MAX_BODY)
+    for method, path, handler in rest.routes():
+        app.router.add_route(method, path, handler)
+        app.router.add_route(method, path + "/", handler)
+    control = Control(emu)
+    for method, path, handler in control.routes():
+        app.router.add_route(method, f"{CONTROL}/{path}", handler)
+        app.router.add_route(method, f"{CONTROL}/{path}/", handler)
+    return app
+
+
+def _loopback(request: web.Request) -> bool:
+    from wizard.emulator.server import is_loopback_peer
+
+    return is_loopback_peer(request.remote)
+
+
+def _ok(body: Any, status: int = 200) -> web.Response:
+    return web.json_response(body, status=status)
+
+
+class Control:
+    """``/__emulator__/...``: inbound, provider, clock, faults, log, calls, state, reset."""
+
+    def __init__(self, emu: Emulator) -> None:
+        self.emu = emu
+
+    async def _json(self, request: web.Request) -> dict[str, Any]:
+        return await read_body(request)
+
+    async def inbound(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        fields: dict[str, str | None] = {}
+        for key in ("request_uri", "source_ip", "from", "to", "username", "password"):
+            value = body.get(key)
+            if value is not None and not isinstance(value, str):
+                raise ApiError(400, f"{key} must be a string")
+            fields[key] = value
+        for key in ("request_uri", "source_ip", "from"):
+            if not fields[key]:
+                raise ApiError(400, f"{key} is required")
+        try:
+            result = await self.emu.edge.invite(
+                request_uri=fields["request_uri"] or "",
+                source_ip=fields["source_ip"] or "",
+                from_=fields["from"] or "",
+                to=fields["to"],
+                username=fields["username"],
+                password=fields["password"],
+            )
+        except InboundError as exc:
+            raise ApiError(400, str(exc)) from None
+        return _ok(result)
+
+    async def provider_add(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        try:
+            route = parse_route(body)
+        except RouteError as exc:
+            raise ApiError(400, str(exc)) from None
+        self.emu.state.providers[route["number"]] = route
+        self.emu.changed()
+        return _ok({"message": "registered", "route": route}, 201)
+
+    async def provider_list(self, request: web.Request) -> web.Response:
+        return _ok({"providers": list(self.emu.state.providers.values())})
+
+    async def clock_get(self, request: web.Request) -> web.Response:
+        return _ok({"now": self.emu.clock.now(), "offset": self.emu.clock.offset})
+
+    async def clock_advance(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        seconds = body.get("advance")
+        if (
+            not isinstance(seconds, int | float)
+            or isinstance(seconds, bool)
+            or not math.isfinite(seconds)
+            or seconds < 0
+        ):
+            raise ApiError(400, "advance must be a number of seconds >= 0")
+        self.emu.advance(seconds)
+        return _ok({"now": self.emu.clock.now(), "offset": self.emu.clock.offset})
+
+    async def faults_add(self, request: web.Request) -> web.Response:
+        raw = await request.read() if request.content_length != 0 else b""
+        try:
+            spec = json.loads(raw or b"null")
+        except ValueError:
+            msg = "malformed JSON body: send a fault object or a list of them"
+            raise ApiError(400, msg) from None
+        specs = spec if isinstance(spec, list) else [spec]
+        try:
+            parsed = [parse_fault(s) for s in specs]
+        except FaultError as exc:
+            raise ApiError(400, str(exc)) from None
+        for fault in parsed:
+            self.emu.add_fault(fault)
+        return _ok({"message": "added", "faults": self.emu.faults.describe()}, 201)
+
+    async def faults_get(self, request: web.Request) -> web.Response:
+        return _ok({"faults": self.emu.faults.describe()})
+
+    async def faults_clear(self, request: web.Request) -> web.Response:
+        self.emu.faults.clear()
+        return _ok({"faults": []})
+
+    async def log_get(self, request: web.Request) -> web.Response:
+        return _ok({"requests": self.emu.log})
+
+    async def log_clear(self, request: web.Request) -> web.Response:
+        self.emu.log.clear()
+        return _ok({"requests": []})
+
+    async def calls_get(self, request: web.Request) -> web.Response:
+        return _ok({"calls": self.emu.calls})
+
+    async def state_get(self, request: web.Request) -> web.Response:
+        return _ok(self.emu.dump_state())
+
+    async def reset(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        if "seed" in body:
+            if body["seed"] not in (None, "demo"):
+                raise ApiError(400, 'seed must be "demo" or null')
+            self.emu.reset(body["seed"])
+        else:
+            self.emu.reset()
+        return _ok({"message": "reset", "seed": self.emu.seed})
+
+    def routes(self) -> list[tuple[str, str, Any]]:
+        return [
+            ("POST", "inbound", self.inbound),
+            ("POST", "provider", self.provider_add),
+            ("GET", "provider", self.provider_list),
+            ("GET", "clock", self.clock_get),
+            ("POST", "clock", self.clock_advance),
+            ("POST", "faults", self.faults_add),
+            ("GET", "faults", self.faults_get),
+            ("DELETE", "faults", self.faults_clear),
+            ("GET", "log", self.log_get),
+            ("DELETE", "log", self.log_clear),
+            ("GET", "calls", self.calls_get),
+            ("GET", "state", self.state_get),
+            ("POST", "reset", self.reset),
+        ]

@@ -1,0 +1,143 @@
+"""Provider routes and Call create: the emulator plays the external provider's part."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import TYPE_CHECKING, Any
+
+from wizard.emulator.state import REALM, ha1
+
+if TYPE_CHECKING:
+    from wizard.emulator.server import Emulator
+
+# Guess: the address a forwarding provider's calls come from when the route names none
+# (TEST-NET-2, documentation-only space).
+DEFAULT_PROVIDER_IP = "198.51.100.10"
+
+
+class RouteError(ValueError):
+    """A provider route that cannot be used; the message names the field."""
+
+
+def normalize_number(value: str) -> str:
+    return re.sub(r"[\s().-]", "", value).lstrip("+")
+
+
+def _text(route: dict[str, Any], key: str, *, required: bool) -> str | None:
+    value = route.get(key)
+    if value is None or value == "":
+        if required:
+            raise RouteError(f"{key} is required")
+        return None
+    if not isinstance(value, str):
+        raise RouteError(f"{key} must be a string")
+    return value
+
+
+def parse_route(route: Any) -> dict[str, Any]:
+    """Validated route; a SIP password is kept only as its HA1 digest."""
+    if not isinstance(route, dict):
+        raise RouteError("a provider route is a JSON object")
+    raw_number = _text(route, "number", required=True)
+    assert raw_number is not None
+    number = normalize_number(raw_number)
+    if not number.isdigit():
+        raise RouteError(f"number {raw_number!r} is not a phone number")
+    mode = route.get("mode")
+    if mode == "forward":
+        target = _text(route, "target", required=True)
+        assert target is not None
+        target = normalize_number(target)
+        if not target.isdigit():
+            raise RouteError("target must be the Plivo number calls are forwarded to")
+        source_ip = _text(route, "source_ip", required=False) or DEFAULT_PROVIDER_IP
+        _check_ip(source_ip)
+        return {"number": number, "mode": "forward", "target": target, "source_ip": source_ip}
+    if mode == "sip":
+        request_uri = _text(route, "request_uri", required=True)
+        source_ip = _text(route, "source_ip", required=True)
+        assert source_ip is not None
+        _check_ip(source_ip)
+        username = _text(route, "username", required=False)
+        password = _text(route, "password", required=False)
+        if password is not None and username is None:
+            raise RouteError("a password needs a username")
+        return {
+            "number": number,
+            "mode": "sip",
+            "request_uri": request_uri,
+            "source_ip": source_ip,
+            "username": username,
+            "ha1": ha1(username, password, REALM) if username and password is not None else None,
+        }
+    raise RouteError('mode must be "forward" or "sip"')
+
+
+def _check_ip(value: str) -> None:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise RouteError(f"source_ip {value!r} is not an IP address") from None
+
+
+async def place_call(emu: Emulator, request_uuid: str, from_: str, to: str) -> dict[str, Any]:
+    """Deliver one outbound leg; the inbound outcome is appended to ``emu.calls``."""
+    dest = normalize_number(to)
+    entry: dict[str, Any] = {
+        "request_uuid": request_uuid,
+        "from": from_,
+        "to": to,
+        "time": emu.clock.now(),
+    }
+    route = emu.state.providers.get(dest)
+    if route is not None and route["mode"] == "sip":
+        entry["route"] = "sip"
+        entry["legs"] = ["caller -> provider", "provider -> Plivo (SIP INVITE)"]
+        entry["request_uri"] = route["request_uri"]
+        entry["source_ip"] = route["source_ip"]
+        outcome = await emu.edge.invite(
+            request_uri=route["request_uri"],
+            source_ip=route["source_ip"],
+            from_=from_,
+            to=dest,
+            username=route.get("username"),
+            password_ha1=route.get("ha1"),
+        )
+    elif route is not None:
+        entry["route"] = "forward"
+        entry["legs"] = [
+            "caller -> provider",
+            "provider -> Plivo number (outbound forward)",
+            "Plivo number inbound",
+        ]
+        # A forwarded call reaches Plivo on the number: phone-number Request-URI semantics.
+        entry["request_uri"] = f"sip:{route['target']}@{REALM}"
+        entry["source_ip"] = route["source_ip"]
+        outcome = await emu.edge.invite(
+            request_uri=entry["request_uri"],
+            source_ip=route["source_ip"],
+            from_=from_,
+            to=route["target"],
+            forwarded_from=dest,
+        )
+    elif dest in emu.state.numbers:
+        # Guess: calling a number this account rents arrives on it directly, as an inbound call.
+        entry["route"] = "plivo_number"
+        entry["legs"] = ["Plivo -> Plivo number"]
+        entry["request_uri"] = f"sip:{dest}@{REALM}"
+        entry["source_ip"] = DEFAULT_PROVIDER_IP
+        outcome = await emu.edge.invite(
+            request_uri=entry["request_uri"], source_ip=DEFAULT_PROVIDER_IP, from_=from_, to=dest
+        )
+    else:
+        entry["route"] = None
+        outcome = {
+            "sip_status": None,
+            "reason": f"no provider route is registered for {to}, so the call went nowhere; "
+            "register one with POST /__emulator__/provider",
+        }
+    entry.update(outcome)
+    emu.state.calls.append(entry)
+    emu.changed()
+    return entry
