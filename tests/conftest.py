@@ -5,10 +5,57 @@ No mocks of our own HTTP: everything talks over 127.0.0.1.
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+
 import pytest
 
 from wizard.emulator import Emulator
 from wizard.plivo import PlivoClient
+
+
+def _loopback(host: object) -> bool:
+    if host in (None, "", "localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True, scope="session")
+def loopback_only():
+    """Tests may only send traffic to 127.0.0.1/::1: any other lookup or connection fails loudly."""
+    real_getaddrinfo = socket.getaddrinfo
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def getaddrinfo(host, *args, **kwargs):
+        if not _loopback(host.decode() if isinstance(host, bytes) else host):
+            raise socket.gaierror(socket.EAI_NONAME, f"tests reach loopback only, not {host}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    def check(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(address[0]):
+            raise ConnectionRefusedError(f"tests reach loopback only, not {address[0]}")
+
+    def connect(self, address):
+        check(self, address)
+        return real_connect(self, address)
+
+    def connect_ex(self, address):
+        check(self, address)
+        return real_connect_ex(self, address)
+
+    socket.getaddrinfo = getaddrinfo
+    socket.socket.connect = connect
+    socket.socket.connect_ex = connect_ex
+    try:
+        yield
+    finally:
+        socket.getaddrinfo = real_getaddrinfo
+        socket.socket.connect = real_connect
+        socket.socket.connect_ex = real_connect_ex
 
 
 @pytest.fixture
@@ -44,7 +91,9 @@ async def client(emulator):
 @pytest.fixture
 async def demo_client(demo_emulator):
     async with PlivoClient(
-        demo_emulator.auth_id, demo_emulator.auth_token, base_url=demo_emulator.api_url,
+        demo_emulator.auth_id,
+        demo_emulator.auth_token,
+        base_url=demo_emulator.api_url,
         deadline=5.0,
     ) as c:
         yield c
