@@ -1,0 +1,210 @@
+"""``byon audit``: risky routing in the account, each finding with its fix.
+
+Findings:
+- ``open_sip_uri``: an application with no ``sip_auth_type``; anyone who learns its
+  SIP URI can place calls through it (toll fraud).
+- ``wide_acl_entry``: an IP ACL entry wider than /16 (IPv4) or /32 (IPv6): it trusts
+  far more hosts than any provider's edge.
+- ``shared_space_acl``: an application that authenticates by IP ACL alone with an
+  entry in 100.64.0.0/10 (carrier-grade NAT): other customers share those addresses.
+- ``unassigned_credential``: a SIP credential no application uses; a live
+  username/password pair that protects nothing.
+- ``http_answer_url`` / ``http_hangup_url``: callbacks in clear text (the call's
+  parameters, and the XML that steers the call, can be read or changed on the way).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from wizard.errors import ByonError, PlivoError
+
+SHARED_SPACE = ipaddress.ip_network("100.64.0.0/10")
+MIN_PREFIX = {4: 16, 6: 32}
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    resource: str  # "application" | "ip_acl" | "credential"
+    id: str
+    name: str
+    message: str
+    fix: str
+
+
+def _network(entry: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(entry.strip(), strict=False)
+    except ValueError:
+        return None
+
+
+def _fix_open(app: Any) -> str:
+    return (
+        f"set sip_auth_type with an IP ACL or a credential: `byon export --app {app.app_id} "
+        "-o plan.toml`, add an [auth] table, then `byon apply plan.toml`"
+    )
+
+
+def findings_for(apps: list[Any], acls: list[Any], creds: list[Any]) -> list[Finding]:
+    """Pure: every finding for these resources, in a stable order."""
+    out: list[Finding] = []
+    acl_by_id = {a.ip_acl_uuid: a for a in acls}
+    for app in sorted(apps, key=lambda a: (a.app_name, a.app_id)):
+        if not app.sip_auth_type:
+            out.append(
+                Finding(
+                    "open_sip_uri",
+                    "application",
+                    app.app_id,
+                    app.app_name,
+                    f"{app.sip_uri or 'the SIP URI'} accepts calls with no SIP authentication "
+                    "(toll-fraud risk)",
+                    _fix_open(app),
+                )
+            )
+        elif app.sip_auth_type == "ip_acl":
+            acl = acl_by_id.get(app.ip_acl_uuid)
+            shared = [
+                e
+                for e in (acl.ip_addresses if acl else ())
+                if (n := _network(e)) is not None and n.version == 4 and n.overlaps(SHARED_SPACE)
+            ]
+            if shared:
+                out.append(
+                    Finding(
+                        "shared_space_acl",
+                        "application",
+                        app.app_id,
+                        app.app_name,
+                        f"authenticates by IP ACL alone, and ACL {acl.name} trusts shared "
+                        f"(carrier-grade NAT) space: {', '.join(shared)}; other customers of "
+                        "that carrier share these addresses",
+                        "use sip_auth_type = ip_acl_and_credential (add [auth.credential] to "
+                        "the plan and byon apply), or replace the entries with the provider's "
+                        "public addresses",
+                    )
+                )
+        for field, kind in (("answer_url", "http_answer_url"), ("hangup_url", "http_hangup_url")):
+            url = getattr(app, field, "") or ""
+            if url.lower().startswith("http://"):
+                out.append(
+                    Finding(
+                        kind,
+                        "application",
+                        app.app_id,
+                        app.app_name,
+                        f"{field} {url} is plain http: callbacks and the XML that steers the "
+                        "call travel unencrypted",
+                        f"serve it over https and set {field} to the https:// address "
+                        "(application section of the plan, then byon apply)",
+                    )
+                )
+    for acl in sorted(acls, key=lambda a: (a.name, a.ip_acl_uuid)):
+        for entry in acl.ip_addresses:
+            n = _network(entry)
+            if n is not None and n.prefixlen < MIN_PREFIX[n.version]:
+                out.append(
+                    Finding(
+                        "wide_acl_entry",
+                        "ip_acl",
+                        acl.ip_acl_uuid,
+                        acl.name,
+                        f"entry {entry} covers {n.num_addresses:,} addresses (wider than "
+                        f"/{MIN_PREFIX[n.version]})",
+                        "list only your provider's SIP signalling addresses (ask them for "
+                        "their outbound IPs or ranges), or add credential auth",
+                    )
+                )
+    used = {
+        a.credential_uuid
+        for a in apps
+        if a.credential_uuid and "credential" in (a.sip_auth_type or "")
+    }
+    for cred in sorted(creds, key=lambda c: (c.username, c.credential_uuid)):
+        if cred.credential_uuid not in used:
+            out.append(
+                Finding(
+                    "unassigned_credential",
+                    "credential",
+                    cred.credential_uuid,
+                    cred.username,
+                    f"credential {cred.username} is not used by any application",
+                    "delete it in the Plivo console (Voice > SIP Authentication), or assign it "
+                    "to the application that needs it",
+                )
+            )
+    return out
+
+
+async def audit(client: Any, *, progress: Any = None) -> list[Finding]:
+    """Read every application, ACL and credential (concurrently) and judge them."""
+
+    def part(name: str):
+        if progress is None:
+            return None
+        return lambda done, total: progress(name, done, total)
+
+    apps, acls, creds = await asyncio.gather(
+        client.list_applications(progress=part("applications")),
+        client.list_ip_acls(progress=part("IP ACLs")),
+        client.list_credentials(progress=part("credentials")),
+    )
+    return findings_for(apps, acls, creds)
+
+
+def cmd_audit(args: Any) -> int:
+    auth_id = os.environ.get("PLIVO_AUTH_ID", "").strip()
+    token = os.environ.get("PLIVO_AUTH_TOKEN", "").strip()
+    if not auth_id or not token:
+        print(
+            "byon: PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN must be set (the token is never a "
+            "command-line flag).",
+            file=sys.stderr,
+        )
+        return 2
+    return asyncio.run(_main(args, auth_id, token))
+
+
+async def _main(args: Any, auth_id: str, token: str) -> int:
+    from wizard.plivo import PlivoClient, api_url_from_env
+
+    shown: dict[str, int] = {}
+
+    def progress(name: str, done: int, total: int) -> None:
+        # Only for big accounts, and only on a terminal: a CI log needs no spinner.
+        if total > 100 and sys.stderr.isatty() and shown.get(name) != done:
+            shown[name] = done
+            print(f"\rreading {name}: {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    async with PlivoClient(auth_id, token, base_url=api_url_from_env(args.api_url)) as client:
+        try:
+            found = await audit(client, progress=progress)
+        except PlivoError as exc:
+            print(f"\nbyon: audit could not read the account: {exc}", file=sys.stderr)
+            return 1
+        except ByonError as exc:
+            print(f"\nbyon: {exc}", file=sys.stderr)
+            return 1
+    if shown:
+        print(file=sys.stderr)
+    for f in found:
+        if args.json:
+            print(json.dumps(asdict(f)), flush=True)
+        else:
+            print(f"{f.resource} {f.name} ({f.id}): {f.message}. Fix: {f.fix}.", flush=True)
+    if not args.json:
+        print(
+            f"{len(found)} finding{'s' if len(found) != 1 else ''}"
+            if found
+            else "No findings: every application requires SIP authentication.",
+            file=sys.stderr,
+        )
+    return 1 if found else 0
