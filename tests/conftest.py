@@ -58,6 +58,20 @@ def loopback_only():
         socket.socket.connect_ex = real_connect_ex
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_state_dir(tmp_path_factory):
+    """Takeover journals of the suite never mix with a developer's own (subprocesses inherit it)."""
+    import os
+
+    old = os.environ.get("BYON_STATE_DIR")
+    os.environ["BYON_STATE_DIR"] = str(tmp_path_factory.mktemp("byon-state"))
+    yield
+    if old is None:
+        os.environ.pop("BYON_STATE_DIR", None)
+    else:
+        os.environ["BYON_STATE_DIR"] = old
+
+
 @pytest.fixture
 async def emulator():
     """An empty account (no applications, numbers, credentials or ACLs)."""

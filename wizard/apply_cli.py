@@ -161,10 +161,13 @@ async def _prepare(args: Any, plan: Any, creds: tuple[str, str]) -> int | tuple[
     from wizard.apply import change_json, diff, learned_ids, read_account, render_change
     from wizard.journal import journal_path_for, read_journal, resume
     from wizard.plan import write_back_ids
+    from wizard.takeover import restore_leftovers
 
     as_json = bool(getattr(args, "json", False))
     journal = journal_path_for(plan.source)
     async with _client(args, creds) as client:
+        if not args.dry_run:
+            await restore_leftovers(client, _err)
         try:
             if journal.exists() and args.dry_run:
                 _owner, pending = read_journal(journal)
@@ -329,9 +332,12 @@ async def _export(args: Any, creds: tuple[str, str]) -> int:
     from wizard.export import export_plan
     from wizard.plan import dump_plan
     from wizard.plivo import PlivoClient, api_url_from_env
+    from wizard.takeover import restore_leftovers
 
     auth_id, token = creds
     async with PlivoClient(auth_id, token, base_url=api_url_from_env(args.api_url)) as client:
+        # Export must describe the app's real answer_url, not a dead listener's.
+        await restore_leftovers(client, _err)
         try:
             plan, warnings = await export_plan(
                 client,

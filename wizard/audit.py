@@ -175,6 +175,7 @@ def cmd_audit(args: Any) -> int:
 
 async def _main(args: Any, auth_id: str, token: str) -> int:
     from wizard.plivo import PlivoClient, api_url_from_env
+    from wizard.takeover import restore_leftovers
 
     shown: dict[str, int] = {}
 
@@ -185,6 +186,7 @@ async def _main(args: Any, auth_id: str, token: str) -> int:
             print(f"\rreading {name}: {done}/{total}", end="", file=sys.stderr, flush=True)
 
     async with PlivoClient(auth_id, token, base_url=api_url_from_env(args.api_url)) as client:
+        await restore_leftovers(client, lambda m: print(m, file=sys.stderr))
         try:
             found = await audit(client, progress=progress)
         except PlivoError as exc:

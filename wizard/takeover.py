@@ -12,6 +12,7 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -214,3 +215,13 @@ async def recover_pending(client: Any, directory: Path | None = None) -> list[st
                 "points at the old listener, so it was left as it is."
             )
     return messages
+
+
+async def restore_leftovers(client: Any, say: Callable[[str], None]) -> None:
+    """Run first by every command that has credentials, so no app stays pointed at a
+    dead listener for longer than the next byon run. Never fails the command."""
+    try:
+        for message in await recover_pending(client):
+            say(message)
+    except ByonError as exc:
+        say(f"byon: could not check for answer_url takeovers left by an earlier run: {exc}")
