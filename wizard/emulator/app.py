@@ -85,7 +85,9 @@ def build_app(emu: Emulator) -> web.Application:
                 return error_response(500, f"emulator error: {type(exc).__name__}")
         method, path = request.method, request.path
         fault = emu.faults.take(method, path)
-        if fault is not None and fault.when == "before":
+
+        async def inject() -> web.StreamResponse | None:
+            """The fault's answer (drop or status), or None after its latency."""
             if fault.drop:
                 emu.record(method, path, 0)
                 return _drop(request)
@@ -93,19 +95,17 @@ def build_app(emu: Emulator) -> web.Application:
                 emu.record(method, path, fault.status)
                 return _fault_answer(fault)
             await asyncio.sleep((fault.latency_ms or 0) / 1000)
+            return None
+
+        if fault is not None and fault.when == "before" and (answer := await inject()) is not None:
+            return answer
         if emu.rate_limited(path):
             emu.record(method, path, 429)
             # Guess: Plivo documents no rate-limit headers, so none are sent.
             return error_response(429, "too many requests: the API allows 300 requests per 5 s")
         response = await run_rest(request, handler)
-        if fault is not None and fault.when == "after":
-            if fault.drop:
-                emu.record(method, path, 0)
-                return _drop(request)
-            if fault.status is not None:
-                emu.record(method, path, fault.status)
-                return _fault_answer(fault)
-            await asyncio.sleep((fault.latency_ms or 0) / 1000)
+        if fault is not None and fault.when == "after" and (answer := await inject()) is not None:
+            return answer
         emu.record(method, path, response.status)
         return response
 
