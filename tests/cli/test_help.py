@@ -11,7 +11,9 @@ from wizard.cli import COMMANDS, build_parser
 
 HEAVY = ("textual", "aiohttp", "plivo", "httpx")
 
-PROBE = """
+PROBE = (
+    f"HEAVY = {HEAVY!r}\n"
+    + """
 import sys, io, contextlib
 from wizard.cli import main
 buf = io.StringIO()
@@ -20,10 +22,11 @@ with contextlib.redirect_stdout(buf):
         main(sys.argv[1:])
     except SystemExit as e:
         code = e.code
-heavy = sorted({m.split('.')[0] for m in sys.modules} & set(%r))
+heavy = sorted({m.split('.')[0] for m in sys.modules} & set(HEAVY))
 print(code, ",".join(heavy))
 print(buf.getvalue())
-""" % (HEAVY,)
+"""
+)
 
 
 def _help(*argv: str) -> tuple[int, str, str]:

@@ -1,0 +1,64 @@
+"""Last step: what exists now, where the plan is, what to do next."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Static
+
+from screens.widgets.base import StepScreen
+
+
+def summary(plan, plan_path: str, online: bool) -> str:
+    app = plan.application
+    lines = [f"[b]Application[/b]  {app.name}  app_id {app.app_id or '(not created yet)'}"]
+    if plan.option == "direct_sip":
+        lines.append(f"[b]SIP URI[/b]      sip:{app.app_id or '{app_id}'}@app.plivo.com")
+        auth = plan.auth
+        if auth is None:
+            lines.append("[b]SIP auth[/b]     [$error]none: the SIP URI is open[/]")
+        else:
+            lines.append(f"[b]SIP auth[/b]     {auth.type}")
+            if auth.ip_acl:
+                acl = auth.ip_acl
+                lines.append(
+                    f"  IP ACL {acl.name} {acl.ip_acl_uuid or ''}: {', '.join(acl.entries)}"
+                )
+            if auth.credential:
+                cred = auth.credential
+                lines.append(f"  credential {cred.username} {cred.credential_uuid or ''}")
+    else:
+        fwd = plan.forwarding
+        lines.append(f"[b]Plivo number[/b] {fwd.plivo_number if fwd else '(none)'}")
+    if plan.external_number:
+        lines.append(f"[b]Your number[/b]  {plan.external_number} (provider: {plan.provider})")
+    lines.append("")
+    lines.append(f"[b]Plan file[/b]    {plan_path} (ctrl+s saves it; it holds no secrets)")
+    lines.append("")
+    lines.append("[b]Next steps[/b]")
+    if not online:
+        lines.append("  • run `byon apply PLAN.toml` with PLIVO_AUTH_ID/PLIVO_AUTH_TOKEN set")
+    lines += [
+        "  • `byon settings PLAN.toml` prints the provider settings again",
+        "  • `byon verify --public-url URL` checks real test calls headlessly",
+        "  • `byon audit` lists applications whose SIP URI is still open",
+        "  • point your answer_url at a server returning <Stream> XML for your AI agent",
+    ]
+    return "\n".join(lines)
+
+
+class DoneScreen(StepScreen):
+    STEP = "done"
+    TITLE = "Done · your number is routed to Plivo"
+    BINDINGS = [Binding("enter", "quit", "Quit")]
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(id="summary")
+
+    def on_screen_resume(self) -> None:
+        self.query_one("#summary", Static).update(
+            summary(self.plan, str(self.app.plan_path), self.app.session.online)
+        )
+
+    def action_quit(self) -> None:
+        self.app.action_quit_wizard()

@@ -1,0 +1,129 @@
+"""Step 1: DID forwarding or Direct SIP, side by side, and a recommendation."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Button, Checkbox, Input, Static
+
+from screens.widgets.base import StepScreen
+from screens.widgets.fields import CheckValidator, problem
+from wizard.session import recommend
+
+DID = (
+    "[b]DID forwarding[/b]\n"
+    "Legs: 3 (caller → provider → Plivo number)\n"
+    "Cost: provider forward rate + Plivo inbound rate\n"
+    "Latency: an extra forwarding hop\n"
+    "Provider must: forward calls to a number\n"
+    "Needs: a Plivo number (rent or buy)"
+)
+SIP = (
+    "[b]Direct SIP[/b]  [reverse] Recommended [/reverse]\n"
+    "Legs: 1 (caller → Plivo via SIP)\n"
+    "Cost: Plivo SIP termination only\n"
+    "Latency: lowest, no extra hop\n"
+    "Provider must: send SIP to a URI\n"
+    "Needs: SIP auth (IP ACL / credentials)"
+)
+DEMO_EXTERNAL = "+14155550100"  # the demo's "number at another provider" (fictional 555-01xx)
+QUESTIONS = (
+    ("q-sip", "Can your provider send calls over SIP to a URI?", True),
+    ("q-stable", "Does it send from stable, known outbound IPs?", False),
+    ("q-shared", "Are those IPs shared (platform-wide, CGNAT)?", False),
+)
+
+
+class OptionScreen(StepScreen):
+    STEP = "option"
+    TITLE = "Step 1 · choose how calls reach Plivo"
+    CSS_PATH = "option.tcss"
+    BINDINGS = [
+        Binding("enter", "use_recommended", "Use recommendation", priority=False),
+        Binding("s", "choose('direct_sip')", "Direct SIP"),
+        Binding("f", "choose('did_forwarding')", "DID forwarding"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="ext-row"):
+            yield Static("Your number at the other provider", classes="ext-label")
+            yield Input(
+                placeholder="+14155550100",
+                id="external",
+            )
+        with Horizontal(id="options"):
+            yield Static(DID, id="did", classes="option")
+            yield Static(SIP, id="sip", classes="option -recommended")
+        # one widget per question and a single button: this is the first screen of
+        # `byon demo`, and every extra widget delays the first paint
+        for qid, text, default in QUESTIONS:
+            yield Checkbox(text, value=default, id=qid, classes="question")
+        yield Static("", id="recommendation")
+        yield Button("Use recommendation (enter)", id="use", variant="primary")
+
+    def on_mount(self) -> None:
+        # after the first paint: the plan module and the phonenumbers data load then
+        self.call_after_refresh(self._attach_validator)
+        self._update()
+        self.query_one("#use", Button).focus()
+
+    def _attach_validator(self) -> None:
+        if self.app.exit_after_first_paint:  # exiting now: this work is for a user
+            return
+        external = self.query_one("#external", Input)
+        if not external.value:
+            demo = self.app.session.mode == "demo"
+            external.value = self.plan.external_number or (DEMO_EXTERNAL if demo else "")
+        external.validators = [CheckValidator("check_e164")]
+
+    @on(Checkbox.Changed)
+    def _update(self) -> None:
+        rec = self.current()
+        if rec.option == "direct_sip":
+            what = f"Direct SIP with {rec.auth_type.replace('_', ' ')}"
+        else:
+            what = "DID forwarding"
+        self.query_one("#recommendation", Static).update(f"→ [b]{what}[/b]. {rec.reason}")
+
+    def current(self):
+        return recommend(
+            sip=self.query_one("#q-sip", Checkbox).value,
+            stable_ips=self.query_one("#q-stable", Checkbox).value,
+            shared_ips=self.query_one("#q-shared", Checkbox).value,
+        )
+
+    @on(Button.Pressed, "#use")
+    def action_use_recommended(self) -> None:
+        rec = self.current()
+        self._finish(rec.option, rec.auth_type)
+
+    def action_choose(self, option: str) -> None:
+        rec = self.current()
+        self._finish(option, rec.auth_type if option == "direct_sip" else "")
+
+    def _finish(self, option: str, auth_type: str) -> None:
+        from wizard.plan import AuthPlan
+        from wizard.validate import check_e164
+
+        plan = self.plan
+        external = self.query_one("#external", Input).value.strip()
+        msg = problem(check_e164, external)
+        if msg:
+            self.show_error(f"Your number: {msg}")
+            self.query_one("#external", Input).focus()
+            return
+        self.clear_error()
+        plan.external_number = external
+        plan.option = option
+        if option == "direct_sip":
+            if plan.auth is None:
+                plan.auth = AuthPlan(type=auth_type or "credential")
+            elif auth_type:
+                plan.auth.type = auth_type
+            plan.forwarding = None
+        else:
+            plan.auth = None
+        self.app.mark_dirty()
+        self.app.next_step(self.STEP)

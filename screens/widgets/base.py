@@ -1,0 +1,65 @@
+"""The base of every step: title line, error line, Back/Save keys, worker errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+from textual.worker import Worker, WorkerState
+
+
+class StepScreen(Screen):
+    """A wizard step. Subclasses set STEP and TITLE and implement ``compose_body``."""
+
+    STEP = ""
+    TITLE = ""
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+    ]
+
+    @property
+    def byon(self) -> Any:  # the ByonApp (typed loosely: screens never import wizard.app)
+        return self.app
+
+    @property
+    def plan(self) -> Any:
+        return self.app.plan
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="body"):
+            yield from self.compose_body()
+        yield Static("", id="error", classes="error-line")
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def action_back(self) -> None:
+        self.app.back()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":  # the first step has nothing to go back to
+            return len(self.app.screen_stack) > 1
+        return True
+
+    # one place turns a failed worker into an in-place message with Plivo's text
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.show_error(self.app.describe_error(event.worker.error))
+            self.worker_failed(event.worker)
+
+    def worker_failed(self, worker: Worker) -> None:
+        """Hook: put the screen back in a state where the user can retry."""
+
+    def show_error(self, text: str) -> None:
+        line = self.query_one("#error", Static)
+        line.update(text)
+        line.set_class(bool(text), "-shown")
+
+    def clear_error(self) -> None:
+        self.show_error("")

@@ -1,0 +1,47 @@
+"""Input validators built on wizard/validate.py, so the wizard and `byon apply` agree."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.validation import ValidationResult, Validator
+
+
+def problem(check: Callable[..., Any], *args: Any) -> str:
+    """Run a validate.py check and return its complaint ("" when the value is fine).
+
+    Checks may raise (ByonError/ValueError) or return a message, a Finding or a
+    list of findings; warnings (level "warning") do not block.
+    """
+    try:
+        result = check(*args)
+    except (ValueError, TypeError) as exc:
+        return str(exc)
+    except Exception as exc:  # ByonError and friends carry the user's sentence
+        return str(exc)
+    if result is None or result is True:
+        return ""
+    if isinstance(result, str):
+        return result
+    if isinstance(result, list | tuple):
+        errors = [f for f in result if getattr(f, "level", "error") == "error"]
+        return "; ".join(getattr(f, "message", str(f)) for f in errors)
+    if getattr(result, "level", "error") == "error" and getattr(result, "message", ""):
+        return str(result.message)
+    return ""
+
+
+class CheckValidator(Validator):
+    """Wraps one check; ``args`` is called at validation time for extra arguments."""
+
+    def __init__(self, name: str, args: Callable[[], tuple[Any, ...]] = tuple) -> None:
+        super().__init__()
+        self.check_name = name
+        self.args = args
+
+    def validate(self, value: str) -> ValidationResult:
+        from wizard import validate
+
+        msg = problem(getattr(validate, self.check_name), value, *self.args())
+        return self.failure(msg) if msg else self.success()

@@ -1,0 +1,80 @@
+"""Driving the wizard in tests: an app factory and one helper per step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Checkbox, Input, RadioButton
+
+from wizard.app import ByonApp
+from wizard.session import DEMO
+
+FROZEN = "10:42:07"
+SIZE = (100, 32)
+
+
+def demo_app(**kwargs: Any) -> ByonApp:
+    """The demo wizard with displayed times frozen (stable snapshots)."""
+    app = ByonApp(mode=kwargs.pop("mode", DEMO), **kwargs)
+    app.frozen_time = FROZEN
+    return app
+
+
+def screen_name(app: ByonApp) -> str:
+    return type(app.screen).__name__
+
+
+async def settle(app: ByonApp, pilot: Any) -> None:
+    """Let workers finish and the screen catch up."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def ready(app: ByonApp, pilot: Any) -> None:
+    await app.wait_session()
+    await settle(app, pilot)
+
+
+async def choose_direct_sip(app: ByonApp, pilot: Any, *, stable: bool, shared: bool) -> None:
+    app.screen.query_one("#q-sip", Checkbox).value = True
+    app.screen.query_one("#q-stable", Checkbox).value = stable
+    app.screen.query_one("#q-shared", Checkbox).value = shared
+    await pilot.pause()
+    await pilot.press("enter")
+    await settle(app, pilot)
+
+
+async def fill_auth(
+    app: ByonApp, pilot: Any, *, entries: list[str] = (), username: str = ""
+) -> None:
+    scr = app.screen
+    if entries:
+        scr.query_one("#acl-name", Input).value = "carrier-edge"
+        for i, entry in enumerate(entries):
+            if i:
+                await pilot.press("ctrl+l")
+                await pilot.pause()
+            inputs = list(scr.query(".entry").results(Input))
+            inputs[-1].value = entry
+    if username:
+        scr.query_one("#username", Input).value = username
+    await pilot.pause()
+    await pilot.press("ctrl+n")
+    await settle(app, pilot)
+
+
+async def create_application(app: ByonApp, pilot: Any, name: str = "ai-agent-inbound") -> None:
+    scr = app.screen
+    scr.query_one("#mode-create", RadioButton).value = True
+    scr.query_one("#name", Input).value = name
+    scr.query_one("#answer-url", Input).value = "https://agent.example.com/answer"
+    await pilot.pause()
+    await pilot.press("ctrl+n")
+    await settle(app, pilot)
+
+
+async def apply_all(app: ByonApp, pilot: Any) -> None:
+    await settle(app, pilot)
+    await pilot.press("a")
+    await settle(app, pilot)

@@ -1,0 +1,183 @@
+"""The complete flows, driven with Pilot against the in-process demo emulator."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, Input, Static
+
+from tests.screens.helpers import (
+    SIZE,
+    apply_all,
+    choose_direct_sip,
+    create_application,
+    demo_app,
+    fill_auth,
+    ready,
+    screen_name,
+    settle,
+)
+
+
+def _app_state(app, name: str) -> dict:
+    state = app.session.emulator.dump_state()
+    return next(a for a in state["applications"] if a["app_name"] == name)
+
+
+async def _to_review(app, pilot, auth_type: str) -> None:
+    await ready(app, pilot)
+    assert screen_name(app) == "OptionScreen"
+    stable, shared = {
+        "ip_acl": (True, False),
+        "credential": (False, False),
+        "ip_acl_and_credential": (True, True),
+    }[auth_type]
+    await choose_direct_sip(app, pilot, stable=stable, shared=shared)
+    assert screen_name(app) == "AuthScreen"
+    assert app.plan.auth.type == auth_type
+    entries = ["203.0.113.10", "198.51.100.0/28"] if "ip_acl" in auth_type else []
+    username = "carrier_trunk" if "credential" in auth_type else ""
+    await fill_auth(app, pilot, entries=entries, username=username)
+    assert screen_name(app) == "ApplicationScreen", app.screen.query_one("#error").content
+    await create_application(app, pilot)
+    assert screen_name(app) == "ReviewScreen"
+
+
+@pytest.mark.parametrize("auth_type", ["ip_acl", "credential", "ip_acl_and_credential"])
+async def test_direct_sip_flow(auth_type):
+    app = demo_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await _to_review(app, pilot, auth_type)
+        diff = str(app.screen.query_one("#diff", Static).content)
+        assert "create application ai-agent-inbound" in diff
+        await apply_all(app, pilot)
+        assert app.screen.applied, app.screen.query_one("#error").content
+        state = app.session.emulator.dump_state()
+        created = _app_state(app, "ai-agent-inbound")
+        assert created["sip_auth_type"] == auth_type
+        assert created["answer_url"] == "https://agent.example.com/answer"
+        if "ip_acl" in auth_type:
+            acl = next(a for a in state["ip_acls"] if a["name"] == "carrier-edge")
+            assert acl["ip_acl_uuid"] == created["ip_acl_uuid"]
+            assert sorted(acl["ip_addresses"]) == ["198.51.100.0/28", "203.0.113.10"]
+        if "credential" in auth_type:
+            cred = next(c for c in state["credentials"] if c["username"] == "carrier_trunk")
+            assert cred["credential_uuid"] == created["credential_uuid"]
+            # the generated password is shown masked, and copying puts the real one on the clipboard
+            await pilot.press("ctrl+y")
+            assert app.clipboard == app.session.sip_password
+            assert app.session.sip_password not in str(
+                app.screen.query_one("#password", Static).content
+            )
+        assert app.plan.application.app_id == created["app_id"]
+        assert not app.dirty
+
+        # provider settings, then verify with a correct simulated call
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert screen_name(app) == "ProviderScreen"
+        await pilot.press("c")  # copy the focused value: the SIP URI first
+        assert app.clipboard == f"sip:{created['app_id']}@app.plivo.com"
+        await pilot.press("ctrl+n")
+        await settle(app, pilot)
+        assert screen_name(app) == "VerifyScreen"
+        await pilot.press("1")
+        await settle(app, pilot)
+        table = app.screen.query_one("#calls", DataTable)
+        assert table.row_count == 1
+        row = table.get_row_at(0)
+        assert row[3] == {"ip_acl_and_credential": "ip_acl+cred"}.get(auth_type, auth_type)
+        assert row[-1] == "✓ pass"
+        # the answer_url pointed at the listener meanwhile, and is restored when leaving
+        await pilot.press("ctrl+n")
+        await settle(app, pilot)
+        assert screen_name(app) == "DoneScreen"
+        assert _app_state(app, "ai-agent-inbound")["answer_url"] == (
+            "https://agent.example.com/answer"
+        )
+        summary = str(app.screen.query_one("#summary", Static).content)
+        assert created["app_id"] in summary
+
+
+async def test_verify_shows_every_troubleshooting_row():
+    app = demo_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await _to_review(app, pilot, "ip_acl_and_credential")
+        await apply_all(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        await pilot.press("ctrl+n")
+        await settle(app, pilot)
+        results = []
+        for key in "1234567":
+            await pilot.press(key)
+            await settle(app, pilot)
+            assert not app.screen.query_one("#error").has_class("-shown"), (
+                key,
+                app.screen.query_one("#error").content,
+            )
+            diag = str(app.screen.query_one("#diagnosis", Static).content)
+            results.append(diag)
+        table = app.screen.query_one("#calls", DataTable)
+        rows = [table.get_row_at(i) for i in range(table.row_count)]
+        verdicts = [r[-1] for r in rows]
+        assert verdicts[0] == "✓ pass"
+        assert rows[1][3] == "—"  # phone number in the Request-URI: no SIPAuthType
+        assert "✗ 403" in verdicts and "✗ 407" in verdicts
+        assert "app_id" in results[1] or "Request-URI" in results[1]
+        assert "407" in results[3] or "challenge" in results[3].lower()
+        assert "lock" in results[5].lower()
+
+
+async def test_did_forwarding_buying_a_number():
+    app = demo_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f")
+        await settle(app, pilot)
+        assert app.plan.option == "did_forwarding" and app.plan.auth is None
+        await create_application(app, pilot, name="forwarded-line")
+        assert screen_name(app) == "NumberScreen"
+        rented = app.screen.query_one("#rented", DataTable)
+        assert rented.row_count == 2
+        app.screen.query_one("#pattern", Input).value = "212"
+        await pilot.press("ctrl+f")
+        await settle(app, pilot)
+        results = app.screen.query_one("#results", DataTable)
+        assert results.row_count > 0
+        number = results.coordinate_to_cell_key((0, 0)).row_key.value
+        await pilot.press("ctrl+b")
+        await settle(app, pilot)
+        assert screen_name(app) == "ConfirmScreen"
+        body = str(app.screen.query_one(".body", Static).content)
+        assert "setup fee" in body and "a month" in body
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert screen_name(app) == "NumberScreen"
+        await pilot.press("ctrl+n")
+        await settle(app, pilot)
+        assert screen_name(app) == "ReviewScreen"
+        assert app.plan.forwarding.plivo_number == f"+{number}"
+        await apply_all(app, pilot)
+        assert app.screen.applied, app.screen.query_one("#error").content
+        state = app.session.emulator.dump_state()
+        created = _app_state(app, "forwarded-line")
+        owned = {n["number"]: n for n in state["numbers"]}
+        assert owned[number]["app_id"] == created["app_id"]
+
+
+async def test_declining_a_purchase_buys_nothing():
+    app = demo_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(app, pilot)
+        await pilot.press("f")
+        await settle(app, pilot)
+        await create_application(app, pilot, name="forwarded-line")
+        await pilot.press("ctrl+f")
+        await settle(app, pilot)
+        before = len(app.session.emulator.dump_state()["numbers"])
+        await pilot.press("ctrl+b")
+        await settle(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert screen_name(app) == "NumberScreen"
+        assert len(app.session.emulator.dump_state()["numbers"]) == before

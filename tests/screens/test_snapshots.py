@@ -1,0 +1,238 @@
+"""A snapshot of every screen (and its error states) at 100x32, with the demo's fixed data.
+
+Regenerate with `pytest tests/screens --snapshot-update` and look at the SVGs.
+"""
+
+from __future__ import annotations
+
+from textual.widgets import Checkbox, Input, RadioButton
+
+from tests.screens.helpers import (
+    SIZE,
+    apply_all,
+    choose_direct_sip,
+    create_application,
+    demo_app,
+    fill_auth,
+    ready,
+    settle,
+)
+from wizard.app import ByonApp
+from wizard.emulator import Emulator
+from wizard.emulator.server import DEMO_AUTH_ID, DEMO_AUTH_TOKEN
+from wizard.session import OFFLINE
+
+
+async def freeze(pilot) -> None:
+    """Remove what changes between runs: blinking cursors and timed toasts."""
+    app = pilot.app
+    await settle(app, pilot)
+    for inp in app.screen.query(Input):
+        inp.cursor_blink = False
+    app.clear_notifications()
+    await pilot.pause()
+
+
+def snap(snap_compare, app, run_before) -> bool:
+    async def before(pilot) -> None:
+        await ready(pilot.app, pilot)
+        await run_before(pilot)
+        await freeze(pilot)
+
+    return snap_compare(app, terminal_size=SIZE, run_before=before)
+
+
+async def _nothing(pilot) -> None:
+    return None
+
+
+async def _auth(pilot, stable=False, shared=False) -> None:
+    await choose_direct_sip(pilot.app, pilot, stable=stable, shared=shared)
+
+
+async def _application(pilot) -> None:
+    await _auth(pilot, stable=True)
+    await fill_auth(pilot.app, pilot, entries=["203.0.113.10"])
+
+
+async def _review(pilot) -> None:
+    await _auth(pilot, stable=True, shared=True)
+    await fill_auth(pilot.app, pilot, entries=["203.0.113.10"], username="carrier_trunk")
+    await create_application(pilot.app, pilot)
+
+
+async def _applied(pilot) -> None:
+    await _review(pilot)
+    await apply_all(pilot.app, pilot)
+
+
+async def _verify(pilot) -> None:
+    await _applied(pilot)
+    await pilot.press("n")
+    await settle(pilot.app, pilot)
+    await pilot.press("ctrl+n")
+    await settle(pilot.app, pilot)
+
+
+def test_welcome(snap_compare):
+    assert snap(snap_compare, ByonApp(mode=OFFLINE), _nothing)
+
+
+def test_welcome_refused(snap_compare):
+    async def before(pilot):
+        # the emulator runs in the app's own loop (snap_compare runs the app synchronously)
+        emu = Emulator(auth_id=DEMO_AUTH_ID, auth_token=DEMO_AUTH_TOKEN)
+        await emu.start("127.0.0.1", 0)
+        pilot.app.session.emulator = emu  # stopped with the session
+        pilot.app.session.api_url = emu.api_url
+        pilot.app.screen.query_one("#auth-id", Input).value = DEMO_AUTH_ID
+        pilot.app.screen.query_one("#token", Input).value = "not-the-token"
+        await pilot.click("#connect")
+        await settle(pilot.app, pilot)
+
+    assert snap(snap_compare, ByonApp(mode=OFFLINE), before)
+
+
+def test_option(snap_compare):
+    assert snap(snap_compare, demo_app(), _nothing)
+
+
+def test_option_shared_ips(snap_compare):
+    async def before(pilot):
+        pilot.app.screen.query_one("#q-stable", Checkbox).value = True
+        pilot.app.screen.query_one("#q-shared", Checkbox).value = True
+
+    assert snap(snap_compare, demo_app(), before)
+
+
+def test_auth_credential(snap_compare):
+    assert snap(snap_compare, demo_app(), _auth)
+
+
+def test_auth_invalid_entry(snap_compare):
+    async def before(pilot):
+        await _auth(pilot, stable=True)
+        entry = next(iter(pilot.app.screen.query(".entry").results(Input)))
+        entry.focus()
+        await pilot.press(*"10.0.0.1")
+        await pilot.press("ctrl+n")
+
+    assert snap(snap_compare, demo_app(), before)
+
+
+def test_auth_open_warning(snap_compare):
+    async def before(pilot):
+        await _auth(pilot)
+        pilot.app.screen.query_one("#type-none", RadioButton).value = True
+
+    assert snap(snap_compare, demo_app(), before)
+
+
+def test_application_pick(snap_compare):
+    async def before(pilot):
+        await _application(pilot)
+        pilot.app.screen.query_one("#mode-pick", RadioButton).value = True
+
+    assert snap(snap_compare, demo_app(), before)
+
+
+def test_application_create_with_stream(snap_compare):
+    async def before(pilot):
+        await _application(pilot)
+        scr = pilot.app.screen
+        scr.query_one("#name", Input).value = "ai-agent-inbound"
+        scr.query_one("#answer-url", Input).value = "https://agent.example.com/answer"
+        scr.query_one("#stream").collapsed = False
+        scr.query_one("#stream-url", Input).value = "wss://agent.example.com/media"
+        await pilot.pause()
+        scr.query_one("#body").scroll_end(animate=False)
+
+    assert snap(snap_compare, demo_app(), before)
+
+
+def test_application_invalid_url(snap_compare):
+    async def before(pilot):
+        await _application(pilot)
+        scr = pilot.app.screen
+        scr.query_one("#name", Input).value = "ai-agent-inbound"
+        scr.query_one("#answer-url", Input).focus()
+        await pilot.press(*"ftp://x")
+        await pilot.press("ctrl+n")
+
+    assert snap(snap_compare, demo_app(), before)
+
+
+async def _number(pilot) -> None:
+    await pilot.press("f")
+    await settle(pilot.app, pilot)
+    await create_application(pilot.app, pilot, name="forwarded-line")
+
+
+def test_number(snap_compare):
+    assert snap(snap_compare, demo_app(), _number)
+
+
+def test_number_buy_confirmation(snap_compare):
+    async def before(pilot):
+        await _number(pilot)
+        pilot.app.screen.query_one("#pattern", Input).value = "212"
+        await pilot.press("ctrl+f")
+        await settle(pilot.app, pilot)
+        await pilot.press("ctrl+b")
+
+    assert snap(snap_compare, demo_app(), before)
+
+
+def test_review(snap_compare):
+    assert snap(snap_compare, demo_app(), _review)
+
+
+def test_review_applied(snap_compare):
+    assert snap(snap_compare, demo_app(), _applied)
+
+
+def test_review_failed(snap_compare):
+    async def before(pilot):
+        await _review(pilot)
+        pilot.app.session.emulator.add_fault(
+            {"method": "POST", "path": r"/Application/$", "status": 400, "count": 1}
+        )
+        await apply_all(pilot.app, pilot)
+
+    assert snap(snap_compare, demo_app(), before)
+
+
+def test_provider(snap_compare):
+    async def before(pilot):
+        await _applied(pilot)
+        await pilot.press("n")
+
+    assert snap(snap_compare, demo_app(), before)
+
+
+def test_verify(snap_compare):
+    async def before(pilot):
+        await _verify(pilot)
+        for key in "1245":
+            await pilot.press(key)
+            await settle(pilot.app, pilot)
+
+    assert snap(snap_compare, demo_app(), before)
+
+
+def test_done(snap_compare):
+    async def before(pilot):
+        await _verify(pilot)
+        await pilot.press("1")
+        await settle(pilot.app, pilot)
+        await pilot.press("ctrl+n")
+
+    assert snap(snap_compare, demo_app(), before)
+
+
+def test_quit_confirmation(snap_compare):
+    async def before(pilot):
+        await _auth(pilot)
+        await pilot.press("ctrl+q")
+
+    assert snap(snap_compare, demo_app(), before)

@@ -1,0 +1,284 @@
+"""The Textual App: owns the one Plan and the Session, and walks the steps.
+
+The only module of `wizard/` that imports Textual. Screens live in `screens/`
+and are imported when first shown, so the first screen paints before the
+rest of the UI (and the network stack, imported by workers) is loaded.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.worker import Worker, WorkerState
+
+from wizard.session import DEMO, LIVE, OFFLINE, Session
+
+if TYPE_CHECKING:
+    from wizard.plan import Plan
+
+# step -> "module:Screen"; imported on first use.
+SCREENS = {
+    "welcome": "screens.welcome:WelcomeScreen",
+    "option": "screens.option:OptionScreen",
+    "auth": "screens.auth:AuthScreen",
+    "application": "screens.application:ApplicationScreen",
+    "number": "screens.number:NumberScreen",
+    "review": "screens.review:ReviewScreen",
+    "provider": "screens.provider:ProviderScreen",
+    "verify": "screens.verify:VerifyScreen",
+    "done": "screens.done:DoneScreen",
+}
+FLOWS = {
+    "direct_sip": ["option", "auth", "application", "review", "provider", "verify", "done"],
+    "did_forwarding": ["option", "application", "number", "review", "provider", "verify", "done"],
+}
+DEFAULT_PLAN_FILE = "byon-plan.toml"
+
+
+class ByonApp(App[int]):
+    TITLE = "byon"
+    SUB_TITLE = "bring your own number to Plivo"
+    # Absolute: Textual resolves relative paths against the module of the (sub)class.
+    # The two possible first steps are listed too: Textual loads a screen's own CSS_PATH
+    # when it is pushed, and the first step is the default screen, which is not pushed.
+    CSS_PATH = [
+        str(Path(__file__).resolve().parent.parent / "screens" / name)
+        for name in ("app.tcss", "welcome.tcss", "option.tcss")
+    ]
+    BINDINGS = [
+        Binding("ctrl+s", "save_plan", "Save plan"),
+        Binding("q", "quit_wizard", "Quit", show=False),
+        Binding("ctrl+q", "quit_wizard", "Quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        *,
+        mode: str = OFFLINE,
+        plan: Plan | None = None,
+        plan_path: str | Path | None = None,
+        api_url: str = "",
+        env_credentials: tuple[str, str] | None = None,
+        jump_to_review: bool = False,
+    ) -> None:
+        super().__init__()
+        self._plan = plan
+        self.plan_path = Path(plan_path or (plan and plan.source) or DEFAULT_PLAN_FILE)
+        self.session = Session(mode=mode, api_url=api_url)
+        self.start_mode = mode
+        self.env_credentials = env_credentials
+        self.jump_to_review = jump_to_review
+        self.dirty = False  # the plan holds changes the account does not have yet
+        self.frozen_time: str | None = None  # tests freeze displayed clocks
+        self.exit_after_first_paint = os.environ.get("BYON_EXIT_AFTER_FIRST_PAINT") == "1"
+        self._session_ready = None  # asyncio.Event, created in the loop
+
+    @property
+    def plan(self) -> Plan:
+        """The one Plan every step reads and writes (made on first use: the plan module
+        and its validators load after the first screen has painted)."""
+        if self._plan is None:
+            from wizard.plan import Plan
+
+            self._plan = Plan()
+        return self._plan
+
+    @property
+    def plan_loaded(self) -> bool:
+        return self._plan is not None
+
+    # time shown on screen: frozen in tests for stable snapshots
+    def clock(self) -> str:
+        return self.frozen_time or time.strftime("%H:%M:%S")
+
+    # navigation --------------------------------------------------------------
+    def make_screen(self, step: str) -> Any:
+        module_name, cls_name = SCREENS[step].split(":")
+        return getattr(importlib.import_module(module_name), cls_name)()
+
+    def show_step(self, step: str) -> None:
+        # installed screens survive Back, so coming forward again shows what was typed
+        if not self.is_screen_installed(step):
+            self.install_screen(self.make_screen(step), name=step)
+        self.push_screen(step)
+
+    def next_step(self, current: str) -> None:
+        """Called by a step once it has written its result into the plan."""
+        flow = FLOWS[self.plan.option]
+        if current == "welcome":
+            self.show_step("option")
+            return
+        self.show_step(flow[flow.index(current) + 1])
+
+    def back(self) -> None:
+        if len(self.screen_stack) > 1:  # the first step is the default screen: it stays
+            self.pop_screen()
+
+    def first_step(self) -> str:
+        if self.start_mode == DEMO or (self.start_mode == LIVE and self.env_credentials):
+            return "option"
+        return "welcome"
+
+    def get_default_screen(self) -> Any:
+        # the first step is the default screen itself: no second screen to lay out and
+        # paint before the user sees something they can use
+        return self.make_screen(self.first_step())
+
+    def on_mount(self) -> None:
+        import asyncio
+
+        self._session_ready = asyncio.Event()
+        if self.first_step() == "welcome":
+            self._session_ready.set()
+        if self.jump_to_review:
+            flow = FLOWS[self.plan.option]
+            start = 1 if self.first_step() == "option" else 0
+            for step in flow[start : flow.index("review") + 1]:
+                self.show_step(step)
+
+    def on_ready(self) -> None:
+        # Ready is posted right after the first screen has been painted
+        self._after_first_paint()
+
+    def _after_first_paint(self) -> None:
+        if self.exit_after_first_paint:
+            self.exit(0)
+            return
+        if self.start_mode == DEMO or (self.start_mode == LIVE and self.env_credentials):
+            self._start_session()
+
+    @work(exclusive=True, exit_on_error=False, group="session")
+    async def _start_session(self) -> None:
+        try:
+            if self.start_mode == DEMO:
+                await self.session.start_demo()
+                self.plan.auth_id = self.session.auth_id
+            else:
+                auth_id, token = self.env_credentials or ("", "")
+                await self.session.connect(auth_id, token)
+                self.plan.auth_id = auth_id
+        finally:
+            self._session_ready.set()
+
+    async def wait_session(self) -> Session:
+        """Workers await this before using the client (the demo starts after first paint)."""
+        if self._session_ready is not None:
+            await self._session_ready.wait()
+        return self.session
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "session" and event.state == WorkerState.ERROR:
+            self.notify(self.describe_error(event.worker.error), severity="error", timeout=15)
+            if self.start_mode == LIVE:  # let the user type working credentials instead
+                self.show_step("welcome")
+
+    def describe_error(self, error: BaseException | None) -> str:
+        """The one place an exception becomes a sentence (secrets scrubbed)."""
+        from wizard.errors import ByonError, scrub
+
+        if isinstance(error, ByonError):
+            text = str(error)
+        elif isinstance(error, NotImplementedError):
+            text = "This part of byon is not available in this build yet."
+        else:
+            text = f"Unexpected error ({type(error).__name__}): {error}"
+        return scrub(text, self.session.secrets())
+
+    # actions -----------------------------------------------------------------
+    def mark_dirty(self) -> None:
+        self.dirty = True
+
+    def action_save_plan(self) -> None:
+        from wizard.plan import save_plan
+
+        try:
+            path = save_plan(self.plan, self.plan_path)
+        except Exception as exc:
+            self.notify(f"Plan not saved: {self.describe_error(exc)}", severity="error")
+            return
+        self.plan.source = Path(path)
+        self.notify(f"Plan saved to {path} (no secrets in it).", title="Saved")
+
+    def action_quit_wizard(self) -> None:
+        if not self.dirty:
+            self.exit(0)
+            return
+        from screens.widgets.confirm import ConfirmScreen
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.exit(0)
+
+        self.push_screen(
+            ConfirmScreen(
+                "Quit with unapplied changes?",
+                "The plan has changes the account does not have yet. "
+                "Save it (ctrl+s) to apply later with `byon apply`.",
+                yes="Quit",
+                no="Stay",
+            ),
+            done,
+        )
+
+    async def on_unmount(self) -> None:
+        await self.session.close()
+
+
+def _load_plan(path: str | None) -> Plan | None:
+    if not path:
+        return None
+    from wizard.plan import load_plan
+
+    return load_plan(path)
+
+
+def _plan_or_exit(args: Any) -> tuple[Plan | None, int]:
+    import sys
+
+    from wizard.errors import ByonError
+
+    try:
+        return _load_plan(getattr(args, "plan", None)), 0
+    except ByonError as exc:
+        print(f"byon: {exc}", file=sys.stderr)
+        return None, 2
+
+
+def run_wizard(args: Any) -> int:
+    """`byon`: the wizard on the real account (or welcome: type creds, demo, offline)."""
+    plan, rc = _plan_or_exit(args)
+    if rc:
+        return rc
+    auth_id = os.environ.get("PLIVO_AUTH_ID", "")
+    token = os.environ.get("PLIVO_AUTH_TOKEN", "")
+    creds = (auth_id, token) if auth_id and token else None
+    app = ByonApp(
+        mode=LIVE if creds else OFFLINE,
+        plan=plan,
+        plan_path=getattr(args, "plan", None),
+        api_url=getattr(args, "api_url", None) or "",
+        env_credentials=creds,
+        jump_to_review=plan is not None,
+    )
+    return int(app.run() or 0)
+
+
+def run_demo(args: Any) -> int:
+    """`byon demo`: the wizard against the in-process emulator, at the option step."""
+    plan, rc = _plan_or_exit(args)
+    if rc:
+        return rc
+    app = ByonApp(
+        mode=DEMO,
+        plan=plan,
+        plan_path=getattr(args, "plan", None),
+        jump_to_review=plan is not None,
+    )
+    return int(app.run() or 0)

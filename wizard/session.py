@@ -1,0 +1,282 @@
+"""The wizard's session: who we talk to and the long-lived things we started.
+
+UI-free (no Textual): the screens call these coroutines from their workers.
+Heavy modules (httpx via plivo.py, aiohttp via the emulator and verify) are
+imported inside the coroutines so that the first screen paints before they load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from wizard.errors import ByonError
+
+LIVE, DEMO, OFFLINE = "live", "demo", "offline"
+
+
+@dataclass
+class CallRow:
+    """One observed test call: a callback, or a SIP outcome that produced none."""
+
+    key: str
+    time: str
+    from_: str
+    to: str
+    sip_auth_type: str = ""
+    sip_auth_user: str = ""
+    sip_source_ip: str = ""
+    signature_valid: bool | None = None
+    sip_status: int = 200
+    verdict: str = "fail"  # "pass" | "fail"
+    diagnosis: str = ""
+
+
+@dataclass
+class Session:
+    mode: str = OFFLINE
+    api_url: str = ""
+    auth_id: str = ""
+    _token: str = field(default="", repr=False)
+    emulator: Any = field(default=None, repr=False)
+    client: Any = field(default=None, repr=False)
+    listener: Any = field(default=None, repr=False)
+    # the SIP password for a new credential: kept only in memory, never in the plan
+    sip_password: str = field(default="", repr=False)
+    password_generated: bool = False
+    open_sip_confirmed: bool = False  # the user explicitly accepted an unauthenticated SIP URI
+    deadline: float = 15.0  # seconds a request may spend on retries
+    undo: list[Any] = field(default_factory=list, repr=False)  # journal.Undo, oldest first
+
+    @property
+    def token(self) -> str:
+        return self._token
+
+    @property
+    def online(self) -> bool:
+        return self.client is not None
+
+    def secrets(self) -> list[str]:
+        return [s for s in (self._token, self.sip_password) if s]
+
+    # account ---------------------------------------------------------------
+    async def start_demo(self) -> Any:
+        """Start the in-process emulator with demo data and connect to it."""
+        from wizard.emulator import Emulator
+
+        emu = Emulator(seed="demo")
+        await emu.start("127.0.0.1", 0)
+        self.emulator = emu
+        self.mode = DEMO
+        return await self.connect(emu.auth_id, emu.auth_token, api_url=emu.api_url)
+
+    async def connect(self, auth_id: str, token: str, *, api_url: str | None = None) -> Any:
+        """Check the pair against the account endpoint; keep the client when it works."""
+        from wizard.plivo import PlivoClient, api_url_from_env
+
+        url = api_url or self.api_url or api_url_from_env()
+        client = PlivoClient(auth_id, token, base_url=url, deadline=self.deadline)
+        try:
+            account = await client.get_account()
+        except BaseException:
+            await client.aclose()
+            raise
+        if self.client is not None:
+            await self.client.aclose()
+        self.client, self.auth_id, self._token, self.api_url = client, auth_id, token, url
+        if self.mode != DEMO:
+            self.mode = LIVE
+        return account
+
+    def require_client(self) -> Any:
+        if self.client is None:
+            raise ByonError(
+                "This step needs a Plivo account, and the wizard is offline.",
+                hint="Save the plan (ctrl+s) and run `byon apply PLAN.toml` later.",
+            )
+        return self.client
+
+    async def close(self) -> None:
+        await self.stop_listener()
+        if self.client is not None:
+            await self.client.aclose()
+            self.client = None
+        if self.emulator is not None:
+            await self.emulator.stop()
+            self.emulator = None
+
+    # verification ------------------------------------------------------------
+    async def start_listener(
+        self,
+        *,
+        expectation: Any,
+        on_event: Callable[[Any], None],
+        public_url: str = "",
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> str:
+        """Start the answer_url listener in this event loop; return its URL."""
+        from wizard import verify
+
+        await self.stop_listener()
+        listener = verify.Listener(
+            self._token, public_url=public_url or None, expectation=expectation, on_event=on_event
+        )
+        url = await listener.start(host, port)
+        self.listener = listener
+        return str(url or public_url)
+
+    async def stop_listener(self) -> None:
+        if self.listener is not None:
+            listener, self.listener = self.listener, None
+            await listener.stop()
+
+    # applying, one change at a time ---------------------------------------------
+    async def pending_changes(self, plan: Any) -> list[Any]:
+        """Read the account and diff it with the plan (the review screen's lines)."""
+        from wizard.apply import diff, read_account
+
+        view = await read_account(self.require_client(), plan)
+        return diff(plan, view)
+
+    async def apply_one(self, plan: Any, change: Any, on_step: Callable[[Any], None]) -> Any:
+        """Apply one change; on success learn its id into the plan and remember the way back.
+
+        The wizard applies change by change so that a failure keeps every earlier step
+        (the user then chooses retry or undo) instead of rolling everything back.
+        """
+        from wizard.apply import apply_changes
+        from wizard.journal import Undo
+
+        result = await apply_changes(
+            self.require_client(),
+            plan,
+            [change],
+            on_step=on_step,
+            password=self.sip_password or None,
+            auth_id=self.auth_id,
+        )
+        if not result.ok:
+            return result
+        if result.generated_password:
+            self.sip_password = result.generated_password
+            self.password_generated = True
+        rid = result.ids.get(change.kind, "") or change.resource_id
+        learn_id(plan, change.kind, rid)
+        if change.action == "create" and change.kind != "number":
+            self.undo.append(Undo("delete", change.kind, rid, change.name))
+        elif change.action == "update" and change.kind in ("ip_acl", "application", "number"):
+            old = {k: o or "" for k, (o, _n) in change.fields.items()}
+            if change.kind == "ip_acl" and "ip_addresses" in old:
+                old["ip_addresses"] = list(change.fields["ip_addresses"][0] or [])
+            target = rid.lstrip("+") if change.kind == "number" else rid
+            self.undo.append(Undo("update", change.kind, target, change.name, old))
+        return result
+
+    async def undo_applied(self, on_step: Callable[[Any], None]) -> list[Any]:
+        """Undo this session's changes, newest first; return what could not be undone."""
+        from wizard.journal import journal_path_for, roll_back
+
+        undos, self.undo = list(reversed(self.undo)), []
+        left = await roll_back(
+            self.require_client(),
+            undos,
+            journal=journal_path_for(None),
+            auth_id=self.auth_id,
+            on_step=on_step,
+        )
+        self.undo = list(reversed(left))
+        return left
+
+
+def learn_id(plan: Any, kind: str, rid: str) -> None:
+    """Write an id the account gave us back into the plan."""
+    if not rid:
+        return
+    if kind == "application":
+        plan.application.app_id = rid
+    elif kind == "ip_acl" and plan.auth and plan.auth.ip_acl:
+        plan.auth.ip_acl.ip_acl_uuid = rid
+    elif kind == "credential" and plan.auth and plan.auth.credential:
+        plan.auth.credential.credential_uuid = rid
+    elif kind == "number" and plan.forwarding:
+        plan.forwarding.plivo_number = rid if rid.startswith("+") else f"+{rid}"
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    option: str  # "direct_sip" | "did_forwarding"
+    auth_type: str  # "" for DID forwarding
+    reason: str
+
+
+def recommend(*, sip: bool, stable_ips: bool, shared_ips: bool) -> Recommendation:
+    """The option screen's three questions -> option, auth type and why (the seed's rules)."""
+    if not sip:
+        return Recommendation(
+            "did_forwarding",
+            "",
+            "Your provider cannot send SIP to a URI, so forward calls to a Plivo number.",
+        )
+    if shared_ips:
+        return Recommendation(
+            "direct_sip",
+            "ip_acl_and_credential",
+            "Shared/CGNAT IPs: an IP ACL alone would admit other customers, so require "
+            "IP ACL and credentials.",
+        )
+    if stable_ips:
+        return Recommendation(
+            "direct_sip",
+            "ip_acl",
+            "Stable outbound IPs: an IP ACL is fastest (no challenge) and hardest to abuse.",
+        )
+    return Recommendation(
+        "direct_sip",
+        "credential",
+        "Your provider rotates IPs: use SIP digest credentials with a strong password.",
+    )
+
+
+def row_from_event(event: Any, time_text: str) -> CallRow:
+    """A listener CallbackEvent as a verify-table row."""
+    return CallRow(
+        key=event.call_uuid or f"cb-{event.seq}",
+        time=time_text,
+        from_=event.from_,
+        to=event.to,
+        sip_auth_type=event.sip_auth_type or "",
+        sip_auth_user=event.sip_auth_user,
+        sip_source_ip=event.sip_source_ip,
+        signature_valid=event.signature_valid,
+        sip_status=200,
+        verdict=event.verdict,
+        diagnosis=" ".join(x for x in (event.diagnosis, event.fix) if x),
+    )
+
+
+def row_from_simulation(result: Any, key: str, time_text: str, from_: str, to: str) -> CallRow:
+    """A simulated call's outcome as a row; SIP failures produce no callback, so no params."""
+    out = result.outcome
+    status = int(out.get("sip_status") or 0)
+    params = (out.get("callback") or {}).get("params") or {}
+    diag = result.diagnosis
+    return CallRow(
+        key=str(out.get("call_uuid") or key),
+        time=time_text,
+        from_=str(params.get("From") or from_),
+        to=str(params.get("To") or _uri_user(str(out.get("request_uri") or "")) or to),
+        sip_auth_type=str(params.get("SIPAuthType") or ""),
+        sip_auth_user=str(params.get("SIPAuthUser") or ""),
+        sip_source_ip=str(params.get("SIPSourceIP") or out.get("source_ip") or ""),
+        signature_valid=None,
+        sip_status=status,
+        verdict=diag.verdict,
+        diagnosis=" ".join(x for x in (diag.sentence, diag.fix) if x),
+    )
+
+
+def _uri_user(uri: str) -> str:
+    """``sip:USER@host`` -> USER (what the provider put in the Request-URI)."""
+    return uri.removeprefix("sip:").split("@", 1)[0] if uri else ""
