@@ -256,9 +256,9 @@ def diagnose_callback(params: dict[str, Any], expectation: Expectation) -> Diagn
         if exp.auth_type in AUTH_TYPES:
             return _fail(
                 "no_sip_auth_type",
-                "The call reached your application without SIP authentication: your provider "
-                f"put a phone number in the Request-URI instead of your app_id; set its SIP "
-                f"destination to {exp.uri()}.",
+                "The call reached your application without SIP authentication (no "
+                "SIPAuthType in the callback): your provider put a phone number in the "
+                f"Request-URI instead of your app_id ({exp.uri()}).",
                 exp,
             )
         if exp.auth_type == "none":

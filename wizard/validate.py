@@ -244,7 +244,9 @@ def check_acl_entries(entries: list[str], auth_type: str = "ip_acl") -> list[Fin
 
 
 def check_username(s: str) -> str | None:
-    if not _USERNAME.fullmatch(s or ""):
+    if not s:
+        return "a SIP username is required: 3-64 characters of letters, digits, '.', '_' and '-'"
+    if not _USERNAME.fullmatch(s):
         return (
             f"{s!r} is not a SIP username Plivo accepts: 3-64 characters of letters, "
             "digits, '.', '_' and '-'"
@@ -318,7 +320,9 @@ def env_name_warning(s: str) -> str | None:
 
 
 def check_app_name(s: str) -> str | None:
-    if not _APP_NAME.fullmatch(s or ""):
+    if not s:
+        return "an application name is required: 1-255 characters of letters, digits, '_' and '-'"
+    if not _APP_NAME.fullmatch(s):
         return (
             f"{s!r} is not an application name Plivo accepts: 1-255 characters of letters, "
             "digits, '_' and '-'"

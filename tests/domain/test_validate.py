@@ -368,3 +368,11 @@ def test_provider_that_cannot_do_digest_warns():
     assert w.level == "warning" and w.key == "auth.type" and "ip_acl" in w.message
     plan.provider = "3cx"
     assert any(f.key == "route.option" for f in v.validate_plan(plan))
+
+
+def test_empty_name_and_username_say_they_are_required():
+    from wizard.validate import check_app_name, check_username
+
+    assert check_username("").startswith("a SIP username is required")
+    assert check_app_name("").startswith("an application name is required")
+    assert "''" not in check_username("") + check_app_name("")
