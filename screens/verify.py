@@ -9,10 +9,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, DataTable, Input, Static
+from textual.widgets import Button, DataTable, Input, ProgressBar, Static
 
 from screens.widgets.base import StepScreen
-from wizard.session import CallRow, row_from_event, row_from_simulation
+from wizard.session import (
+    CallRow,
+    audio_cell,
+    audio_sentence,
+    row_from_event,
+    row_from_simulation,
+)
 
 FROM = "+14155550142"  # the demo caller
 DEMO_CALLS = (
@@ -23,6 +29,7 @@ DEMO_CALLS = (
     ("5", "wrong_password", "bad password (403)"),
     ("6", "lockout", "11 failures"),
     ("7", "invalid_xml", "bad XML"),
+    ("8", "intermittent", "rotating IPs"),
 )
 REAL_HELP = (
     "Plivo must reach this listener: run your own tunnel or server (e.g. a reverse proxy) "
@@ -36,19 +43,31 @@ REAL_HELP = (
 COLUMNS = (
     ("time", "time", 8),
     ("from", "from", 12),
-    ("to", "to", 12),
+    ("to", "to", 10),
     ("SIPAuthType", "type", 11),
-    ("AuthUser", "user", 12),
-    ("SIPSourceIP", "ip", 15),
+    ("AuthUser", "user", 9),
+    ("SIPSourceIP", "ip", 14),
     ("sig", "sig", 3),
     ("result", "result", 6),
+    ("audio", "audio", 7),
 )
+# below 100 columns (80x24): the caller and the signature column give way, the rest narrows
+COMPACT = (
+    ("time", "time", 8),
+    ("to", "to", 9),
+    ("SIPAuthType", "type", 11),
+    ("AuthUser", "user", 8),
+    ("SIPSourceIP", "ip", 13),
+    ("result", "result", 6),
+    ("audio", "audio", 7),
+)
+COMPACT_BELOW = 100
 WIDTH = {key: width for _label, key, width in COLUMNS}
 SHORT_AUTH = {"ip_acl_and_credential": "ip_acl+cred"}
 
 
-def fit(key: str, value: str) -> str:
-    width = WIDTH[key]
+def fit(key: str, value: str, width: int | None = None) -> str:
+    width = width or WIDTH[key]
     return value if len(value) <= width else value[: width - 1] + "…"
 
 
@@ -64,7 +83,13 @@ class VerifyScreen(StepScreen):
     BINDINGS = [
         *(Binding(k, f"simulate('{s}')", label, show=False) for k, s, label in DEMO_CALLS),
         Binding("ctrl+l", "listen", "Listen"),
-        Binding("ctrl+y", "copy_uri", "Copy SIP URI"),
+        Binding("ctrl+k", "check_stream", "Check stream", tooltip="Check the agent stream"),
+        Binding(
+            "ctrl+y",
+            "copy_uri",
+            "Copy URI",
+            tooltip="Copy the SIP URI (or number) to give the provider",
+        ),
         Binding("ctrl+n", "next", "Done"),
     ]
 
@@ -72,13 +97,18 @@ class VerifyScreen(StepScreen):
         super().__init__()
         self._seq = 0
         self._restore: tuple[str, str] | None = None  # (app_id, original answer_url)
+        self._cells: dict[str, dict[str, str]] = {}  # row key -> every column's text
+        self._compact: bool | None = None
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="status")
         yield DataTable(id="calls", cursor_type="row", zebra_stripes=True)
         yield Static("Diagnosis: no call yet.", id="diagnosis")
+        with Vertical(id="stream-check"):
+            yield Static("", id="stream-report")
+            yield ProgressBar(id="stream-progress", total=None, show_eta=False)
         with Vertical(id="demo"):
-            yield Static("Simulate a call (demo, keys 1-7):", classes="hint")
+            yield Static("Simulate a call (demo, keys 1-8):", classes="hint")
             with Horizontal(classes="buttons"):
                 for key, scenario, label in DEMO_CALLS:
                     yield Button(f"{key} {label}", id=f"sim-{scenario}", classes="sim")
@@ -90,14 +120,14 @@ class VerifyScreen(StepScreen):
                 yield Button("Listen (ctrl+l)", id="listen")
 
     def on_mount(self) -> None:
-        table = self.query_one("#calls", DataTable)
-        for label, key, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
+        self._layout_table()
+        self.query_one("#stream-check").display = False
         demo = self.app.session.mode == "demo"
         self.query_one("#demo").display = demo
         self.query_one("#real").display = not demo
 
     def on_screen_resume(self) -> None:
+        self._layout_table()  # the terminal may have been resized on another step
         demo = self.app.session.mode == "demo"
         self._status("starting the listener…" if demo else "type your public URL to listen")
         self.query_one("#calls", DataTable).focus()
@@ -111,6 +141,29 @@ class VerifyScreen(StepScreen):
         if action == "simulate":
             return demo
         return super().check_action(action, parameters)
+
+    def on_resize(self) -> None:
+        self._layout_table()
+
+    def _columns(self) -> tuple[tuple[str, str, int], ...]:
+        return COMPACT if self._compact else COLUMNS
+
+    def _layout_table(self) -> None:
+        """(Re)build the columns for the width; the rows are kept in ``_cells``."""
+        compact = self.app.size.width < COMPACT_BELOW
+        if compact == self._compact:
+            return
+        self._compact = compact
+        self.set_class(compact, "-compact")
+        table = self.query_one("#calls", DataTable)
+        table.clear(columns=True)
+        for label, key, width in self._columns():
+            table.add_column(label, key=key, width=width)
+        for row_key, cells in self._cells.items():
+            table.add_row(*self._fitted(cells).values(), key=row_key)
+
+    def _fitted(self, cells: dict[str, str]) -> dict[str, str]:
+        return {key: fit(key, cells.get(key, "—"), width) for _l, key, width in self._columns()}
 
     def _target(self) -> str:
         plan = self.plan
@@ -145,7 +198,12 @@ class VerifyScreen(StepScreen):
     @work(exclusive=True, exit_on_error=False, group="listener")
     async def start_demo_listener(self) -> None:
         session = await self.app.wait_session()
-        await session.start_listener(expectation=self._expectation(), on_event=self._on_event)
+        # the demo answers with a <Stream> to the echo agent, so each call also tests audio
+        await session.start_listener(
+            expectation=self._expectation(),
+            on_event=self._on_event,
+            answer_xml=session.demo_answer_xml(self.plan),
+        )
         await self._point_app_at(session, session.listener.answer_url)
         self._status("in-process listener ✓ ready")
 
@@ -256,6 +314,7 @@ class VerifyScreen(StepScreen):
         if row.sip_status != 200:
             result = f"✗ {row.sip_status}"
         sig = "—" if row.signature_valid is None else ("✓" if row.signature_valid else "✗")
+        frozen_ms = getattr(self.app, "frozen_ms", None)
         cells = {
             "time": row.time,
             "from": row.from_ or "—",
@@ -265,25 +324,67 @@ class VerifyScreen(StepScreen):
             "ip": row.sip_source_ip or "—",
             "sig": sig,
             "result": result,
+            "audio": audio_cell(row.stream, frozen_ms) or "—",
         }
-        cells = {k: fit(k, v) for k, v in cells.items()}
         with self.app.batch_update():
-            if row.key in table.rows:
+            known = self._cells.get(row.key)
+            if known is not None:
                 # the listener's callback and the simulation's outcome describe the same
                 # call: keep whatever either one knew
-                for col, value in cells.items():
-                    if value != "—":
-                        table.update_cell(row.key, col, value)
+                known.update({k: v for k, v in cells.items() if v != "—"})
+                for col, value in self._fitted(known).items():
+                    table.update_cell(row.key, col, value)
             else:
-                table.add_row(*cells.values(), key=row.key)
+                self._cells[row.key] = cells
+                table.add_row(*self._fitted(cells).values(), key=row.key)
         diag = self.query_one("#diagnosis", Static)
+        audio = _escape(audio_sentence(row.stream, frozen_ms))
+        if audio:
+            audio = f"\n[{'$success' if row.stream.get('ok') else '$error'}]{audio}[/]"
         if row.verdict == "pass":
             diag.update(
                 f"Diagnosis ({row.time}): [$success]verified[/]: SIP authentication ran "
-                f"({row.sip_auth_type or 'none expected'}) and the call reached your application."
+                f"({row.sip_auth_type or 'none expected'}) and the call reached your "
+                f"application.{audio}"
             )
         else:
-            diag.update(f"Diagnosis ({row.time}): [$error]{_escape(row.diagnosis)}[/]")
+            diag.update(f"Diagnosis ({row.time}): [$error]{_escape(row.diagnosis)}[/]{audio}")
+
+    # the agent's stream ---------------------------------------------------------------
+    def action_check_stream(self) -> None:
+        session = self.app.session
+        stream = session.stream_settings(self.plan)
+        if not stream.url:
+            self.show_error(
+                "No agent stream to check: type the agent's WebSocket URL in the application "
+                "step's <Stream> panel (or run `byon stream-check URL`)."
+            )
+            return
+        self.clear_error()
+        self.query_one("#stream-check").display = True
+        self.query_one("#stream-progress").display = True
+        self.query_one("#stream-report", Static).update(
+            f"Agent stream check · {_escape(stream.url)} ({stream.content_type}): connecting, "
+            "then streaming 1 s of test audio as Plivo would…"
+        )
+        self.check_stream(stream.url, stream.content_type)
+
+    @work(exclusive=True, exit_on_error=False, group="stream-check")
+    async def check_stream(self, url: str, content_type: str) -> None:
+        session = await self.app.wait_session()
+        try:
+            report = await session.check_stream(url, content_type)
+        finally:
+            self.query_one("#stream-progress").display = False
+        self.query_one("#stream-report", Static).update(stream_panel(report))
+        self.query_one("#stream-check").scroll_visible(animate=False)
+
+    def worker_failed(self, worker) -> None:
+        if worker.group == "stream-check":
+            self.query_one("#stream-progress").display = False
+            self.query_one("#stream-report", Static).update(
+                "[$error]Agent stream check failed[/]: see the message below."
+            )
 
     def action_copy_uri(self) -> None:
         self.app.copy_to_clipboard(self._target())
@@ -292,6 +393,36 @@ class VerifyScreen(StepScreen):
     @on(Button.Pressed, "#next")
     def action_next(self) -> None:
         self.leave_then(lambda: self.app.next_step(self.STEP))
+
+
+def stream_panel(report) -> str:
+    """A StreamReport as the panel's lines: handshake, audio back, format, timing, verdict."""
+    hs = report.handshake
+    lines = [f"Agent stream check · {_escape(report.url)} ({report.content_type})"]
+    if hs.ok:
+        tls = f"TLS {hs.tls_version or 'yes'}" if hs.tls else "no TLS"
+        lines.append(
+            f"  handshake   ✓ HTTP {hs.status}, {tls}, subprotocol {hs.subprotocol or 'none'}"
+        )
+    else:
+        status = f" (HTTP {hs.status})" if hs.status else ""
+        lines.append(f"  handshake   ✗ failed{status}")
+    if report.audio_received:
+        lines.append(
+            f"  audio back  ✓ {report.frames_received} messages, "
+            f"{report.audio_ms_received / 1000:.2f} s of audio for {report.frames_sent} frames sent"
+        )
+        lines.append(f"  first audio {report.first_audio_ms:.1f} ms after the first frame sent")
+        mark = "✓" if report.format_ok else "✗"
+        lines.append(f"  format      {mark} expected {report.content_type}")
+    elif hs.ok:
+        lines.append(f"  audio back  ✗ none for {report.frames_sent} frames sent")
+    for warning in report.warnings:
+        lines.append(f"  [$warning]note: {_escape(warning)}[/]")
+    colour = "$success" if report.ok else "$error"
+    word = "PASS" if report.ok else "FAIL"
+    lines.append(f"[{colour}]{word}: {_escape(report.verdict)}[/]")
+    return "\n".join(lines)
 
 
 def _escape(text: str) -> str:

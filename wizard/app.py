@@ -21,6 +21,8 @@ from textual.worker import Worker, WorkerState
 from wizard.session import DEMO, LIVE, OFFLINE, Session
 
 if TYPE_CHECKING:
+    from textual.command import Provider
+
     from wizard.plan import Plan
 
 # step -> "module:Screen"; imported on first use.
@@ -42,6 +44,13 @@ FLOWS = {
 DEFAULT_PLAN_FILE = "byon-plan.toml"
 
 
+def _wizard_commands() -> type[Provider]:
+    # imported when the palette opens, not at startup
+    from screens.commands import WizardCommands
+
+    return WizardCommands
+
+
 class ByonApp(App[int]):
     TITLE = "byon"
     SUB_TITLE = "bring your own number to Plivo"
@@ -52,6 +61,7 @@ class ByonApp(App[int]):
         str(Path(__file__).resolve().parent.parent / "screens" / name)
         for name in ("app.tcss", "welcome.tcss", "option.tcss")
     ]
+    COMMANDS = App.COMMANDS | {_wizard_commands}
     BINDINGS = [
         Binding("ctrl+s", "save_plan", "Save plan"),
         Binding("q", "quit_wizard", "Quit", show=False),
@@ -77,6 +87,7 @@ class ByonApp(App[int]):
         self.jump_to_review = jump_to_review
         self.dirty = False  # the plan holds changes the account does not have yet
         self.frozen_time: str | None = None  # tests freeze displayed clocks
+        self.frozen_ms: str | None = None  # ...and measured latencies (stable snapshots)
         self.exit_after_first_paint = os.environ.get("BYON_EXIT_AFTER_FIRST_PAINT") == "1"
         self._session_ready = None  # asyncio.Event, created in the loop
 
@@ -121,6 +132,39 @@ class ByonApp(App[int]):
         if len(self.screen_stack) > 1:  # the first step is the default screen: it stays
             self.pop_screen()
 
+    def visited_steps(self) -> list[str]:
+        """The steps behind the current one, oldest first: where "go to" can jump back to."""
+        steps = [getattr(s, "STEP", "") for s in self.screen_stack[:-1]]
+        return [s for s in steps if s]
+
+    def go_to_step(self, step: str) -> None:
+        """Go back to an earlier step; what was typed on every step is kept."""
+        if step not in self.visited_steps():
+            return
+
+        def pop() -> None:
+            while len(self.screen_stack) > 1 and getattr(self.screen, "STEP", "") != step:
+                self.pop_screen()
+
+        leave = getattr(self.screen, "leave_then", None)  # verify restores the answer_url
+        if leave is not None:
+            leave(pop)
+        else:
+            pop()
+
+    def sip_uri(self) -> str:
+        """The SIP URI to give the provider, once the application exists ("" before)."""
+        app_id = self.plan.application.app_id if self.plan_loaded else ""
+        return f"sip:{app_id}@app.plivo.com" if app_id else ""
+
+    def action_copy_sip_uri(self) -> None:
+        uri = self.sip_uri()
+        if not uri:
+            self.notify("No SIP URI yet: apply the plan first (review step).")
+            return
+        self.copy_to_clipboard(uri)
+        self.notify(f"Copied {uri}", title="Copied")
+
     def first_step(self) -> str:
         if self.start_mode == DEMO or (self.start_mode == LIVE and self.env_credentials):
             return "option"
@@ -134,6 +178,8 @@ class ByonApp(App[int]):
     def on_mount(self) -> None:
         import asyncio
 
+        self.screen_change_signal.subscribe(self, lambda _screen: self._fit_footer())
+
         self._session_ready = asyncio.Event()
         if self.first_step() == "welcome":
             self._session_ready.set()
@@ -142,6 +188,16 @@ class ByonApp(App[int]):
             start = 1 if self.first_step() == "option" else 0
             for step in flow[start : flow.index("review") + 1]:
                 self.show_step(step)
+
+    def on_resize(self) -> None:
+        self._fit_footer()
+
+    def _fit_footer(self) -> None:
+        # below 100 columns the compact footer keeps Save plan and Quit in view
+        from textual.widgets import Footer
+
+        for footer in self.screen.query(Footer):
+            footer.compact = self.size.width < 100
 
     def on_ready(self) -> None:
         # Ready is posted right after the first screen has been painted

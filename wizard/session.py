@@ -31,6 +31,43 @@ class CallRow:
     sip_status: int = 200
     verdict: str = "fail"  # "pass" | "fail"
     diagnosis: str = ""
+    # the emulator's report of following the answer XML's <Stream> (demo only): StreamReport dict
+    stream: dict[str, Any] | None = None
+
+    @property
+    def audio(self) -> str:
+        """The audio cell: "✓ 12 ms", "✗ no audio", or "" when no stream was followed."""
+        return audio_cell(self.stream)
+
+
+def audio_cell(stream: dict[str, Any] | None, ms_text: str | None = None) -> str:
+    """``ms_text`` replaces the measured figure (tests freeze it for stable snapshots)."""
+    if not stream:
+        return ""
+    ms = stream.get("first_audio_ms")
+    if stream.get("ok") and ms is not None:
+        return f"✓ {ms_text or (f'{ms:.0f}' if ms >= 1 else '<1')} ms"
+    if stream.get("audio_received"):
+        return "✗ format"
+    hs = stream.get("handshake") or {}
+    if hs and not hs.get("ok"):
+        return "✗ no ws"
+    return "✗ no audio"
+
+
+def audio_sentence(stream: dict[str, Any] | None, ms_text: str | None = None) -> str:
+    """The diagnosis panel's words about the audio hop (first_audio_ms, format)."""
+    if not stream:
+        return ""
+    fmt = stream.get("content_type", "")
+    if stream.get("ok"):
+        ms = ms_text or f"{stream.get('first_audio_ms') or 0:.1f}"
+        return (
+            f"Audio reached the agent over its <Stream> and came back: first audio {ms} ms "
+            f"after the first frame sent, in the negotiated format ({fmt})."
+        )
+    verdict = stream.get("verdict") or stream.get("error") or "no audio came back"
+    return f"Audio did not make the round trip to the agent over its <Stream>: {verdict}"
 
 
 @dataclass
@@ -42,12 +79,15 @@ class Session:
     emulator: Any = field(default=None, repr=False)
     client: Any = field(default=None, repr=False)
     listener: Any = field(default=None, repr=False)
+    # demo: the in-process agent the answer XML's <Stream> points at (the audio hop)
+    echo_agent: Any = field(default=None, repr=False)
     # the SIP password for a new credential: kept only in memory, never in the plan
     sip_password: str = field(default="", repr=False)
     password_generated: bool = False
     open_sip_confirmed: bool = False  # the user explicitly accepted an unauthenticated SIP URI
     deadline: float = 15.0  # seconds a request may spend on retries
     undo: list[Any] = field(default_factory=list, repr=False)  # journal.Undo, oldest first
+    last_view: Any = field(default=None, repr=False)  # the account as last read for review
 
     @property
     def token(self) -> str:
@@ -64,11 +104,17 @@ class Session:
     async def start_demo(self) -> Any:
         """Start the in-process emulator with demo data and connect to it."""
         from wizard.emulator import Emulator
+        from wizard.stream import EchoAgent, emulator_stream_hook
 
         emu = Emulator(seed="demo")
         await emu.start("127.0.0.1", 0)
         self.emulator = emu
         self.mode = DEMO
+        agent = EchoAgent()
+        await agent.start("127.0.0.1", 0)
+        self.echo_agent = agent
+        # the emulator follows the answer XML's <Stream> to the echo agent, as Plivo would
+        emu.on_stream = emulator_stream_hook
         return await self.connect(emu.auth_id, emu.auth_token, api_url=emu.api_url)
 
     async def connect(self, auth_id: str, token: str, *, api_url: str | None = None) -> Any:
@@ -105,6 +151,9 @@ class Session:
         if self.emulator is not None:
             await self.emulator.stop()
             self.emulator = None
+        if self.echo_agent is not None:
+            agent, self.echo_agent = self.echo_agent, None
+            await agent.stop()
 
     # verification ------------------------------------------------------------
     async def start_listener(
@@ -115,13 +164,18 @@ class Session:
         public_url: str = "",
         host: str = "127.0.0.1",
         port: int = 0,
+        answer_xml: str | None = None,
     ) -> str:
         """Start the answer_url listener in this event loop; return its URL."""
         from wizard import verify
 
         await self.stop_listener()
         listener = verify.Listener(
-            self._token, public_url=public_url or None, expectation=expectation, on_event=on_event
+            self._token,
+            public_url=public_url or None,
+            expectation=expectation,
+            on_event=on_event,
+            answer_xml=answer_xml,
         )
         url = await listener.start(host, port)
         self.listener = listener
@@ -132,13 +186,50 @@ class Session:
             listener, self.listener = self.listener, None
             await listener.stop()
 
+    # the agent's audio stream -------------------------------------------------------
+    def stream_settings(self, plan: Any) -> Any:
+        """The plan's [stream] (or the defaults: bidirectional, mu-law 8k), with the URL the
+        wizard checks: in the demo the echo agent's, else the plan's own."""
+        from dataclasses import replace
+
+        from wizard.plan import StreamPlan
+
+        stream = plan.stream or StreamPlan()
+        if self.echo_agent is not None:
+            return replace(stream, url=self.echo_agent.ws_url)
+        return stream
+
+    def demo_answer_xml(self, plan: Any) -> str | None:
+        """The demo listener's answer: a <Stream> to the echo agent (None outside the demo)."""
+        if self.echo_agent is None:
+            return None
+        from wizard.xml import stream_xml
+
+        return stream_xml(self.stream_settings(plan), pretty=False)
+
+    async def check_stream(self, url: str, content_type: str, *, seconds: float = 1.0) -> Any:
+        """Stream test audio to the agent as Plivo would; a StreamReport, never raises for
+        network outcomes."""
+        from wizard.stream import stream_check
+
+        return await stream_check(
+            url, content_type=content_type, seconds=seconds, timeout=5.0, account_id=self.auth_id
+        )
+
     # applying, one change at a time ---------------------------------------------
     async def pending_changes(self, plan: Any) -> list[Any]:
         """Read the account and diff it with the plan (the review screen's lines)."""
         from wizard.apply import diff, read_account
 
         view = await read_account(self.require_client(), plan)
+        self.last_view = view
         return diff(plan, view)
+
+    def open_sip_warning(self, plan: Any) -> str | None:
+        """The risk apply cannot fix for DID forwarding, from the last account read."""
+        from wizard.apply import open_sip_warning
+
+        return open_sip_warning(plan, self.last_view) if self.last_view is not None else None
 
     async def apply_one(self, plan: Any, change: Any, on_step: Callable[[Any], None]) -> Any:
         """Apply one change; on success learn its id into the plan and remember the way back.
@@ -260,7 +351,9 @@ def row_from_simulation(result: Any, key: str, time_text: str, from_: str, to: s
     """A simulated call's outcome as a row; SIP failures produce no callback, so no params."""
     out = result.outcome
     status = int(out.get("sip_status") or 0)
-    params = (out.get("callback") or {}).get("params") or {}
+    callback = out.get("callback") or {}
+    params = callback.get("params") or {}
+    stream = callback.get("stream_result")
     diag = result.diagnosis
     return CallRow(
         key=str(out.get("call_uuid") or key),
@@ -274,6 +367,7 @@ def row_from_simulation(result: Any, key: str, time_text: str, from_: str, to: s
         sip_status=status,
         verdict=diag.verdict,
         diagnosis=" ".join(x for x in (diag.sentence, diag.fix) if x),
+        stream=stream if isinstance(stream, dict) else None,
     )
 
 

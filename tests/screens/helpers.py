@@ -10,13 +10,16 @@ from wizard.app import ByonApp
 from wizard.session import DEMO
 
 FROZEN = "10:42:07"
+FROZEN_MS = "3"  # the echo agent's measured first-audio time, as displayed in snapshots
 SIZE = (100, 32)
+SMALL = (80, 24)
 
 
 def demo_app(**kwargs: Any) -> ByonApp:
     """The demo wizard with displayed times frozen (stable snapshots)."""
     app = ByonApp(mode=kwargs.pop("mode", DEMO), **kwargs)
     app.frozen_time = FROZEN
+    app.frozen_ms = FROZEN_MS
     return app
 
 

@@ -9,6 +9,7 @@ from textual.widgets import Checkbox, Input, RadioButton
 
 from tests.screens.helpers import (
     SIZE,
+    SMALL,
     apply_all,
     choose_direct_sip,
     create_application,
@@ -33,13 +34,13 @@ async def freeze(pilot) -> None:
     await pilot.pause()
 
 
-def snap(snap_compare, app, run_before) -> bool:
+def snap(snap_compare, app, run_before, size=SIZE) -> bool:
     async def before(pilot) -> None:
         await ready(pilot.app, pilot)
         await run_before(pilot)
         await freeze(pilot)
 
-    return snap_compare(app, terminal_size=SIZE, run_before=before)
+    return snap_compare(app, terminal_size=size, run_before=before)
 
 
 async def _nothing(pilot) -> None:
@@ -210,14 +211,42 @@ def test_provider(snap_compare):
     assert snap(snap_compare, demo_app(), before)
 
 
-def test_verify(snap_compare):
-    async def before(pilot):
-        await _verify(pilot)
-        for key in "1245":
-            await pilot.press(key)
-            await settle(pilot.app, pilot)
+async def _demo_calls(pilot) -> None:
+    await _verify(pilot)
+    for key in "1245":
+        await pilot.press(key)
+        await settle(pilot.app, pilot)
 
-    assert snap(snap_compare, demo_app(), before)
+
+async def _correct_call(pilot) -> None:
+    await _verify(pilot)
+    await pilot.press("1")
+    await settle(pilot.app, pilot)
+
+
+def test_verify(snap_compare):
+    assert snap(snap_compare, demo_app(), _demo_calls)
+
+
+def test_verify_correct_call_with_audio(snap_compare):
+    assert snap(snap_compare, demo_app(), _correct_call)
+
+
+# 80x24: the smallest terminal the wizard is made for
+def test_small_option(snap_compare):
+    assert snap(snap_compare, demo_app(), _nothing, SMALL)
+
+
+def test_small_auth(snap_compare):
+    assert snap(snap_compare, demo_app(), _auth, SMALL)
+
+
+def test_small_review_applied(snap_compare):
+    assert snap(snap_compare, demo_app(), _applied, SMALL)
+
+
+def test_small_verify(snap_compare):
+    assert snap(snap_compare, demo_app(), _demo_calls, SMALL)
 
 
 def test_done(snap_compare):
