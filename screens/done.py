@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
@@ -9,7 +11,7 @@ from textual.widgets import Static
 from screens.widgets.base import StepScreen
 
 
-def summary(plan, plan_path: str, online: bool) -> str:
+def summary(plan, plan_path: str, online: bool, saved: bool = False) -> str:
     app = plan.application
     lines = [f"[b]Application[/b]  {app.name}  app_id {app.app_id or '(not created yet)'}"]
     if plan.option == "direct_sip":
@@ -33,14 +35,18 @@ def summary(plan, plan_path: str, online: bool) -> str:
     if plan.external_number:
         lines.append(f"[b]Your number[/b]  {plan.external_number} (provider: {plan.provider})")
     lines.append("")
-    lines.append(f"[b]Plan file[/b]    {plan_path} (ctrl+s saves it; it holds no secrets)")
+    state = "saved" if saved else "not saved yet: ctrl+s saves it"
+    lines.append(f"[b]Plan file[/b]    {plan_path} ({state}; it holds no secrets)")
     lines.append("")
     lines.append("[b]Next steps[/b]")
     if not online:
-        lines.append("  • run `byon apply PLAN.toml` with PLIVO_AUTH_ID/PLIVO_AUTH_TOKEN set")
+        lines.append(f"  • `byon apply {plan_path}` with PLIVO_AUTH_ID/PLIVO_AUTH_TOKEN set")
+    verify = f"byon verify --plan {plan_path} --public-url URL"
+    if app.app_id:
+        verify += f" --app {app.app_id}"
     lines += [
-        "  • `byon settings PLAN.toml` prints the provider settings again",
-        "  • `byon verify --public-url URL` checks real test calls headlessly",
+        f"  • `byon settings {plan_path}` prints the provider settings again",
+        f"  • `{verify}` checks real test calls headlessly",
         "  • `byon audit` lists applications whose SIP URI is still open",
         "  • point your answer_url at a server returning <Stream> XML for your AI agent",
     ]
@@ -50,15 +56,21 @@ def summary(plan, plan_path: str, online: bool) -> str:
 class DoneScreen(StepScreen):
     STEP = "done"
     TITLE = "Done · your number is routed to Plivo"
-    BINDINGS = [Binding("enter", "quit", "Quit")]
+    BINDINGS = [Binding("enter", "quit", "Quit"), Binding("ctrl+s", "save", "Save plan")]
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="summary")
 
     def on_screen_resume(self) -> None:
+        path = self.app.plan_path
+        saved = self.plan.source is not None and Path(self.plan.source) == path
         self.query_one("#summary", Static).update(
-            summary(self.plan, str(self.app.plan_path), self.app.session.online)
+            summary(self.plan, str(path), self.app.session.online, saved=saved)
         )
+
+    def action_save(self) -> None:
+        self.app.action_save_plan()
+        self.on_screen_resume()  # the summary says whether the plan is saved
 
     def action_quit(self) -> None:
         self.app.action_quit_wizard()

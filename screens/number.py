@@ -156,8 +156,8 @@ class NumberScreen(StepScreen):
         self.app.push_screen(
             ConfirmScreen(
                 f"Buy {e164(n.number)}?",
-                f"Plivo charges a one-time setup fee of ${n.setup_rate} and "
-                f"${n.monthly_rental_rate} a month for this {n.type} number "
+                f"Plivo charges a one-time setup fee of {_money(n.setup_rate)} and "
+                f"{_money(n.monthly_rental_rate)} a month for this {n.type} number "
                 f"({n.region or n.country}). The rental continues until you release it.",
                 yes="Buy",
                 no="Cancel",
@@ -189,3 +189,11 @@ class NumberScreen(StepScreen):
         self.plan.auth = None
         self.app.mark_dirty()
         self.app.next_step(self.STEP)
+
+
+def _money(rate: str) -> str:
+    """Plivo's rates are strings like "0.80000"; a person reads $0.80."""
+    try:
+        return f"${float(rate):.2f}"
+    except (TypeError, ValueError):
+        return f"${rate}" if rate else "an unknown amount"

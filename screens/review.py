@@ -121,6 +121,10 @@ class ReviewScreen(StepScreen):
         from wizard.apply import render_change
 
         self.changes = await session.pending_changes(self.plan)
+        warning = session.open_sip_warning(self.plan)
+        if warning:
+            lines.append(f"[$warning]warning[/] {escape(warning.removeprefix('warning: '))}")
+            self.query_one("#findings", Static).update("\n".join(lines))
         diff.update(
             "\n".join(f"{MARK[c.action]} {escape(render_change(c)[2:])}" for c in self.changes)
             or "Nothing to change."

@@ -389,6 +389,24 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def open_sip_warning(plan: Plan, view: AccountView) -> str | None:
+    """DID forwarding leaves the application without SIP auth: say so, every time.
+
+    The plan file cannot secure it (no [auth] with did_forwarding), so the CLI and
+    the wizard both warn, and `byon audit` lists it."""
+    if plan.option != "did_forwarding":
+        return None
+    app = view.application
+    if app is not None and app.sip_auth_type:
+        return None
+    where = f"sip:{app.app_id}@app.plivo.com" if app is not None else "its SIP URI"
+    return (
+        f"warning: application {plan.application.name} accepts SIP calls to {where} with no "
+        "authentication (toll-fraud risk). DID forwarding reaches it through the Plivo number, "
+        "not the SIP URI; byon audit lists every such application."
+    )
+
+
 def render_change(c: Change) -> str:
     """One line: ``+ create ...``, ``~ update ...: field old -> new``, ``= unchanged ...``."""
     if c.action == "unchanged":

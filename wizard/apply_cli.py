@@ -141,24 +141,16 @@ def _client(args: Any, creds: tuple[str, str]) -> Any:
     return PlivoClient(creds[0], creds[1], base_url=api_url_from_env(args.api_url))
 
 
-def _open_sip_warning(plan: Any, changes: list[Any], view: Any) -> str | None:
-    """DID forwarding leaves the application without SIP auth: say so, every time."""
-    if plan.option != "did_forwarding":
-        return None
-    app = view.application
-    if app is not None and app.sip_auth_type:
-        return None
-    where = f"sip:{app.app_id}@app.plivo.com" if app is not None else "its SIP URI"
-    return (
-        f"warning: application {plan.application.name} accepts SIP calls to {where} with no "
-        "authentication (toll-fraud risk). DID forwarding reaches it through the Plivo number, "
-        "not the SIP URI; byon audit lists every such application."
-    )
-
-
 async def _prepare(args: Any, plan: Any, creds: tuple[str, str]) -> int | tuple[list[Any], str]:
     """Finish an earlier rollback, read the account, print the diff. An int is an exit code."""
-    from wizard.apply import change_json, diff, learned_ids, read_account, render_change
+    from wizard.apply import (
+        change_json,
+        diff,
+        learned_ids,
+        open_sip_warning,
+        read_account,
+        render_change,
+    )
     from wizard.journal import journal_path_for, read_journal, resume
     from wizard.plan import write_back_ids
     from wizard.takeover import restore_leftovers
@@ -216,7 +208,7 @@ async def _prepare(args: Any, plan: Any, creds: tuple[str, str]) -> int | tuple[
             f"note: credential {cred.username} exists, so ${cred.password_env} was not "
             "applied (Plivo cannot say whether it matches); pass --rotate-password to set it."
         )
-    warning = _open_sip_warning(plan, changes, view)
+    warning = open_sip_warning(plan, view)
     if warning:
         _err(warning)
     if all(c.action == "unchanged" for c in changes):

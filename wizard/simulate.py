@@ -229,7 +229,11 @@ async def simulate(
             return SimulationResult(scenario, out, diagnose_sip_outcome(out, exp), [out])
         if scenario == "intermittent":
             if kind not in ("ip_acl", "ip_acl_and_credential"):
-                raise ByonError("IP rotation only shows with IP ACL authentication.")
+                raise ByonError(
+                    "Rotating provider IPs only break calls under IP ACL authentication: "
+                    "credential auth does not check the source IP.",
+                    hint="Choose IP ACL (or ACL + credential) on the auth step to see this case.",
+                )
             outcomes = [
                 await inbound(**good),
                 await inbound(**{**good, "source_ip": _bad_ip(exp)}),
