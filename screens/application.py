@@ -58,6 +58,7 @@ class ApplicationScreen(StepScreen):
             yield Input(placeholder="filter by name, app_id or URL", id="filter")
             yield ProgressBar(id="loading", show_eta=False)
             yield DataTable(id="apps", cursor_type="row")
+            yield Static("", id="matches", classes="hint")
             yield Static("", id="picked", classes="hint")
         with Vertical(id="create"):
             with Horizontal(classes="row"):
@@ -151,7 +152,10 @@ class ApplicationScreen(StepScreen):
 
     @on(Input.Changed, "#filter")
     def _refill(self) -> None:
-        self.filter.fill(self.query_one("#apps", DataTable), self.query_one("#filter", Input).value)
+        found = self.filter.fill(
+            self.query_one("#apps", DataTable), self.query_one("#filter", Input).value
+        )
+        self.query_one("#matches", Static).update(self.filter.summary(found))
 
     def action_focus_filter(self) -> None:
         self.query_one("#mode-pick", RadioButton).value = True

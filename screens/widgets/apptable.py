@@ -6,7 +6,7 @@ from typing import Any
 
 from textual.widgets import DataTable
 
-SHOWN = 100  # more rows than anyone scrolls through; keeps each keystroke cheap on 1,000+ apps
+SHOWN = 30  # more rows than anyone scrolls through; keeps each keystroke cheap on 1,000+ apps
 # fixed widths: the table then never measures cells, the main cost of refilling it
 COLUMNS = (("name", 24), ("app_id", 17), ("answer URL", 34), ("SIP auth", 12))
 
@@ -40,6 +40,15 @@ class AppFilter:
         if not needle:
             return self.apps
         return [a for a, h in zip(self.apps, self._hay, strict=True) if needle in h]
+
+    def summary(self, found: int) -> str:
+        """One line under the table, so a cut-off list never looks like the whole account."""
+        total = len(self.apps)
+        if found > SHOWN:
+            return f"showing {SHOWN} of {found} matching applications: type to narrow"
+        if found < total:
+            return f"{found} of {total} applications match"
+        return ""
 
     def fill(self, table: DataTable, text: str) -> int:
         """Show the matches (the first SHOWN of them); returns how many matched."""

@@ -1,0 +1,50 @@
+"""Filtering a large account's applications: matches, the cap, and the line that says so."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable
+
+from screens.widgets.apptable import SHOWN, AppFilter, add_columns
+from wizard.plivo import Application
+
+
+def _apps(n: int) -> list[Application]:
+    return [
+        Application(
+            app_id=str(10**16 + i),
+            app_name=f"agent-{i:04d}",
+            answer_url=f"https://a{i}.example.com/answer",
+            sip_auth_type="credential" if i % 2 else "",
+        )
+        for i in range(n)
+    ]
+
+
+class TableApp(App):
+    def compose(self) -> ComposeResult:
+        yield DataTable()
+
+
+async def test_filter_caps_rows_and_says_how_many_match():
+    f = AppFilter()
+    f.set_apps(_apps(1000))
+    app = TableApp()
+    async with app.run_test():
+        table = app.query_one(DataTable)
+        add_columns(table)
+
+        found = f.fill(table, "")
+        assert found == 1000 and table.row_count == SHOWN
+        assert f.summary(found) == f"showing {SHOWN} of 1000 matching applications: type to narrow"
+
+        found = f.fill(table, "AGENT-099")  # case-insensitive, by name
+        assert found == 10 and table.row_count == 10
+        assert f.summary(found) == "10 of 1000 applications match"
+
+        found = f.fill(table, "a512.example")  # by answer URL
+        assert [table.get_row_at(0)[0]] == ["agent-0512"]
+        assert table.get_row_at(0)[3] == "open (none)"
+
+        assert f.fill(table, "no-such-app") == 0 and table.row_count == 0
+        assert f.summary(0) == "0 of 1000 applications match"
