@@ -23,14 +23,13 @@ from screens.widgets.apptable import AppFilter, add_columns
 from screens.widgets.base import StepScreen
 from screens.widgets.fields import CheckValidator, problem
 from wizard.plan import ApplicationPlan, StreamPlan
+from wizard.validate import AUDIO_TRACKS
+from wizard.validate import CONTENT_TYPES as _CONTENT_TYPES
 
-METHODS = [("POST", "POST"), ("GET", "GET")]
-TRACKS = [("inbound", "inbound"), ("outbound", "outbound"), ("both", "both")]
-CONTENT_TYPES = [
-    ("audio/x-mulaw;rate=8000", "audio/x-mulaw;rate=8000"),
-    ("audio/x-l16;rate=8000", "audio/x-l16;rate=8000"),
-    ("audio/x-l16;rate=16000", "audio/x-l16;rate=16000"),
-]
+# the choices Plivo accepts, from the rules plan files are checked against
+METHODS = [(m, m) for m in ("POST", "GET")]
+TRACKS = [(t, t) for t in AUDIO_TRACKS]
+CONTENT_TYPES = [(c, c) for c in sorted(_CONTENT_TYPES, key=lambda c: "mulaw" not in c)]
 
 
 class ApplicationScreen(StepScreen):

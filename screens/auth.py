@@ -12,6 +12,7 @@ from screens.widgets.base import StepScreen
 from screens.widgets.confirm import ConfirmScreen
 from screens.widgets.fields import CheckValidator, problem
 from wizard.plan import AclPlan, AuthPlan, CredentialPlan
+from wizard.validate import MAX_ACL_ENTRIES
 
 TYPES = (
     ("ip_acl", "IP ACL"),
@@ -22,7 +23,6 @@ TYPES = (
 ACL_RULE = "IPv4/IPv6 or CIDR · public addresses only · at most 50 · CGNAT only with both"
 USER_RULE = "3-64 characters: letters, digits, . _ -"
 PASS_RULE = "12-128 characters with an upper-case letter, a lower-case letter and a digit"
-MAX_ENTRIES = 50
 
 
 class AuthScreen(StepScreen):
@@ -184,8 +184,8 @@ class AuthScreen(StepScreen):
 
     @on(Button.Pressed, "#add-entry")
     def action_add_entry(self) -> None:
-        if len(self._entry_inputs()) >= MAX_ENTRIES:
-            self.show_error(f"An IP ACL holds at most {MAX_ENTRIES} entries; use CIDR ranges.")
+        if len(self._entry_inputs()) >= MAX_ACL_ENTRIES:
+            self.show_error(f"An IP ACL holds at most {MAX_ACL_ENTRIES} entries; use CIDR ranges.")
             return
         self._add_row()
         self.call_after_refresh(lambda: self._entry_inputs()[-1].focus())
@@ -316,8 +316,8 @@ class AuthScreen(StepScreen):
                 errors.append("Give the IP ACL a name.")
             if not entries:
                 errors.append("Add at least one IP address or CIDR range.")
-            if len(entries) > MAX_ENTRIES:
-                errors.append(f"At most {MAX_ENTRIES} ACL entries.")
+            if len(entries) > MAX_ACL_ENTRIES:
+                errors.append(f"At most {MAX_ACL_ENTRIES} ACL entries.")
             for entry in entries:
                 msg = problem(validate.check_acl_entry, entry, self._acl_type())
                 if msg:
