@@ -96,7 +96,6 @@ class VerifyScreen(StepScreen):
     def __init__(self) -> None:
         super().__init__()
         self._seq = 0
-        self._restore: tuple[str, str] | None = None  # (app_id, original answer_url)
         self._cells: dict[str, dict[str, str]] = {}  # row key -> every column's text
         self._compact: bool | None = None
 
@@ -186,15 +185,6 @@ class VerifyScreen(StepScreen):
         if event.kind == "answer":
             self.post_message(CallObserved(row_from_event(event, self.app.clock())))
 
-    async def _point_app_at(self, session, url: str) -> None:
-        app_id = self.plan.application.app_id
-        if not app_id or not session.online:
-            return
-        current = await session.client.get_application(app_id)
-        if self._restore is None:
-            self._restore = (app_id, current.answer_url)
-        await session.client.update_application(app_id, answer_url=url)
-
     @work(exclusive=True, exit_on_error=False, group="listener")
     async def start_demo_listener(self) -> None:
         session = await self.app.wait_session()
@@ -204,7 +194,7 @@ class VerifyScreen(StepScreen):
             on_event=self._on_event,
             answer_xml=session.demo_answer_xml(self.plan),
         )
-        await self._point_app_at(session, session.listener.answer_url)
+        await session.point_app_at_listener(self.plan.application.app_id)
         self._status("in-process listener ✓ ready")
 
     @on(Button.Pressed, "#listen")
@@ -230,24 +220,30 @@ class VerifyScreen(StepScreen):
             host=host,
             port=port,
         )
-        await self._point_app_at(session, session.listener.answer_url)
-        self._status(f"listener {session.listener.answer_url} ✓ listening")
+        self._status(f"checking that {public_url} reaches the listener…")
+        try:
+            # never point the app at a listener Plivo cannot reach
+            await session.listener.preflight(public_url)
+        except Exception:
+            await session.stop_listener()
+            self._status("type your public URL to listen")
+            raise
+        await session.point_app_at_listener(self.plan.application.app_id)
+        self._status(f"listener {session.listener.answer_url} ✓ reachable, listening")
 
     async def on_unmount(self) -> None:
         await self._leave()
 
     async def _leave(self) -> None:
         session = self.app.session
-        restore, self._restore = self._restore, None
-        if restore and session.online:
-            try:
-                await session.client.update_application(restore[0], answer_url=restore[1])
-            except Exception as exc:  # leaving must not crash; say what to fix by hand
-                self.app.notify(
-                    f"Could not restore the answer_url of {restore[0]} to {restore[1]}: "
-                    f"{self.app.describe_error(exc)}",
-                    severity="error",
-                )
+        try:
+            await session.release_app()
+        except Exception as exc:  # leaving must not crash; the journal restores it next run
+            self.app.notify(
+                f"Could not restore the application's answer_url: "
+                f"{self.app.describe_error(exc)} The next byon run restores it.",
+                severity="error",
+            )
         await session.stop_listener()
 
     def action_back(self) -> None:

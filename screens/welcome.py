@@ -84,6 +84,7 @@ class WelcomeScreen(StepScreen):
             self.show_error(f"{self.app.describe_error(exc)} Then press enter to retry.")
             return
         self._busy(False, f"Connected: {account.name or account.auth_id}")
+        self.app.show_session_notices()
         self.plan.auth_id = auth_id
         self.app.next_step(self.STEP)
 

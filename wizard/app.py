@@ -220,8 +220,15 @@ class ByonApp(App[int]):
                 auth_id, token = self.env_credentials or ("", "")
                 await self.session.connect(auth_id, token)
                 self.plan.auth_id = auth_id
+                self.show_session_notices()
         finally:
             self._session_ready.set()
+
+    def show_session_notices(self) -> None:
+        """Say once what connecting did on its own (an answer_url restored after a crash)."""
+        for notice in self.session.notices:
+            self.notify(notice, title="Restored", timeout=15)
+        self.session.notices.clear()
 
     async def wait_session(self) -> Session:
         """Workers await this before using the client (the demo starts after first paint)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from wizard.errors import ByonError
@@ -88,6 +89,9 @@ class Session:
     deadline: float = 15.0  # seconds a request may spend on retries
     undo: list[Any] = field(default_factory=list, repr=False)  # journal.Undo, oldest first
     last_view: Any = field(default=None, repr=False)  # the account as last read for review
+    # the app whose answer_url points at the listener (journaled: a crash is undone next run)
+    takeover: Any = field(default=None, repr=False)
+    notices: list[str] = field(default_factory=list)  # what connecting restored, to show once
 
     @property
     def token(self) -> str:
@@ -133,6 +137,9 @@ class Session:
         self.client, self.auth_id, self._token, self.api_url = client, auth_id, token, url
         if self.mode != DEMO:
             self.mode = LIVE
+            from wizard.takeover import restore_leftovers
+
+            await restore_leftovers(client, self.notices.append)
         return account
 
     def require_client(self) -> Any:
@@ -144,6 +151,7 @@ class Session:
         return self.client
 
     async def close(self) -> None:
+        await self.release_app()
         await self.stop_listener()
         if self.client is not None:
             await self.client.aclose()
@@ -180,6 +188,34 @@ class Session:
         url = await listener.start(host, port)
         self.listener = listener
         return str(url or public_url)
+
+    async def point_app_at_listener(self, app_id: str) -> None:
+        """Journal the app's answer_url, then point it at the running listener.
+
+        With a real account each callback is forwarded to the original answer_url, so
+        the user's agent still answers; the journal lets the next byon run restore the
+        app if this one dies (same mechanism as `byon verify --app`)."""
+        from wizard.takeover import Takeover
+
+        if self.listener is None or self.client is None or not app_id:
+            return
+        await self.release_app()
+        journal = None
+        if self.mode == DEMO:  # the demo account dies with the process: no journal to leave
+            import tempfile
+
+            journal = Path(tempfile.mkdtemp(prefix="byon-demo-")) / f"takeover-{app_id}.json"
+        takeover = Takeover(self.client, app_id, self.listener.answer_url, journal)
+        original = await takeover.begin()
+        self.takeover = takeover
+        if self.mode != DEMO:
+            self.listener.forward_to = original.get("answer_url") or None
+
+    async def release_app(self) -> None:
+        """Put the answer_url back (raises ByonError when Plivo refuses; the journal stays)."""
+        takeover, self.takeover = self.takeover, None
+        if takeover is not None:
+            await takeover.restore()
 
     async def stop_listener(self) -> None:
         if self.listener is not None:
