@@ -345,3 +345,41 @@ def test_forwarding_plan_warns_about_the_open_sip_uri(served, tmp_path):
     r = served.byon("apply", str(plan_file(tmp_path, BUY_PLAN)), "--dry-run")
     assert r.returncode == 0
     assert "no authentication (toll-fraud risk)" in r.stderr
+
+
+def test_kill_9_mid_apply_then_apply_again_converges_without_duplicates(served, tmp_path):
+    """A hard kill gets no chance to roll back: what it made carries the plan's names, so
+    the next run adopts it instead of making it twice."""
+    served.control(
+        "POST",
+        "faults",
+        {"method": "POST", "path": "Application/$", "latency_ms": 5000, "when": "after"},
+    )
+    path = plan_file(tmp_path)
+    proc = subprocess.Popen(
+        [BYON, "apply", str(path), "--yes"],
+        env=served.env(BYON_TEST_SIP_PASSWORD=PASSWORD),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(200):  # until the application exists and its answer is held back
+        if served.state()["applications"]:
+            break
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait(timeout=10)
+    half = served.state()
+    assert len(half["applications"]) == 1 and len(half["credentials"]) == 1
+
+    r = served.byon("apply", str(path), "--yes", BYON_TEST_SIP_PASSWORD=PASSWORD)
+    assert r.returncode == 0, r.stderr
+    after = served.state()
+    assert [a["app_name"] for a in after["applications"]] == ["ai-agent-inbound"]
+    assert [c["username"] for c in after["credentials"]] == ["carrier_trunk"]
+    assert [a["name"] for a in after["ip_acls"]] == ["carrier-edge"]
+    app = after["applications"][0]
+    assert app["sip_auth_type"] == "ip_acl_and_credential"
+    assert app["credential_uuid"] == after["credentials"][0]["credential_uuid"]
+    assert app["ip_acl_uuid"] == after["ip_acls"][0]["ip_acl_uuid"]
+    assert app["app_id"] in path.read_text()  # learned ids written back
