@@ -113,6 +113,8 @@ def cmd_serve(args: Any) -> int:
     url = f"http://{_url_host(host)}:{port}"
     print(json.dumps({"url": url, "mode": mode}), flush=True)
 
+    # textual-serve is an aiohttp server that runs the wizard as a subprocess; it does not
+    # import Textual itself, so this domain module stays Textual-free (tests/check_layers.py).
     from textual_serve.server import Server
 
     server = Server(

@@ -142,3 +142,17 @@ def test_port_in_use_is_a_clear_error():
     assert proc.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}: the port is in use. Pick another --port." in err
     assert "Traceback" not in err
+
+
+def test_the_browser_server_does_not_load_textual_in_this_process():
+    """byon serve starts the wizard as a subprocess; its own process stays Textual-free."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, textual_serve.server, wizard.serve; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'textual'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
