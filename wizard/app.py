@@ -299,7 +299,9 @@ def _load_plan(path: str | None) -> Plan | None:
         return None
     from wizard.plan import load_plan
 
-    return load_plan(path)
+    # a plan saved mid-wizard is a draft: keys and types must be right (a typo never drops
+    # a setting), while the full rules are shown on the review step it opens at
+    return load_plan(path, check=False)
 
 
 def _plan_or_exit(args: Any) -> tuple[Plan | None, int]:
