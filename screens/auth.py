@@ -33,7 +33,8 @@ class AuthScreen(StepScreen):
         Binding("ctrl+n", "next", "Next"),
         Binding("ctrl+l", "add_entry", "Add IP"),
         Binding("ctrl+y", "copy_password", "Copy password"),
-        Binding("ctrl+r", "reveal", "Show password"),
+        # the hint beside the password names ctrl+r; the footer keeps room for Save plan
+        Binding("ctrl+r", "reveal", "Show password", show=False),
         Binding("ctrl+g", "regenerate", "New password", show=False),
     ]
 

@@ -407,6 +407,15 @@ class PlivoClient:
         return self._auth_id
 
     @property
+    def deadline(self) -> float:
+        """Seconds one call may spend on retries before its typed error is raised."""
+        return self._deadline
+
+    @deadline.setter
+    def deadline(self, seconds: float) -> None:
+        self._deadline = float(seconds)
+
+    @property
     def base_url(self) -> str:
         return self._base_url
 

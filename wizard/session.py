@@ -15,6 +15,7 @@ from typing import Any
 from wizard.errors import ByonError
 
 LIVE, DEMO, OFFLINE = "live", "demo", "offline"
+CONNECT_DEADLINE = 4.0  # seconds of retries for the account check
 
 
 @dataclass
@@ -126,12 +127,15 @@ class Session:
         from wizard.plivo import PlivoClient, api_url_from_env
 
         url = api_url or self.api_url or api_url_from_env()
-        client = PlivoClient(auth_id, token, base_url=url, deadline=self.deadline)
+        # a person is waiting on this first check: say "unreachable" in seconds, not after
+        # the full retry budget that later steps get
+        client = PlivoClient(auth_id, token, base_url=url, deadline=CONNECT_DEADLINE)
         try:
             account = await client.get_account()
         except BaseException:
             await client.aclose()
             raise
+        client.deadline = self.deadline
         if self.client is not None:
             await self.client.aclose()
         self.client, self.auth_id, self._token, self.api_url = client, auth_id, token, url

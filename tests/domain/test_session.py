@@ -1,0 +1,27 @@
+"""The wizard's UI-free session: connecting checks the account on a short retry budget."""
+
+from __future__ import annotations
+
+import pytest
+
+from wizard.errors import AuthError
+from wizard.session import CONNECT_DEADLINE, LIVE, Session
+
+
+async def test_connect_keeps_the_client_with_the_full_retry_budget(emulator):
+    session = Session(mode=LIVE, api_url=emulator.api_url, deadline=15.0)
+    try:
+        account = await session.connect(emulator.auth_id, emulator.auth_token)
+        assert account.auth_id == emulator.auth_id
+        assert session.client.deadline == 15.0 != CONNECT_DEADLINE
+        assert emulator.auth_token not in repr(session)
+    finally:
+        await session.close()
+
+
+async def test_refused_credentials_keep_no_client(emulator):
+    session = Session(mode=LIVE, api_url=emulator.api_url)
+    with pytest.raises(AuthError) as err:
+        await session.connect(emulator.auth_id, "wrong-token-123456")
+    assert session.client is None and not session.online
+    assert "wrong-token-123456" not in str(err.value)
