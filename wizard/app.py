@@ -128,6 +128,11 @@ class ByonApp(App[int]):
             return
         self.show_step(flow[flow.index(current) + 1])
 
+    def step_number(self, step: str) -> int | None:
+        """The step's place in the chosen route (option is 1 on both)."""
+        flow = FLOWS[self.plan.option]
+        return flow.index(step) + 1 if step in flow else None
+
     def back(self) -> None:
         if len(self.screen_stack) > 1:  # the first step is the default screen: it stays
             self.pop_screen()

@@ -39,6 +39,13 @@ class StepScreen(Screen):
     def compose_body(self) -> ComposeResult:
         yield from ()
 
+    def on_screen_resume(self) -> None:
+        # the two routes order the steps differently: number them by the chosen one
+        if self.TITLE.startswith("Step ") and " · " in self.TITLE:
+            number = self.app.step_number(self.STEP)
+            if number:
+                self.title = f"Step {number} · {self.TITLE.split(' · ', 1)[1]}"
+
     def action_back(self) -> None:
         self.app.back()
 

@@ -142,8 +142,10 @@ async def test_did_forwarding_buying_a_number():
         await pilot.press("f")
         await settle(app, pilot)
         assert app.plan.option == "did_forwarding" and app.plan.auth is None
+        assert app.screen.title.startswith("Step 2 · the Plivo application")  # numbered by route
         await create_application(app, pilot, name="forwarded-line")
         assert screen_name(app) == "NumberScreen"
+        assert app.screen.title.startswith("Step 3 · ")
         rented = app.screen.query_one("#rented", DataTable)
         assert rented.row_count == 2
         app.screen.query_one("#pattern", Input).value = "212"
