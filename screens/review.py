@@ -9,6 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
 from screens.widgets.base import StepScreen
+from screens.widgets.confirm import ConfirmScreen
 
 MARK = {"create": "[$success]+[/]", "update": "[$warning]~[/]", "unchanged": "[dim]=[/]"}
 STATE = {
@@ -139,9 +140,30 @@ class ReviewScreen(StepScreen):
         if self.blocked or not self.app.session.online:
             self.show_error("Nothing can be applied yet: see the lines above.")
             return
+        session = self.app.session
+        warning = session.open_sip_warning(self.plan)
+        if warning and not session.open_sip_confirmed:
+            # never leave a SIP URI open without an explicit, warned choice
+            self.app.push_screen(
+                ConfirmScreen(
+                    "Apply with the SIP URI open?",
+                    warning.removeprefix("warning: ")
+                    + " Apply only if you accept that; otherwise choose Direct SIP with "
+                    "authentication.",
+                    yes="Apply anyway",
+                    no="Cancel",
+                ),
+                self._open_confirmed,
+            )
+            return
         self.clear_error()
         self.query_one("#apply").display = False
         self.run_apply()
+
+    def _open_confirmed(self, yes: bool | None) -> None:
+        if yes:
+            self.app.session.open_sip_confirmed = True
+            self.action_apply()
 
     @on(Button.Pressed, "#retry")
     def action_retry(self) -> None:

@@ -169,7 +169,18 @@ async def test_did_forwarding_buying_a_number():
         # the plan cannot secure the SIP URI under DID forwarding: the review says so
         findings = str(app.screen.query_one("#findings", Static).content)
         assert "no authentication (toll-fraud risk)" in findings
+        # an open SIP URI needs an explicit, warned choice: declining creates nothing
+        apps_before = len(app.session.emulator.dump_state()["applications"])
         await apply_all(app, pilot)
+        assert screen_name(app) == "ConfirmScreen"
+        assert "toll-fraud" in str(app.screen.query_one(".body", Static).content)
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert screen_name(app) == "ReviewScreen" and not app.screen.applied
+        assert len(app.session.emulator.dump_state()["applications"]) == apps_before
+        await apply_all(app, pilot)
+        await pilot.press("y")
+        await settle(app, pilot)
         assert app.screen.applied, app.screen.query_one("#error").content
         state = app.session.emulator.dump_state()
         created = _app_state(app, "forwarded-line")
