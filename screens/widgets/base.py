@@ -34,7 +34,8 @@ class StepScreen(Screen):
         with VerticalScroll(id="body"):
             yield from self.compose_body()
         yield Static("", id="error", classes="error-line")
-        yield Footer()
+        # compact from the start below 100 columns: no second footer build before first paint
+        yield Footer(compact=self.app.size.width < 100)
 
     def compose_body(self) -> ComposeResult:
         yield from ()
