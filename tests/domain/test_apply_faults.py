@@ -85,6 +85,23 @@ async def check_outcome(client, emulator, path, before, result) -> str:
     return outcome
 
 
+async def apply_under_fault(client, emulator, path, step, fault, count, *, label, read, **kw):
+    """Inject the fault at the step, apply, and judge the account: fully applied or as it was.
+    Only the ``read`` step may fail before apply starts (then nothing can have changed)."""
+    before = snapshot(emulator)
+    _name, method, regex = step
+    emulator.add_fault({"method": method, "path": regex, "count": COUNTS[count], **FAULTS[fault]})
+    try:
+        result, _ = await run_apply(client, path, **kw)
+    except Exception as exc:  # a read that fails never reaches apply: nothing may have changed
+        assert step[0] == read, exc
+        result = None
+    emulator.faults.clear()
+    outcome = await check_outcome(client, emulator, path, before, result)
+    print(f"outcome {label} {step[0]} {fault} {count}: {outcome}")
+    return outcome
+
+
 @pytest.mark.parametrize("count", list(COUNTS), ids=list(COUNTS))
 @pytest.mark.parametrize("fault", list(FAULTS), ids=list(FAULTS))
 @pytest.mark.parametrize("step", SIP_STEPS, ids=[s[0] for s in SIP_STEPS])
@@ -92,17 +109,17 @@ async def test_fault_at_each_direct_sip_step(
     fragile_client, emulator, tmp_path, step, fault, count
 ):
     path = write_plan(tmp_path)
-    before = snapshot(emulator)
-    _name, method, regex = step
-    emulator.add_fault({"method": method, "path": regex, "count": COUNTS[count], **FAULTS[fault]})
-    try:
-        result, _ = await run_apply(fragile_client, path, password=PASSWORD)
-    except Exception as exc:  # a read that fails never reaches apply: nothing may have changed
-        assert step[0] == "read", exc
-        result = None
-    emulator.faults.clear()
-    outcome = await check_outcome(fragile_client, emulator, path, before, result)
-    print(f"outcome direct_sip {step[0]} {fault} {count}: {outcome}")
+    outcome = await apply_under_fault(
+        fragile_client,
+        emulator,
+        path,
+        step,
+        fault,
+        count,
+        label="direct_sip",
+        read="read",
+        password=PASSWORD,
+    )
     if count == "once":
         assert outcome == "applied"  # one transient fault is absorbed by the client's retries
 
@@ -114,17 +131,9 @@ async def test_fault_at_each_forwarding_step(
     fragile_client, emulator, tmp_path, step, fault, count
 ):
     path = write_plan(tmp_path, BUY_PLAN)
-    before = snapshot(emulator)
-    _name, method, regex = step
-    emulator.add_fault({"method": method, "path": regex, "count": COUNTS[count], **FAULTS[fault]})
-    try:
-        result, _ = await run_apply(fragile_client, path)
-    except Exception as exc:
-        assert step[0] == "search", exc
-        result = None
-    emulator.faults.clear()
-    outcome = await check_outcome(fragile_client, emulator, path, before, result)
-    print(f"outcome did_forwarding {step[0]} {fault} {count}: {outcome}")
+    await apply_under_fault(
+        fragile_client, emulator, path, step, fault, count, label="did_forwarding", read="search"
+    )
     assert len(emulator.dump_state()["numbers"]) <= 1
 
 
@@ -145,17 +154,16 @@ async def test_fault_at_each_number_assign_step(
     await fragile_client.buy_phone_number(offer.number)  # rented, routed nowhere yet
     text = BUY_PLAN.replace('plivo_number = "buy"', f'plivo_number = "+{offer.number}"')
     path = write_plan(tmp_path, text.split("[forwarding.search]")[0])
-    before = snapshot(emulator)
-    _name, method, regex = step
-    emulator.add_fault({"method": method, "path": regex, "count": COUNTS[count], **FAULTS[fault]})
-    try:
-        result, _ = await run_apply(fragile_client, path)
-    except Exception as exc:
-        assert step[0] == "read-number", exc
-        result = None
-    emulator.faults.clear()
-    outcome = await check_outcome(fragile_client, emulator, path, before, result)
-    print(f"outcome did_forwarding {step[0]} {fault} {count}: {outcome}")
+    await apply_under_fault(
+        fragile_client,
+        emulator,
+        path,
+        step,
+        fault,
+        count,
+        label="did_forwarding",
+        read="read-number",
+    )
 
 
 async def test_failure_rolls_back_in_reverse_and_reports_each_step(

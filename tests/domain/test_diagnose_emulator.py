@@ -7,26 +7,15 @@ listener judges the signed callback it receives.
 from __future__ import annotations
 
 import aiohttp
-import pytest
 
 from tests.domain.test_verify_support import (
     PASSWORD,
     USERNAME,
     expectation,
     make_app,
-    start_listener,
 )
 from wizard.diagnose import Expectation
 from wizard.verify import simulate
-
-
-@pytest.fixture
-async def listener(emulator):
-    lis = await start_listener(emulator)
-    try:
-        yield lis
-    finally:
-        await lis.stop()
 
 
 async def inbound(emulator, **body):

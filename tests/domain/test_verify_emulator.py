@@ -23,15 +23,6 @@ from wizard.errors import ByonError
 from wizard.verify import SIMULATIONS, Listener, place_test_call, simulate
 
 
-@pytest.fixture
-async def listener(emulator):
-    lis = await start_listener(emulator)
-    try:
-        yield lis
-    finally:
-        await lis.stop()
-
-
 async def test_emulator_callback_carries_a_genuine_signature(emulator, client, listener):
     app_id = await make_app(client, listener.answer_url, "ip_acl_and_credential")
     listener.expectation = expectation("ip_acl_and_credential", app_id)
