@@ -40,6 +40,21 @@ async def ws_agent(handler):
         await runner.cleanup()
 
 
+def play_mulaw_b64(payload: str, *, stream_id: str | None = None) -> dict:
+    """An agent's playAudio message: base64 mu-law at 8 kHz, as Pipecat sends it."""
+    msg = {
+        "event": "playAudio",
+        "media": {"contentType": "audio/x-mulaw", "sampleRate": 8000, "payload": payload},
+    }
+    if stream_id is not None:
+        msg["streamId"] = stream_id
+    return msg
+
+
+def play_mulaw(audio: bytes, *, stream_id: str | None = None) -> dict:
+    return play_mulaw_b64(base64.b64encode(audio).decode(), stream_id=stream_id)
+
+
 @pytest.fixture
 async def echo_agent():
     agent = EchoAgent("echo")
@@ -94,15 +109,7 @@ async def test_plivo_message_shapes():
             seen.append(obj)
             if obj["event"] == "media":
                 await ws.send_json(
-                    {
-                        "event": "playAudio",
-                        "streamId": seen[0]["streamId"],
-                        "media": {
-                            "contentType": "audio/x-mulaw",
-                            "sampleRate": 8000,
-                            "payload": obj["media"]["payload"],
-                        },
-                    }
+                    play_mulaw_b64(obj["media"]["payload"], stream_id=seen[0]["streamId"])
                 )
 
     async with ws_agent(recorder) as url:
@@ -150,16 +157,7 @@ async def test_silent_start_keeps_streaming_until_the_agent_answers():
             obj = json.loads(msg.data)
             count += 1
             if obj["event"] == "media" and count >= 30:  # after the 0.2 s of signal is over
-                await ws.send_json(
-                    {
-                        "event": "playAudio",
-                        "media": {
-                            "contentType": "audio/x-mulaw",
-                            "sampleRate": 8000,
-                            "payload": obj["media"]["payload"],
-                        },
-                    }
-                )
+                await ws.send_json(play_mulaw_b64(obj["media"]["payload"]))
 
     async with ws_agent(late) as url:
         report = await stream_check(url, seconds=0.2, timeout=5)
@@ -177,16 +175,7 @@ async def test_checkpoint_is_answered_after_the_queued_audio_played():
             obj = json.loads(msg.data)
             if obj["event"] == "start":
                 half_second = bytes([0xFF]) * 4000
-                await ws.send_json(
-                    {
-                        "event": "playAudio",
-                        "media": {
-                            "contentType": "audio/x-mulaw",
-                            "sampleRate": 8000,
-                            "payload": base64.b64encode(half_second).decode(),
-                        },
-                    }
-                )
+                await ws.send_json(play_mulaw(half_second))
                 await ws.send_json({"event": "checkpoint", "name": "greeting"})
             elif obj["event"] == "media":
                 media += 1
@@ -231,16 +220,7 @@ async def test_clear_audio_flushes_and_answers_pending_checkpoints():
             obj = json.loads(msg.data)
             if obj["event"] == "start":
                 ten_seconds = bytes([0xFF]) * 80000
-                await ws.send_json(
-                    {
-                        "event": "playAudio",
-                        "media": {
-                            "contentType": "audio/x-mulaw",
-                            "sampleRate": 8000,
-                            "payload": base64.b64encode(ten_seconds).decode(),
-                        },
-                    }
-                )
+                await ws.send_json(play_mulaw(ten_seconds))
                 await ws.send_json({"event": "checkpoint", "name": "long"})
                 await ws.send_json({"event": "clearAudio"})
             elif obj["event"] in ("playedStream", "clearedAudio"):
@@ -328,16 +308,7 @@ async def test_agent_stop_ends_the_stream_cleanly():
         async for msg in ws:
             obj = json.loads(msg.data)
             if obj["event"] == "media":
-                await ws.send_json(
-                    {
-                        "event": "playAudio",
-                        "media": {
-                            "contentType": "audio/x-mulaw",
-                            "sampleRate": 8000,
-                            "payload": obj["media"]["payload"],
-                        },
-                    }
-                )
+                await ws.send_json(play_mulaw_b64(obj["media"]["payload"]))
                 await ws.send_json({"event": "stop"})
                 return
 
@@ -354,15 +325,7 @@ async def test_foreign_stream_id_is_a_warning():
             obj = json.loads(msg.data)
             if obj["event"] == "media":
                 await ws.send_json(
-                    {
-                        "event": "playAudio",
-                        "streamId": "someone-else",
-                        "media": {
-                            "contentType": "audio/x-mulaw",
-                            "sampleRate": 8000,
-                            "payload": obj["media"]["payload"],
-                        },
-                    }
+                    play_mulaw_b64(obj["media"]["payload"], stream_id="someone-else")
                 )
 
     async with ws_agent(agent) as url:
