@@ -97,17 +97,22 @@ async def test_offline_flow_builds_a_plan_without_an_account(tmp_path):
     assert app.session.sip_password and app.session.sip_password not in text
 
 
+async def apply_with_failing_application_create(app, pilot) -> None:
+    """An ACL-only plan applied while Plivo refuses the application create (400)."""
+    await ready(app, pilot)
+    await choose_direct_sip(app, pilot, stable=True, shared=False)
+    await fill_auth(app, pilot, entries=["203.0.113.10"])
+    await create_application(app, pilot)
+    app.session.emulator.add_fault(
+        {"method": "POST", "path": r"/Application/$", "status": 400, "count": 1}
+    )
+    await apply_all(app, pilot)
+
+
 async def test_apply_failure_keeps_done_steps_then_retry():
     app = demo_app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await ready(app, pilot)
-        await choose_direct_sip(app, pilot, stable=True, shared=False)
-        await fill_auth(app, pilot, entries=["203.0.113.10"])
-        await create_application(app, pilot)
-        app.session.emulator.add_fault(
-            {"method": "POST", "path": r"/Application/$", "status": 400, "count": 1}
-        )
-        await apply_all(app, pilot)
+        await apply_with_failing_application_create(app, pilot)
         scr = app.screen
         assert scr.failed and not scr.applied
         assert "earlier step(s) are kept" in error_text(app)
@@ -126,14 +131,7 @@ async def test_apply_failure_keeps_done_steps_then_retry():
 async def test_apply_failure_then_undo_removes_what_was_made():
     app = demo_app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await ready(app, pilot)
-        await choose_direct_sip(app, pilot, stable=True, shared=False)
-        await fill_auth(app, pilot, entries=["203.0.113.10"])
-        await create_application(app, pilot)
-        app.session.emulator.add_fault(
-            {"method": "POST", "path": r"/Application/$", "status": 400, "count": 1}
-        )
-        await apply_all(app, pilot)
+        await apply_with_failing_application_create(app, pilot)
         assert app.screen.failed
         await pilot.press("u")
         await settle(app, pilot)
