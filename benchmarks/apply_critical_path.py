@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from wizard.apply import Change, apply_changes, diff, read_account
 from wizard.emulator import Emulator
-from wizard.plan import load_plan
-from wizard.plivo import PlivoClient
+from wizard.plans.apply import Change, apply_changes, diff, read_account
+from wizard.plans.plan import load_plan
+from wizard.plivo.client import PlivoClient
 
 SIP_PLAN = """\
 version = 1

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from wizard.emulator import Emulator  # noqa: E402
 from wizard.emulator.state import IdGen, build_state, new_application, save_atomically  # noqa: E402
-from wizard.plivo import PlivoClient  # noqa: E402
+from wizard.plivo.client import PlivoClient  # noqa: E402
 
 APPS = 1000
 LATENCY_MS = 50

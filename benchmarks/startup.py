@@ -111,7 +111,7 @@ async def filtering(apps: int = 1000) -> bool:
     from textual.widgets import DataTable
 
     from screens.widgets.apptable import AppFilter, add_columns
-    from wizard.plivo import Application
+    from wizard.plivo.client import Application
 
     items = [
         Application(

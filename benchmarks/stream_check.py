@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from wizard.audio import CONTENT_TYPES
-from wizard.stream import stream_check
+from wizard.stream.audio import CONTENT_TYPES
+from wizard.stream.check import stream_check
 
 FIRST_AUDIO_TARGET_MS = 100.0
 

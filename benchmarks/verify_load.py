@@ -33,10 +33,10 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from wizard.diagnose import Expectation  # noqa: E402
 from wizard.emulator import Emulator  # noqa: E402
-from wizard.plivo import PlivoClient  # noqa: E402
-from wizard.verify import Listener, signed_headers  # noqa: E402
+from wizard.plivo.client import PlivoClient  # noqa: E402
+from wizard.verify.diagnose import Expectation  # noqa: E402
+from wizard.verify.listener import Listener, signed_headers  # noqa: E402
 
 P95_TARGET_MS = 50.0
 

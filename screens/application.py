@@ -22,9 +22,9 @@ from textual.widgets import (
 from screens.widgets.apptable import AppFilter, add_columns
 from screens.widgets.base import StepScreen
 from screens.widgets.fields import CheckValidator, problem
-from wizard.plan import ApplicationPlan, StreamPlan
-from wizard.validate import AUDIO_TRACKS
-from wizard.validate import CONTENT_TYPES as _CONTENT_TYPES
+from wizard.plans.plan import ApplicationPlan, StreamPlan
+from wizard.plans.validate import AUDIO_TRACKS
+from wizard.plans.validate import CONTENT_TYPES as _CONTENT_TYPES
 
 # the choices Plivo accepts, from the rules plan files are checked against
 METHODS = [(m, m) for m in ("POST", "GET")]
@@ -199,7 +199,7 @@ class ApplicationScreen(StepScreen):
             view.update("[dim]Type the agent's WebSocket URL to see the answer XML.[/dim]")
             return
         try:
-            from wizard.xml import stream_xml
+            from wizard.stream.xml import stream_xml
 
             self._xml = stream_xml(stream)
         except Exception as exc:
@@ -219,7 +219,7 @@ class ApplicationScreen(StepScreen):
     # next ------------------------------------------------------------------------
     @on(Button.Pressed, "#next")
     def action_next(self) -> None:
-        from wizard import validate
+        from wizard.plans import validate
 
         errors: list[str] = []
         pick = self.query_one("#mode-pick", RadioButton).value

@@ -11,8 +11,8 @@ from textual.widgets import Button, DataTable, Input, RadioButton, RadioSet, Sta
 from screens.widgets.base import StepScreen
 from screens.widgets.confirm import ConfirmScreen
 from screens.widgets.fields import CheckValidator, problem
-from wizard.plan import AclPlan, AuthPlan, CredentialPlan
-from wizard.validate import MAX_ACL_ENTRIES
+from wizard.plans.plan import AclPlan, AuthPlan, CredentialPlan
+from wizard.plans.validate import MAX_ACL_ENTRIES
 
 TYPES = (
     ("ip_acl", "IP ACL"),
@@ -197,7 +197,7 @@ class AuthScreen(StepScreen):
 
     # password ------------------------------------------------------------------
     def _new_password(self) -> None:
-        from wizard.passwords import generate_password
+        from wizard.plans.passwords import generate_password
 
         self.app.session.sip_password = generate_password()
         self.app.session.password_generated = True
@@ -303,7 +303,7 @@ class AuthScreen(StepScreen):
 
     def collect(self) -> list[str]:
         """Check every visible field; write the plan only when all pass."""
-        from wizard import validate
+        from wizard.plans import validate
 
         errors: list[str] = []
         if self._type == "none":
@@ -348,7 +348,7 @@ class AuthScreen(StepScreen):
 
 
 def _strength(password: str) -> str:
-    from wizard.validate import password_strength
+    from wizard.plans.validate import password_strength
 
     if not password:
         return ""

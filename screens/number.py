@@ -11,7 +11,7 @@ from textual.widgets import Button, DataTable, Input, Select, Static
 from screens.widgets.base import StepScreen
 from screens.widgets.confirm import ConfirmScreen
 from screens.widgets.fields import problem
-from wizard.plan import ForwardingPlan
+from wizard.plans.plan import ForwardingPlan
 
 COUNTRIES = [("US", "US"), ("GB", "GB"), ("IN", "IN"), ("AU", "AU"), ("CA", "CA")]
 TYPES = [("local", "local"), ("tollfree", "toll-free"), ("mobile", "mobile")]
@@ -109,7 +109,7 @@ class NumberScreen(StepScreen):
     @on(Button.Pressed, "#search")
     @on(Input.Submitted, "#pattern")
     def action_search(self) -> None:
-        from wizard.validate import check_search_pattern
+        from wizard.plans.validate import check_search_pattern
 
         pattern = self.query_one("#pattern", Input).value.strip()
         msg = problem(check_search_pattern, pattern) if pattern else ""

@@ -104,8 +104,8 @@ class OptionScreen(StepScreen):
         self._finish(option, rec.auth_type if option == "direct_sip" else "")
 
     def _finish(self, option: str, auth_type: str) -> None:
-        from wizard.plan import AuthPlan
-        from wizard.validate import check_e164
+        from wizard.plans.plan import AuthPlan
+        from wizard.plans.validate import check_e164
 
         plan = self.plan
         external = self.query_one("#external", Input).value.strip()

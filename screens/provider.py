@@ -30,7 +30,7 @@ class ProviderScreen(StepScreen):
     ]
 
     def compose_body(self) -> ComposeResult:
-        from wizard.providers import PROVIDERS
+        from wizard.providers.templates import PROVIDERS
 
         options = [(_title(key, p), key) for key, p in PROVIDERS.items()]
         value = self.plan.provider if self.plan.provider in PROVIDERS else "generic"
@@ -51,7 +51,7 @@ class ProviderScreen(StepScreen):
     def _show(self) -> None:
         from rich.syntax import Syntax
 
-        from wizard.providers import settings_for
+        from wizard.providers.templates import settings_for
 
         key = str(self.query_one("#provider", Select).value)
         self.plan.provider = key
@@ -84,7 +84,7 @@ class ProviderScreen(StepScreen):
         table = self.query_one("#fields", DataTable)
         if not getattr(self, "_values", None) or table.cursor_row < 0:
             return
-        from wizard.providers import PASSWORD_PLACEHOLDER
+        from wizard.providers.templates import PASSWORD_PLACEHOLDER
 
         name, value, _copyable = self._values[table.cursor_row]
         password = self.app.session.sip_password

@@ -90,7 +90,7 @@ class ReviewScreen(StepScreen):
 
     # findings and diff -------------------------------------------------------------
     def _findings(self) -> list:
-        from wizard.validate import validate_plan
+        from wizard.plans.validate import validate_plan
 
         findings = validate_plan(self.plan)
         if self.app.session.open_sip_confirmed:
@@ -119,7 +119,7 @@ class ReviewScreen(StepScreen):
         if self.blocked:
             diff.update("Fix the errors above (escape goes back) before applying.")
             return
-        from wizard.apply import render_change
+        from wizard.plans.apply import render_change
 
         self.changes = await session.pending_changes(self.plan)
         warning = session.open_sip_warning(self.plan)
@@ -184,7 +184,7 @@ class ReviewScreen(StepScreen):
 
     @work(exclusive=True, exit_on_error=False, group="apply")
     async def run_apply(self) -> None:
-        from wizard.apply import render_change
+        from wizard.plans.apply import render_change
 
         session = await self.app.wait_session()
         while True:

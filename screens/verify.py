@@ -177,7 +177,7 @@ class VerifyScreen(StepScreen):
 
     # listener ------------------------------------------------------------------------
     def _expectation(self):
-        from wizard.diagnose import Expectation
+        from wizard.verify.diagnose import Expectation
 
         return Expectation.from_plan(self.plan)
 
@@ -199,7 +199,7 @@ class VerifyScreen(StepScreen):
 
     @on(Button.Pressed, "#listen")
     def action_listen(self) -> None:
-        from wizard.validate import check_url
+        from wizard.plans.validate import check_url
 
         url = self.query_one("#public-url", Input).value.strip()
         msg = check_url(url, "the public URL") if url else "type the public URL first"
@@ -268,7 +268,7 @@ class VerifyScreen(StepScreen):
     @work(exclusive=True, exit_on_error=False, group="simulate")
     async def simulate(self, scenario: str) -> None:
         from wizard.emulator.seed import DEMO_NUMBER_FREE
-        from wizard.verify import simulate
+        from wizard.verify.listener import simulate
 
         session = await self.app.wait_session()
         if session.listener is None:

@@ -11,7 +11,7 @@ import socket
 import pytest
 
 from wizard.emulator import Emulator
-from wizard.plivo import PlivoClient
+from wizard.plivo.client import PlivoClient
 
 
 def _loopback(host: object) -> bool:

@@ -23,7 +23,7 @@ from wizard.session import DEMO, LIVE, OFFLINE, Session
 if TYPE_CHECKING:
     from textual.command import Provider
 
-    from wizard.plan import Plan
+    from wizard.plans.plan import Plan
 
 # step -> "module:Screen"; imported on first use.
 SCREENS = {
@@ -96,7 +96,7 @@ class ByonApp(App[int]):
         """The one Plan every step reads and writes (made on first use: the plan module
         and its validators load after the first screen has painted)."""
         if self._plan is None:
-            from wizard.plan import Plan
+            from wizard.plans.plan import Plan
 
             self._plan = Plan()
         return self._plan
@@ -264,7 +264,7 @@ class ByonApp(App[int]):
         self.dirty = True
 
     def action_save_plan(self) -> None:
-        from wizard.plan import save_plan
+        from wizard.plans.plan import save_plan
 
         try:
             path = save_plan(self.plan, self.plan_path)
@@ -302,7 +302,7 @@ class ByonApp(App[int]):
 def _load_plan(path: str | None) -> Plan | None:
     if not path:
         return None
-    from wizard.plan import load_plan
+    from wizard.plans.plan import load_plan
 
     # a plan saved mid-wizard is a draft: keys and types must be right (a typo never drops
     # a setting), while the full rules are shown on the review step it opens at

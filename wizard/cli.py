@@ -16,15 +16,15 @@ from collections.abc import Sequence
 COMMANDS = {
     None: "wizard.app:run_wizard",
     "demo": "wizard.app:run_demo",
-    "emulator": "wizard.emulator.cli:run",
-    "apply": "wizard.apply:cmd_apply",
-    "export": "wizard.apply:cmd_export",
-    "settings": "wizard.providers:cmd_settings",
-    "verify": "wizard.verify:cmd_verify",
-    "audit": "wizard.audit:cmd_audit",
-    "stream-check": "wizard.stream:cmd_stream_check",
-    "echo-agent": "wizard.stream:cmd_echo_agent",
-    "serve": "wizard.serve:cmd_serve",
+    "emulator": "wizard.commands.emulator:run",
+    "apply": "wizard.commands.apply:run_apply",
+    "export": "wizard.commands.apply:run_export",
+    "settings": "wizard.commands.settings:cmd_settings",
+    "verify": "wizard.commands.verify:cmd_verify",
+    "audit": "wizard.commands.audit:cmd_audit",
+    "stream-check": "wizard.commands.stream:cmd_stream_check",
+    "echo-agent": "wizard.commands.stream:cmd_echo_agent",
+    "serve": "wizard.commands.serve:cmd_serve",
 }
 
 EPILOG = """\

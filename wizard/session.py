@@ -109,7 +109,7 @@ class Session:
     async def start_demo(self) -> Any:
         """Start the in-process emulator with demo data and connect to it."""
         from wizard.emulator import Emulator
-        from wizard.stream import EchoAgent, emulator_stream_hook
+        from wizard.stream.check import EchoAgent, emulator_stream_hook
 
         emu = Emulator(seed="demo")
         await emu.start("127.0.0.1", 0)
@@ -124,7 +124,7 @@ class Session:
 
     async def connect(self, auth_id: str, token: str, *, api_url: str | None = None) -> Any:
         """Check the pair against the account endpoint; keep the client when it works."""
-        from wizard.plivo import PlivoClient, api_url_from_env
+        from wizard.plivo.client import PlivoClient, api_url_from_env
 
         url = api_url or self.api_url or api_url_from_env()
         # a person is waiting on this first check: say "unreachable" in seconds, not after
@@ -141,7 +141,7 @@ class Session:
         self.client, self.auth_id, self._token, self.api_url = client, auth_id, token, url
         if self.mode != DEMO:
             self.mode = LIVE
-            from wizard.takeover import restore_leftovers
+            from wizard.verify.takeover import restore_leftovers
 
             await restore_leftovers(client, self.notices.append)
         return account
@@ -179,7 +179,7 @@ class Session:
         answer_xml: str | None = None,
     ) -> str:
         """Start the answer_url listener in this event loop; return its URL."""
-        from wizard import verify
+        from wizard.verify import listener as verify
 
         await self.stop_listener()
         listener = verify.Listener(
@@ -199,7 +199,7 @@ class Session:
         With a real account each callback is forwarded to the original answer_url, so
         the user's agent still answers; the journal lets the next byon run restore the
         app if this one dies (same mechanism as `byon verify --app`)."""
-        from wizard.takeover import Takeover
+        from wizard.verify.takeover import Takeover
 
         if self.listener is None or self.client is None or not app_id:
             return
@@ -232,7 +232,7 @@ class Session:
         wizard checks: in the demo the echo agent's, else the plan's own."""
         from dataclasses import replace
 
-        from wizard.plan import StreamPlan
+        from wizard.plans.plan import StreamPlan
 
         stream = plan.stream or StreamPlan()
         if self.echo_agent is not None:
@@ -243,14 +243,14 @@ class Session:
         """The demo listener's answer: a <Stream> to the echo agent (None outside the demo)."""
         if self.echo_agent is None:
             return None
-        from wizard.xml import stream_xml
+        from wizard.stream.xml import stream_xml
 
         return stream_xml(self.stream_settings(plan), pretty=False)
 
     async def check_stream(self, url: str, content_type: str, *, seconds: float = 1.0) -> Any:
         """Stream test audio to the agent as Plivo would; a StreamReport, never raises for
         network outcomes."""
-        from wizard.stream import stream_check
+        from wizard.stream.check import stream_check
 
         return await stream_check(
             url, content_type=content_type, seconds=seconds, timeout=5.0, account_id=self.auth_id
@@ -259,7 +259,7 @@ class Session:
     # applying, one change at a time ---------------------------------------------
     async def pending_changes(self, plan: Any) -> list[Any]:
         """Read the account and diff it with the plan (the review screen's lines)."""
-        from wizard.apply import diff, read_account
+        from wizard.plans.apply import diff, read_account
 
         view = await read_account(self.require_client(), plan)
         self.last_view = view
@@ -267,7 +267,7 @@ class Session:
 
     def open_sip_warning(self, plan: Any) -> str | None:
         """The risk apply cannot fix for DID forwarding, from the last account read."""
-        from wizard.apply import open_sip_warning
+        from wizard.plans.apply import open_sip_warning
 
         return open_sip_warning(plan, self.last_view) if self.last_view is not None else None
 
@@ -277,8 +277,8 @@ class Session:
         The wizard applies change by change so that a failure keeps every earlier step
         (the user then chooses retry or undo) instead of rolling everything back.
         """
-        from wizard.apply import apply_changes
-        from wizard.journal import Undo
+        from wizard.plans.apply import apply_changes
+        from wizard.plans.journal import Undo
 
         result = await apply_changes(
             self.require_client(),
@@ -307,7 +307,7 @@ class Session:
 
     async def undo_applied(self, on_step: Callable[[Any], None]) -> list[Any]:
         """Undo this session's changes, newest first; return what could not be undone."""
-        from wizard.journal import journal_path_for, roll_back
+        from wizard.plans.journal import journal_path_for, roll_back
 
         undos, self.undo = list(reversed(self.undo)), []
         left = await roll_back(

@@ -1,4 +1,4 @@
-"""Input validators built on wizard/validate.py, so the wizard and `byon apply` agree."""
+"""Input validators built on wizard/plans/validate.py, so the wizard and `byon apply` agree."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ class CheckValidator(Validator):
         self.args = args
 
     def validate(self, value: str) -> ValidationResult:
-        from wizard import validate
+        from wizard.plans import validate
 
         msg = problem(getattr(validate, self.check_name), value, *self.args())
         return self.failure(msg) if msg else self.success()

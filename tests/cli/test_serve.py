@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from wizard.serve import exposure_warning, is_loopback, wizard_command
+from wizard.commands.serve import exposure_warning, is_loopback, wizard_command
 
 NO_CREDS = {k: v for k, v in os.environ.items() if not k.startswith("PLIVO_AUTH_")}
 CREDS = {**NO_CREDS, "PLIVO_AUTH_ID": "MA" + "1" * 18, "PLIVO_AUTH_TOKEN": "tok-secret-value-1234"}
@@ -150,7 +150,7 @@ def test_the_browser_server_does_not_load_textual_in_this_process():
     import sys
 
     probe = (
-        "import sys, textual_serve.server, wizard.serve; "
+        "import sys, textual_serve.server, wizard.commands.serve; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'textual'}))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)

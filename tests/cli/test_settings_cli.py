@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from wizard.providers import PROVIDERS
+from wizard.providers.templates import PROVIDERS
 
 BYON = str(Path(sys.executable).with_name("byon"))
 

@@ -192,7 +192,7 @@ async def test_echo_agent_port_in_use_is_a_clear_error():
 
 def test_importing_the_stream_module_stays_cheap():
     code = (
-        "import sys, wizard.stream, wizard.audio, wizard.serve; "
+        "import sys, wizard.stream.check, wizard.stream.audio, wizard.commands.serve; "
         "names = ('aiohttp', 'textual', 'textual_serve', 'plivo'); "
         "print([m for m in names if m in sys.modules])"
     )

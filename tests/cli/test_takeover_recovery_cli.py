@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from wizard.takeover import journal_path_for
+from wizard.verify.takeover import journal_path_for
 
 ROOT = Path(__file__).resolve().parents[2]
 DEAD_LISTENER = "http://127.0.0.1:9/answer"

@@ -17,8 +17,8 @@ import pytest
 from aiohttp import web
 
 from tests.domain.test_verify_support import PASSWORD, expectation, make_app
-from wizard.takeover import journal_path_for
-from wizard.verify import simulate
+from wizard.verify.listener import simulate
+from wizard.verify.takeover import journal_path_for
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from wizard.apply import NEW, AccountView, Change, diff, learned_ids, render_change
 from wizard.errors import ByonError
-from wizard.plan import (
+from wizard.plans.apply import NEW, AccountView, Change, diff, learned_ids, render_change
+from wizard.plans.plan import (
     AclPlan,
     ApplicationPlan,
     AuthPlan,
@@ -15,7 +15,7 @@ from wizard.plan import (
     Plan,
     SearchPlan,
 )
-from wizard.plivo import Application, AvailableNumber, Credential, IpAcl, Number
+from wizard.plivo.client import Application, AvailableNumber, Credential, IpAcl, Number
 
 
 def sip_plan(auth_type: str = "ip_acl_and_credential") -> Plan:

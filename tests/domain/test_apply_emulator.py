@@ -15,11 +15,11 @@ from tests.domain.test_apply_helpers import (
     write_plan,
     writes,
 )
-from wizard.apply import diff, learned_ids, read_account, render_change
 from wizard.errors import ByonError
-from wizard.passwords import generate_password
-from wizard.plan import load_plan, write_back_ids
-from wizard.validate import check_password
+from wizard.plans.apply import diff, learned_ids, read_account, render_change
+from wizard.plans.passwords import generate_password
+from wizard.plans.plan import load_plan, write_back_ids
+from wizard.plans.validate import check_password
 
 PASSWORD = "Carrier-Trunk-2024x"
 

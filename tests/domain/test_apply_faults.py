@@ -19,10 +19,10 @@ from tests.domain.test_apply_helpers import (
     snapshot,
     write_plan,
 )
-from wizard.apply import apply_changes, diff, read_account
-from wizard.journal import JOURNAL_NAME, resume
-from wizard.plan import load_plan
-from wizard.plivo import PlivoClient
+from wizard.plans.apply import apply_changes, diff, read_account
+from wizard.plans.journal import JOURNAL_NAME, resume
+from wizard.plans.plan import load_plan
+from wizard.plivo.client import PlivoClient
 
 PASSWORD = "Carrier-Trunk-2024x"
 
@@ -261,7 +261,7 @@ async def test_rollback_failure_leaves_a_journal_the_next_run_finishes(
 
 async def test_journal_of_another_account_is_not_replayed(client, emulator, tmp_path):
     from wizard.errors import ByonError
-    from wizard.journal import Undo, write_journal
+    from wizard.plans.journal import Undo, write_journal
 
     journal = tmp_path / JOURNAL_NAME
     write_journal(

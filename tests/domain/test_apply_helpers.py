@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from wizard.apply import ApplyResult, StepEvent, apply_changes, diff, read_account
-from wizard.plan import load_plan
+from wizard.plans.apply import ApplyResult, StepEvent, apply_changes, diff, read_account
+from wizard.plans.plan import load_plan
 
 SIP_PLAN = """\
 version = 1

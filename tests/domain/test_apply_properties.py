@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.domain.test_apply_helpers import count_named, writes
-from wizard.apply import apply_changes, diff, read_account
 from wizard.emulator import Emulator
-from wizard.plan import loads_plan
-from wizard.plivo import PlivoClient
+from wizard.plans.apply import apply_changes, diff, read_account
+from wizard.plans.plan import loads_plan
+from wizard.plivo.client import PlivoClient
 
 PUBLIC = ["203.0.113.10", "198.51.100.0/28", "192.0.2.0/24", "203.0.113.64/26", "2001:db8::/48"]
 

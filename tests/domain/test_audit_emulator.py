@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wizard.audit import audit
+from wizard.plans.audit import audit
 
 
 async def test_demo_account_findings(demo_client, demo_emulator):

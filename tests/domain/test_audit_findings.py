@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from wizard.audit import findings_for
-from wizard.plivo import Application, Credential, IpAcl
+from wizard.plans.audit import findings_for
+from wizard.plivo.client import Application, Credential, IpAcl
 
 
 def app(app_id="1", name="a", **kw):

@@ -3,21 +3,21 @@ and the outcome fields the emulator does not produce (call logs may)."""
 
 from __future__ import annotations
 
-from wizard.diagnose import (
-    TROUBLESHOOTING_ROWS,
-    Expectation,
-    diagnose_sip_outcome,
-    diagnose_sip_outcomes,
-    ip_in_entries,
-    is_cgnat,
-)
-from wizard.plan import (
+from wizard.plans.plan import (
     AclPlan,
     ApplicationPlan,
     AuthPlan,
     CredentialPlan,
     ForwardingPlan,
     Plan,
+)
+from wizard.verify.diagnose import (
+    TROUBLESHOOTING_ROWS,
+    Expectation,
+    diagnose_sip_outcome,
+    diagnose_sip_outcomes,
+    ip_in_entries,
+    is_cgnat,
 )
 
 

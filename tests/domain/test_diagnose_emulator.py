@@ -14,8 +14,8 @@ from tests.domain.test_verify_support import (
     expectation,
     make_app,
 )
-from wizard.diagnose import Expectation
-from wizard.verify import simulate
+from wizard.verify.diagnose import Expectation
+from wizard.verify.listener import simulate
 
 
 async def inbound(emulator, **body):

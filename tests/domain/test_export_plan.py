@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tests.domain.test_apply_helpers import BUY_PLAN, run_apply, write_plan, writes
-from wizard.apply import diff, read_account
 from wizard.errors import ByonError, PlanError
-from wizard.export import export_plan
-from wizard.plan import dump_plan, load_plan, loads_plan
+from wizard.plans.apply import diff, read_account
+from wizard.plans.export import export_plan
+from wizard.plans.plan import dump_plan, load_plan, loads_plan
 
 PASSWORD = "Carrier-Trunk-2024x"
 

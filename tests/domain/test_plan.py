@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from wizard.errors import PlanError
-from wizard.plan import (
+from wizard.plans.plan import (
     AclPlan,
     ApplicationPlan,
     AuthPlan,

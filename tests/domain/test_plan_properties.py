@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from wizard import cli
 from wizard.errors import PlanError
-from wizard.plan import (
+from wizard.plans.plan import (
     AclPlan,
     ApplicationPlan,
     AuthPlan,
@@ -29,8 +29,7 @@ from wizard.plan import (
     loads_plan,
     plan_to_dict,
 )
-from wizard.providers import PROVIDERS
-from wizard.validate import (
+from wizard.plans.validate import (
     AUDIO_TRACKS,
     AUTH_TYPES,
     CONTENT_TYPES,
@@ -38,6 +37,7 @@ from wizard.validate import (
     check_acl_entry,
     validate_plan,
 )
+from wizard.providers.templates import PROVIDERS
 
 NUMBERS = sorted(
     {

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from wizard.errors import NotFound
-from wizard.plivo import PlivoClient, sip_uri
+from wizard.plivo.client import PlivoClient, sip_uri
 
 GOOD_PASSWORD = "Str0ngEnoughPass"
 

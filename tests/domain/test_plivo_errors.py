@@ -21,7 +21,7 @@ from wizard.errors import (
     RateLimited,
     ServerError,
 )
-from wizard.plivo import PlivoClient, _Op, error_text
+from wizard.plivo.client import PlivoClient, _Op, error_text
 
 GOOD_PASSWORD = "Str0ngEnoughPass"
 

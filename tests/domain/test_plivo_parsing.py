@@ -8,7 +8,7 @@ import time
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wizard.plivo import (
+from wizard.plivo.client import (
     BACKOFF_CAP,
     PlivoClient,
     app_id_from_uri,

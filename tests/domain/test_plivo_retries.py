@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from wizard.errors import NetworkError, RateLimited, ServerError
-from wizard.plivo import PlivoClient
+from wizard.plivo.client import PlivoClient
 
 GOOD_PASSWORD = "Str0ngEnoughPass"
 

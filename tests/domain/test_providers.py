@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from wizard.plan import (
+from wizard.plans.plan import (
     AclPlan,
     ApplicationPlan,
     AuthPlan,
@@ -17,7 +17,7 @@ from wizard.plan import (
     Plan,
     SearchPlan,
 )
-from wizard.providers import (
+from wizard.providers.templates import (
     PASSWORD_PLACEHOLDER,
     PROVIDERS,
     ProviderSettings,

@@ -12,9 +12,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from wizard.audio import CONTENT_TYPES, parse_content_type, tone_samples
 from wizard.errors import ByonError
-from wizard.stream import EchoAgent, check_url, stream_check
+from wizard.stream.audio import CONTENT_TYPES, parse_content_type, tone_samples
+from wizard.stream.check import EchoAgent, check_url, stream_check
 
 
 @asynccontextmanager

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wizard.audio import (
+from wizard.errors import ByonError
+from wizard.stream.audio import (
     CONTENT_TYPES,
     AudioFormat,
     mulaw_decode,
@@ -21,7 +22,6 @@ from wizard.audio import (
     synth_samples,
     tone_samples,
 )
-from wizard.errors import ByonError
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

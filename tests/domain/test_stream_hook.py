@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from aiohttp import web
 
-from wizard.stream import EchoAgent, emulator_stream_hook
+from wizard.stream.check import EchoAgent, emulator_stream_hook
 
 
 @pytest.fixture

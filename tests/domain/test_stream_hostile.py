@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 import pytest
 from aiohttp import web
 
-from wizard.stream import stream_check
+from wizard.stream.check import stream_check
 
 
 @asynccontextmanager

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from wizard.stream import EchoAgent, stream_check
+from wizard.stream.check import EchoAgent, stream_check
 
 pytestmark = pytest.mark.skipif(
     shutil.which("openssl") is None, reason="needs the openssl command to make a test certificate"

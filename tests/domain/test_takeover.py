@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from wizard.errors import ByonError
-from wizard.takeover import Takeover, journal_path_for, recover_pending, state_dir
+from wizard.verify.takeover import Takeover, journal_path_for, recover_pending, state_dir
 
 ORIGINAL = "https://agent.example.com/answer"
 LISTENER = "https://tunnel.example.com/answer"
@@ -92,8 +92,8 @@ async def test_restore_does_not_clobber_a_change_made_meanwhile(client, app_id):
 
 CRASHER = """
 import asyncio, os, sys, time
-from wizard.plivo import PlivoClient
-from wizard.takeover import Takeover
+from wizard.plivo.client import PlivoClient
+from wizard.verify.takeover import Takeover
 
 async def main():
     c = PlivoClient(os.environ["T_ID"], os.environ["T_TOKEN"], base_url=os.environ["T_URL"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from wizard import validate as v
-from wizard.plan import (
+from wizard.plans import validate as v
+from wizard.plans.plan import (
     AclPlan,
     ApplicationPlan,
     AuthPlan,
@@ -371,7 +371,7 @@ def test_provider_that_cannot_do_digest_warns():
 
 
 def test_empty_name_and_username_say_they_are_required():
-    from wizard.validate import check_app_name, check_username
+    from wizard.plans.validate import check_app_name, check_username
 
     assert check_username("").startswith("a SIP username is required")
     assert check_app_name("").startswith("an application name is required")

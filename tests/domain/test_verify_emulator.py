@@ -17,10 +17,10 @@ from tests.domain.test_verify_support import (
     make_app,
     start_listener,
 )
-from wizard.diagnose import TROUBLESHOOTING_ROWS, Expectation
 from wizard.emulator.seed import DEMO_CREDENTIAL_PASSWORD
 from wizard.errors import ByonError
-from wizard.verify import SIMULATIONS, Listener, place_test_call, simulate
+from wizard.verify.diagnose import TROUBLESHOOTING_ROWS, Expectation
+from wizard.verify.listener import SIMULATIONS, Listener, place_test_call, simulate
 
 
 async def test_emulator_callback_carries_a_genuine_signature(emulator, client, listener):

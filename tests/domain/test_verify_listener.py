@@ -14,9 +14,9 @@ import pytest
 from aiohttp import web
 from plivo.utils.signature_v3 import construct_post_url, get_signature_v3
 
-from wizard.diagnose import Expectation
 from wizard.errors import ByonError
-from wizard.verify import (
+from wizard.verify.diagnose import Expectation
+from wizard.verify.listener import (
     NONCE_HEADER,
     SIG_HEADER,
     CallbackEvent,
@@ -494,7 +494,7 @@ def test_sdk_post_url_is_what_the_listener_rebuilds():
 def test_expect_flags_build_the_expectation():
     from argparse import Namespace
 
-    from wizard.verify import _build_expectation
+    from wizard.commands.verify import _build_expectation
 
     none = _build_expectation(Namespace(plan=None, expect="none", app=None))
     assert (none.auth_type, none.option) == ("none", "did_forwarding")

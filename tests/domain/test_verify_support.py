@@ -3,8 +3,8 @@ and Direct SIP applications made through the REST API (no tests in this module).
 
 from __future__ import annotations
 
-from wizard.diagnose import Expectation
-from wizard.verify import Listener
+from wizard.verify.diagnose import Expectation
+from wizard.verify.listener import Listener
 
 PASSWORD = "Sup3rSecretPass9"
 USERNAME = "carrier_trunk"

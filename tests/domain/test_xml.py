@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from wizard.errors import ByonError
-from wizard.plan import StreamPlan
-from wizard.xml import (
+from wizard.plans.plan import StreamPlan
+from wizard.stream.xml import (
     StreamXmlError,
     answer_xml_problems,
     parse_stream,

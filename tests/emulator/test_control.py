@@ -8,7 +8,7 @@ import pytest
 
 from tests.emulator.helpers import make_acl, make_app, make_credential, rest_client
 from wizard.emulator import Emulator
-from wizard.emulator.server import is_loopback_peer
+from wizard.emulator.httputil import is_loopback_peer
 
 
 async def test_clock(ctl, emulator):

@@ -6,7 +6,7 @@ from textual.app import App, ComposeResult
 from textual.widgets import DataTable
 
 from screens.widgets.apptable import SHOWN, AppFilter, add_columns
-from wizard.plivo import Application
+from wizard.plivo.client import Application
 
 
 def _apps(n: int) -> list[Application]:

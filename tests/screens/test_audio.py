@@ -70,7 +70,7 @@ async def test_demo_answer_xml_streams_to_the_echo_agent_with_the_plans_settings
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
         await ready(app, pilot)
-        from wizard.plan import StreamPlan
+        from wizard.plans.plan import StreamPlan
 
         app.plan.stream = StreamPlan(
             url="wss://agent.example.com/media", content_type="audio/x-l16;rate=16000"
@@ -137,7 +137,7 @@ async def test_stream_check_without_a_stream_url_says_what_to_do():
 
 
 async def test_stream_check_of_a_bad_plan_url_says_what_is_wrong_and_keeps_the_screen():
-    from wizard.plan import StreamPlan
+    from wizard.plans.plan import StreamPlan
 
     app = demo_app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:

@@ -15,7 +15,7 @@ from tests.screens.helpers import (
     screen_name,
     settle,
 )
-from wizard.plan import load_plan
+from wizard.plans.plan import load_plan
 
 
 async def test_done_saves_the_plan_and_names_it_in_the_next_steps(tmp_path):

@@ -18,7 +18,7 @@ from tests.screens.helpers import (
     settle,
 )
 from wizard.app import ByonApp
-from wizard.plan import load_plan
+from wizard.plans.plan import load_plan
 from wizard.session import LIVE, OFFLINE
 
 

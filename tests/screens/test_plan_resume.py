@@ -11,7 +11,7 @@ from textual.widgets import Static
 from tests.screens.helpers import SIZE, demo_app, screen_name, settle
 from wizard.app import _load_plan
 from wizard.errors import PlanError
-from wizard.plan import AuthPlan, CredentialPlan, Plan, save_plan
+from wizard.plans.plan import AuthPlan, CredentialPlan, Plan, save_plan
 
 
 def _draft(tmp_path):

@@ -22,7 +22,7 @@ class Probe(ByonApp):
 
 app = Probe(mode="demo")
 app.run(headless=True, size=(100, 32))
-heavy = ("aiohttp", "httpx", "plivo", "wizard.emulator", "wizard.verify", "phonenumbers")
+heavy = ("aiohttp", "httpx", "plivo", "wizard.emulator", "wizard.verify.listener", "phonenumbers")
 print(json.dumps({
     "screen": shown[0],
     "loaded": sorted(m for m in sys.modules if m.split(".")[0] in heavy or m in heavy),

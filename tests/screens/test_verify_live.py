@@ -17,9 +17,9 @@ from textual.widgets import Input
 
 from tests.screens.helpers import SIZE, screen_name, settle
 from wizard.app import ByonApp
-from wizard.plan import ApplicationPlan, AuthPlan, CredentialPlan, Plan
+from wizard.plans.plan import ApplicationPlan, AuthPlan, CredentialPlan, Plan
 from wizard.session import LIVE
-from wizard.takeover import journal_path_for
+from wizard.verify.takeover import journal_path_for
 
 
 def _free_port() -> int:

@@ -13,7 +13,13 @@ from aiohttp import web
 
 from wizard.emulator.calls import RouteError, parse_route
 from wizard.emulator.faults import Fault, FaultError, parse_fault
-from wizard.emulator.httputil import MAX_BODY, ApiError, error_response, read_body
+from wizard.emulator.httputil import (
+    MAX_BODY,
+    ApiError,
+    error_response,
+    is_loopback_peer,
+    read_body,
+)
 from wizard.emulator.rest import RestApi
 from wizard.emulator.sip import InboundError
 
@@ -121,8 +127,6 @@ def build_app(emu: Emulator) -> web.Application:
 
 
 def _loopback(request: web.Request) -> bool:
-    from wizard.emulator.server import is_loopback_peer
-
     return is_loopback_peer(request.remote)
 
 

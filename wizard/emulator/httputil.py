@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import uuid
 from typing import Any
@@ -146,3 +147,15 @@ def paginate(request: web.Request, items: list[dict[str, Any]], base_path: str) 
         "total_count": total,
     }
     return {"meta": meta, "objects": items[offset : offset + limit]}
+
+
+def is_loopback_peer(remote: str | None) -> bool:
+    if not remote:
+        return False
+    try:
+        addr = ipaddress.ip_address(remote)
+    except ValueError:
+        return False
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    return addr.is_loopback

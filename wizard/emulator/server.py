@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -16,18 +15,6 @@ __all__ = ["DEMO_AUTH_ID", "DEMO_AUTH_TOKEN", "Emulator"]
 
 RATE_WINDOW = 5.0
 StreamHook = Callable[[dict[str, Any], str], Awaitable[Any]]
-
-
-def is_loopback_peer(remote: str | None) -> bool:
-    if not remote:
-        return False
-    try:
-        addr = ipaddress.ip_address(remote)
-    except ValueError:
-        return False
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        addr = addr.ipv4_mapped
-    return addr.is_loopback
 
 
 def format_url(host: str, port: int) -> str:

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from wizard.diagnose import (
+from wizard.errors import ByonError
+from wizard.verify.diagnose import (
     Diagnosis,
     Expectation,
     diagnose_sip_outcome,
     diagnose_sip_outcomes,
     ip_in_entries,
 )
-from wizard.errors import ByonError
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ async def simulate(
     _require_loopback(api_url)
     from aiohttp import ClientSession, ClientTimeout
 
-    from wizard.plivo import PlivoClient
+    from wizard.plivo.client import PlivoClient
 
     exp = expectation
     kind = exp.auth_type or ""
@@ -269,3 +269,13 @@ async def _with_broken_answer(client: Any, app_id: str, call: Callable[[], Await
             app_id, answer_url=original.answer_url, answer_method=original.answer_method
         )
         await runner.cleanup()
+
+
+async def place_test_call(
+    client: Any, *, from_: str, to: str, answer_url: str, hangup_url: str | None = None
+) -> str:
+    """Call the external number from a Plivo number, so the call travels through the
+    user's provider and back to the application. Returns Plivo's request_uuid."""
+    return await client.create_call(
+        from_=from_, to=to, answer_url=answer_url, answer_method="POST", hangup_url=hangup_url
+    )

@@ -20,7 +20,7 @@ import asyncio
 from typing import Any
 
 from wizard.errors import ByonError, NotFound
-from wizard.plan import (
+from wizard.plans.plan import (
     AclPlan,
     ApplicationPlan,
     AuthPlan,

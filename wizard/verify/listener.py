@@ -14,14 +14,10 @@ downloads or starts a tunnel.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import inspect
 import ipaddress
-import json
-import os
 import secrets
-import signal
 import sys
 import time
 import uuid
@@ -32,16 +28,21 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 from xml.etree import ElementTree
 
-from wizard.diagnose import (
-    AUTH_TYPES,
+from wizard.errors import ByonError
+from wizard.verify.diagnose import (
     PASS,
     TROUBLESHOOTING_ROWS,
     Diagnosis,
     Expectation,
     diagnose_callback,
 )
-from wizard.errors import ByonError
-from wizard.simulate import SIMULATIONS, Simulation, SimulationResult, simulate
+from wizard.verify.simulate import (
+    SIMULATIONS,
+    Simulation,
+    SimulationResult,
+    place_test_call,
+    simulate,
+)
 
 SIG_HEADER = "X-Plivo-Signature-V3"
 NONCE_HEADER = "X-Plivo-Signature-V3-Nonce"
@@ -159,7 +160,7 @@ def default_answer_xml(passed: bool | None = True) -> str:
             "See byon for the diagnosis. Goodbye."
         )
     try:
-        from wizard.xml import speak_hangup_xml  # type: ignore[attr-defined]
+        from wizard.stream.xml import speak_hangup_xml  # type: ignore[attr-defined]
 
         return speak_hangup_xml(text)
     except (ImportError, AttributeError, NotImplementedError):
@@ -605,241 +606,6 @@ def _apply(event: CallbackEvent, diag: Diagnosis) -> None:
 
 # --------------------------------------------------------------------------- test calls
 
-
-async def place_test_call(
-    client: Any, *, from_: str, to: str, answer_url: str, hangup_url: str | None = None
-) -> str:
-    """Call the external number from a Plivo number, so the call travels through the
-    user's provider and back to the application. Returns Plivo's request_uuid."""
-    return await client.create_call(
-        from_=from_, to=to, answer_url=answer_url, answer_method="POST", hangup_url=hangup_url
-    )
-
-
-# --------------------------------------------------------------------------- byon verify
-
-
-def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def _parse_listen(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError(text)
-    host = host.strip("[]") or "127.0.0.1"
-    return host, int(port)
-
-
-def _human(event: CallbackEvent) -> str:
-    mark = "PASS" if event.passed else "FAIL"
-    clock = time.strftime("%H:%M:%S", time.localtime(event.received_at))
-    line = (
-        f"{clock} {event.kind:<6} {mark}  from={event.from_ or '-'} to={event.to or '-'} "
-        f"SIPAuthType={event.sip_auth_type or '-'} SIPAuthUser={event.sip_auth_user or '-'} "
-        f"SIPSourceIP={event.sip_source_ip or '-'} signature="
-        f"{'valid' if event.signature_valid else 'INVALID'}"
-    )
-    if event.diagnosis:
-        line += f"\n    {event.diagnosis}"
-    if event.fix and not event.passed:
-        line += f"\n    Fix: {event.fix}"
-    return line
-
-
-def _build_expectation(args: Any) -> Expectation:
-    exp = Expectation()
-    if getattr(args, "plan", None):
-        from wizard.plan import load_plan
-
-        exp = Expectation.from_plan(load_plan(args.plan))
-    changes: dict[str, Any] = {}
-    if getattr(args, "expect", None):
-        changes["auth_type"] = args.expect
-        if args.expect == "none" and not getattr(args, "plan", None):
-            # no SIP auth expected: calls forwarded to a Plivo number
-            changes["option"] = "did_forwarding"
-        elif args.expect in AUTH_TYPES:
-            changes["option"] = "direct_sip"
-    if getattr(args, "app", None):
-        changes["app_id"] = args.app
-    if changes:
-        exp = Expectation(**{**exp.__dict__, **changes})
-    return exp
-
-
-def cmd_verify(args: Any) -> int:
-    """`byon verify`: listen for callbacks and judge each one (cli.md)."""
-    if args.app and not args.public_url:
-        _say(
-            "byon verify: --app needs --public-url: Plivo must reach the listener at a public "
-            "address you provide (your own tunnel or server); byon does not open one."
-        )
-        return 2
-    call_from, call_to = getattr(args, "call_from", None), getattr(args, "call_to", None)
-    if (call_from or call_to) and not (call_from and call_to and args.public_url):
-        _say("byon verify: a test call needs --call-from, --call-to and --public-url together.")
-        return 2
-    try:
-        host, port = _parse_listen(args.listen)
-    except ValueError:
-        _say(f"byon verify: --listen {args.listen!r} is not HOST:PORT (e.g. 127.0.0.1:8080).")
-        return 2
-    token = os.environ.get("PLIVO_AUTH_TOKEN", "")
-    if not token:
-        _say(
-            "byon verify: PLIVO_AUTH_TOKEN is not set: the listener needs the auth token to "
-            "check each callback's X-Plivo-Signature-V3. Export it and run again."
-        )
-        return 2
-    if (args.app or call_from) and not os.environ.get("PLIVO_AUTH_ID"):
-        _say("byon verify: --app and test calls need PLIVO_AUTH_ID as well.")
-        return 2
-    if args.timeout is not None and args.timeout <= 0:
-        _say("byon verify: --timeout must be a positive number of seconds.")
-        return 2
-    try:
-        expectation = _build_expectation(args)
-    except ByonError as exc:
-        _say(f"byon verify: {exc}")
-        return 2
-    return asyncio.run(_verify(args, host, port, token, expectation, call_from, call_to))
-
-
-async def _find_app(client: Any, listener: Listener, exp: Expectation) -> Expectation:
-    """The app already pointing at this listener, so diagnoses can name its SIP URI."""
-    try:
-        apps = await client.list_applications()
-    except ByonError:
-        return exp
-    mine = [a for a in apps if a.answer_url.rstrip("/") in (listener.answer_url, listener.url)]
-    if len(mine) != 1:
-        return exp
-    _say(f"Judging calls to app {mine[0].app_id} ({mine[0].app_name}), which answers here.")
-    return Expectation(**{**exp.__dict__, "app_id": mine[0].app_id})
-
-
-async def _verify(
-    args: Any,
-    host: str,
-    port: int,
-    token: str,
-    expectation: Expectation,
-    call_from: str | None,
-    call_to: str | None,
-) -> int:
-    from wizard.plivo import PlivoClient, api_url_from_env
-    from wizard.takeover import Takeover, recover_pending
-
-    stop = asyncio.Event()
-    passed: list[CallbackEvent] = []
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
-
-    def on_event(event: CallbackEvent) -> None:
-        if event.kind == "probe":
-            return
-        if args.json:
-            if event.kind in PRINTED_KINDS:
-                sys.stdout.write(json.dumps(event.to_json()) + "\n")
-                sys.stdout.flush()
-            _say(_human(event))
-        else:
-            print(_human(event), flush=True)
-        if event.passed and event.kind in COUNTED_KINDS:
-            passed.append(event)
-            if args.exit_on_pass:
-                stop.set()
-
-    auth_id = os.environ.get("PLIVO_AUTH_ID", "")
-    client = None
-    takeover = None
-    listener = Listener(
-        token, public_url=args.public_url, expectation=expectation, on_event=on_event
-    )
-    try:
-        if auth_id:
-            client = PlivoClient(auth_id, token, base_url=api_url_from_env(args.api_url))
-            try:
-                for message in await recover_pending(client):
-                    _say(message)
-            except ByonError as exc:
-                _say(f"byon verify: could not check for earlier takeovers: {exc}")
-        try:
-            local = await listener.start(host, port)
-        except ByonError as exc:
-            _say(f"byon verify: {exc}")
-            return 1
-        public = args.public_url
-        _say(f"Listening on {local}: answer URL {listener.answer_url}")
-        if client is not None and not expectation.app_id and not args.app:
-            listener.expectation = await _find_app(client, listener, expectation)
-        if not public:
-            _say(
-                "No --public-url: only this machine can reach the listener. Plivo needs a "
-                "public address you provide (your own tunnel or server forwarding to it)."
-            )
-        elif not args.no_preflight:
-            try:
-                rtt = await listener.preflight(public)
-            except ByonError as exc:
-                _say(f"byon verify: {public} is not reachable: {exc}")
-                return 1
-            _say(
-                f"Reachable: a signed probe sent to {public}/answer arrived ({rtt * 1000:.0f} ms)."
-            )
-        if args.app:
-            assert client is not None
-            try:
-                app = await client.get_application(args.app)
-                listener.forward_to = app.answer_url or None
-                takeover = Takeover(client, args.app, listener.answer_url)
-                await takeover.begin()
-            except ByonError as exc:
-                _say(f"byon verify: could not take over app {args.app}: {exc}")
-                return 1
-            _say(
-                f"App {args.app} answers at {listener.answer_url} until byon exits; callbacks "
-                f"are forwarded to {app.answer_url or '(none: byon answers)'}, restored on exit."
-            )
-        if call_from and call_to:
-            assert client is not None
-            try:
-                request_uuid = await place_test_call(
-                    client,
-                    from_=call_from,
-                    to=call_to,
-                    answer_url=f"{args.public_url.rstrip('/')}/outbound",
-                )
-            except ByonError as exc:
-                _say(f"byon verify: the test call could not be placed: {exc}")
-                return 1
-            _say(f"Test call placed from {call_from} to {call_to} (request {request_uuid}).")
-        waiting = f" for up to {args.timeout:g} s" if args.timeout else ""
-        _say(f"Waiting for a call{waiting}. Ctrl-C stops.")
-        try:
-            await asyncio.wait_for(stop.wait(), args.timeout)
-        except TimeoutError:
-            if not passed:
-                _say(f"byon verify: no passing call within {args.timeout:g} s.")
-        return 0 if passed else 1
-    finally:
-        if takeover is not None:
-            try:
-                if await takeover.restore():
-                    _say(f"Restored the answer_url of app {args.app}.")
-            except Exception as exc:
-                _say(
-                    f"byon verify: could not restore app {args.app} now ({exc}); the next byon "
-                    "command will restore it."
-                )
-        await listener.stop()
-        if client is not None:
-            await client.aclose()
-
-
 __all__ = [
     "PASS",
     "SIMULATIONS",
@@ -849,7 +615,6 @@ __all__ = [
     "Simulation",
     "SimulationResult",
     "check_signature",
-    "cmd_verify",
     "default_answer_xml",
     "place_test_call",
     "preflight",

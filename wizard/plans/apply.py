@@ -15,7 +15,7 @@ Decisions (also in docs of ``byon apply``):
   whose outcome is unknown is reverted anyway (restoring old values is harmless);
   one Plivo refused outright (4xx) is not.
 - A rollback that cannot finish leaves ``.byon-journal.json`` next to the plan
-  (wizard/journal.py); the next ``byon apply`` finishes it before anything else
+  (wizard/plans/journal.py); the next ``byon apply`` finishes it before anything else
   (``--dry-run`` only lists it).
 """
 
@@ -38,7 +38,7 @@ from wizard.errors import (
     RateLimited,
     scrub,
 )
-from wizard.journal import (
+from wizard.plans.journal import (
     OnStep,
     StepEvent,
     Undo,
@@ -46,11 +46,11 @@ from wizard.journal import (
     journal_path_for,
     roll_back,
 )
-from wizard.passwords import generate_password
+from wizard.plans.passwords import generate_password
 
 if TYPE_CHECKING:
-    from wizard.plan import Plan
-    from wizard.plivo import Application, AvailableNumber, Credential, IpAcl, Number
+    from wizard.plans.plan import Plan
+    from wizard.plivo.client import Application, AvailableNumber, Credential, IpAcl, Number
 
 __all__ = [
     "AccountView",
@@ -58,8 +58,6 @@ __all__ = [
     "Change",
     "StepEvent",
     "apply_changes",
-    "cmd_apply",
-    "cmd_export",
     "diff",
     "read_account",
     "render_change",
@@ -708,15 +706,3 @@ def learned_ids(plan: Plan, ids: dict[str, str]) -> dict[str, str]:
     ):
         out["forwarding.plivo_number"] = ids["number"]
     return out
-
-
-def cmd_apply(args: Any) -> int:
-    from wizard.apply_cli import run_apply
-
-    return run_apply(args)
-
-
-def cmd_export(args: Any) -> int:
-    from wizard.apply_cli import run_export
-
-    return run_export(args)

@@ -17,13 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
-import os
-import sys
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
-
-from wizard.errors import ByonError, PlivoError
 
 SHARED_SPACE = ipaddress.ip_network("100.64.0.0/10")
 MIN_PREFIX = {4: 16, 6: 32}
@@ -158,55 +153,3 @@ async def audit(client: Any, *, progress: Any = None) -> list[Finding]:
         client.list_credentials(progress=part("credentials")),
     )
     return findings_for(apps, acls, creds)
-
-
-def cmd_audit(args: Any) -> int:
-    auth_id = os.environ.get("PLIVO_AUTH_ID", "").strip()
-    token = os.environ.get("PLIVO_AUTH_TOKEN", "").strip()
-    if not auth_id or not token:
-        print(
-            "byon: PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN must be set (the token is never a "
-            "command-line flag).",
-            file=sys.stderr,
-        )
-        return 2
-    return asyncio.run(_main(args, auth_id, token))
-
-
-async def _main(args: Any, auth_id: str, token: str) -> int:
-    from wizard.plivo import PlivoClient, api_url_from_env
-    from wizard.takeover import restore_leftovers
-
-    shown: dict[str, int] = {}
-
-    def progress(name: str, done: int, total: int) -> None:
-        # Only for big accounts, and only on a terminal: a CI log needs no spinner.
-        if total > 100 and sys.stderr.isatty() and shown.get(name) != done:
-            shown[name] = done
-            print(f"\rreading {name}: {done}/{total}", end="", file=sys.stderr, flush=True)
-
-    async with PlivoClient(auth_id, token, base_url=api_url_from_env(args.api_url)) as client:
-        await restore_leftovers(client, lambda m: print(m, file=sys.stderr))
-        try:
-            found = await audit(client, progress=progress)
-        except PlivoError as exc:
-            print(f"\nbyon: audit could not read the account: {exc}", file=sys.stderr)
-            return 1
-        except ByonError as exc:
-            print(f"\nbyon: {exc}", file=sys.stderr)
-            return 1
-    if shown:
-        print(file=sys.stderr)
-    for f in found:
-        if args.json:
-            print(json.dumps(asdict(f)), flush=True)
-        else:
-            print(f"{f.resource} {f.name} ({f.id}): {f.message}. Fix: {f.fix}.", flush=True)
-    if not args.json:
-        print(
-            f"{len(found)} finding{'s' if len(found) != 1 else ''}"
-            if found
-            else "No findings: every application requires SIP authentication.",
-            file=sys.stderr,
-        )
-    return 1 if found else 0

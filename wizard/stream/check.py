@@ -21,7 +21,6 @@ import base64
 import binascii
 import json
 import re
-import sys
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -29,7 +28,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from wizard.audio import (
+from wizard.errors import ByonError
+from wizard.stream.audio import (
     FRAME_MS,
     MULAW,
     AudioFormat,
@@ -37,7 +37,6 @@ from wizard.audio import (
     signal_frames,
     tone_samples,
 )
-from wizard.errors import ByonError
 
 MAX_MSG_SIZE = 1 << 20  # 1 MiB: far above any real playAudio chunk, far below a memory problem
 QUIET_S = 0.3  # after the last frame: stop once the agent has been quiet this long...
@@ -984,60 +983,3 @@ async def emulator_stream_hook(stream_info: Any, call_uuid: str) -> dict[str, An
             "to the caller."
         )
     return out
-
-
-# --- commands ---------------------------------------------------------------
-
-
-def cmd_stream_check(args: Any) -> int:
-    """``byon stream-check URL``: 0 audio came back in the right format, 1 not, 2 bad input."""
-    try:
-        parse_content_type(args.content_type)
-        check_url(args.url)
-        if args.timeout <= 0 or args.seconds <= 0:
-            raise ByonError(
-                "--timeout and --seconds must be positive numbers.", hint="Try --timeout 10."
-            )
-    except ByonError as exc:
-        print(f"byon stream-check: {exc}", file=sys.stderr)
-        return 2
-    report = asyncio.run(
-        stream_check(
-            args.url, content_type=args.content_type, seconds=args.seconds, timeout=args.timeout
-        )
-    )
-    if args.json:
-        print(report.to_json(), flush=True)
-    else:
-        print(report.human(), file=sys.stderr)
-    return 0 if report.ok else 1
-
-
-def cmd_echo_agent(args: Any) -> int:
-    """``byon echo-agent``: prints {"ws_url": ...} first, serves until SIGINT/SIGTERM, exits 0."""
-    import signal
-
-    async def main() -> int:
-        agent = EchoAgent(getattr(args, "mode", "echo"))
-        # Handlers first: a script may signal as soon as it has read the URL line.
-        done = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, done.set)
-        try:
-            url = await agent.start(args.host, args.port)
-        except OSError as exc:
-            from wizard.serve import bind_error
-
-            print(f"byon echo-agent: {bind_error(args.host, args.port, exc)}", file=sys.stderr)
-            return 2
-        print(json.dumps({"ws_url": url}), flush=True)
-        print(f"echo agent ({agent.mode}) listening at {url}; Ctrl-C to stop", file=sys.stderr)
-        try:
-            await done.wait()
-        finally:
-            await agent.stop()
-        print(f"echo agent stopped after {len(agent.streams)} stream(s)", file=sys.stderr)
-        return 0
-
-    return asyncio.run(main())

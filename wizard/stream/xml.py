@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any
 
 from wizard.errors import ByonError
-from wizard.validate import (
+from wizard.plans.validate import (
     check_audio_track,
     check_content_type,
     check_stream_tracks,
@@ -19,7 +19,7 @@ from wizard.validate import (
 )
 
 if TYPE_CHECKING:
-    from wizard.plan import StreamPlan
+    from wizard.plans.plan import StreamPlan
 
 
 class StreamXmlError(ByonError):

@@ -47,7 +47,7 @@ def _credentials(plan_auth_id: str = "") -> tuple[str, str] | str:
 
 def _password(plan: Any) -> tuple[str | None, str | None]:
     """(password from the env var the plan names, error message)."""
-    from wizard.validate import check_password
+    from wizard.plans.validate import check_password
 
     cred = plan.auth.credential if plan.auth is not None else None
     if cred is None or "credential" not in plan.auth.type:
@@ -61,7 +61,7 @@ def _password(plan: Any) -> tuple[str | None, str | None]:
 
 
 def run_apply(args: Any) -> int:
-    from wizard.plan import load_plan
+    from wizard.plans.plan import load_plan
 
     try:
         plan = load_plan(args.plan)
@@ -100,7 +100,7 @@ def run_apply(args: Any) -> int:
 
 
 def _printer(as_json: bool):
-    from wizard.journal import StepEvent
+    from wizard.plans.journal import StepEvent
 
     marks = {"running": "..", "done": "ok", "failed": "!!", "rolled_back": "<-"}
 
@@ -136,14 +136,14 @@ def _confirm(n: int) -> bool | None:
 
 
 def _client(args: Any, creds: tuple[str, str]) -> Any:
-    from wizard.plivo import PlivoClient, api_url_from_env
+    from wizard.plivo.client import PlivoClient, api_url_from_env
 
     return PlivoClient(creds[0], creds[1], base_url=api_url_from_env(args.api_url))
 
 
 async def _prepare(args: Any, plan: Any, creds: tuple[str, str]) -> int | tuple[list[Any], str]:
     """Finish an earlier rollback, read the account, print the diff. An int is an exit code."""
-    from wizard.apply import (
+    from wizard.plans.apply import (
         change_json,
         diff,
         learned_ids,
@@ -151,9 +151,9 @@ async def _prepare(args: Any, plan: Any, creds: tuple[str, str]) -> int | tuple[
         read_account,
         render_change,
     )
-    from wizard.journal import journal_path_for, read_journal, resume
-    from wizard.plan import write_back_ids
-    from wizard.takeover import restore_leftovers
+    from wizard.plans.journal import journal_path_for, read_journal, resume
+    from wizard.plans.plan import write_back_ids
+    from wizard.verify.takeover import restore_leftovers
 
     as_json = bool(getattr(args, "json", False))
     journal = journal_path_for(plan.source)
@@ -228,9 +228,9 @@ async def _execute(
     password: str | None,
     account_id: str,
 ) -> int:
-    from wizard.apply import apply_changes, learned_ids
-    from wizard.journal import journal_path_for
-    from wizard.plan import write_back_ids
+    from wizard.plans.apply import apply_changes, learned_ids
+    from wizard.plans.journal import journal_path_for
+    from wizard.plans.plan import write_back_ids
 
     as_json = bool(getattr(args, "json", False))
     todo = [c for c in changes if c.action != "unchanged"]
@@ -321,10 +321,10 @@ def run_export(args: Any) -> int:
 
 
 async def _export(args: Any, creds: tuple[str, str]) -> int:
-    from wizard.export import export_plan
-    from wizard.plan import dump_plan
-    from wizard.plivo import PlivoClient, api_url_from_env
-    from wizard.takeover import restore_leftovers
+    from wizard.plans.export import export_plan
+    from wizard.plans.plan import dump_plan
+    from wizard.plivo.client import PlivoClient, api_url_from_env
+    from wizard.verify.takeover import restore_leftovers
 
     auth_id, token = creds
     async with PlivoClient(auth_id, token, base_url=api_url_from_env(args.api_url)) as client:

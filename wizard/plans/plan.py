@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from wizard.errors import PlanError
-from wizard.validate import Finding, check_e164, normalize_e164, validate_plan
+from wizard.plans.findings import Finding
+from wizard.plans.validate import check_e164, normalize_e164, validate_plan
 
 PLAN_VERSION = 1
 OPTIONS = ("direct_sip", "did_forwarding")

@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
 
-from wizard.plivo import SIP_DOMAIN, sip_uri
-from wizard.validate import Finding
+from wizard.plans.findings import Finding
+from wizard.plivo.client import SIP_DOMAIN, sip_uri
 
 if TYPE_CHECKING:
-    import argparse
-
-    from wizard.plan import Plan
+    from wizard.plans.plan import Plan
 
 REALM = SIP_DOMAIN  # UNCONFIRMED that the digest realm is literally app.plivo.com
 APP_ID_PLACEHOLDER = "{app_id}"
@@ -970,43 +967,3 @@ def format_settings(s: ProviderSettings) -> str:
     if s.notes:
         lines += ["", *[f"Note: {n}" for n in s.notes]]
     return "\n".join(lines) + "\n"
-
-
-def cmd_settings(args: argparse.Namespace) -> int:
-    """byon settings PLAN.toml [--provider KEY] [--list-providers] [--json]"""
-    if args.list_providers:
-        rows = [
-            {
-                "key": t.key,
-                "name": t.name,
-                "options": list(t.options_supported),
-                "auth": list(t.auth_supported),
-                "recommended_auth": t.recommended_auth,
-            }
-            for t in PROVIDERS.values()
-        ]
-        if args.json:
-            print(json.dumps({"providers": rows}))
-        else:
-            for r in rows:
-                print(f"{r['key']:<12} {r['name']}")
-        return 0
-    if not args.plan:
-        print(
-            "byon settings: give a plan file (byon settings PLAN.toml) or --list-providers",
-            file=sys.stderr,
-        )
-        return 2
-    from wizard.plan import load_plan_or_exit
-
-    plan = load_plan_or_exit(args.plan)
-    try:
-        settings = settings_for(plan, args.provider)
-    except UnknownProvider as exc:
-        print(f"byon settings: --provider: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        print(json.dumps(settings.to_dict()))
-    else:
-        sys.stdout.write(format_settings(settings))
-    return 0

@@ -11,12 +11,13 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from wizard.plans.findings import Finding
+
 if TYPE_CHECKING:
-    from wizard.plan import Plan
+    from wizard.plans.plan import Plan
 
 OPTIONS = ("direct_sip", "did_forwarding")
 AUTH_TYPES = ("ip_acl", "credential", "ip_acl_and_credential")
@@ -64,19 +65,6 @@ _NON_PUBLIC: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ..
         ("ff00::/8", "multicast"),
     )
 )
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem in a plan: ``key`` is the dotted TOML key (``auth.ip_acl.entries[2]``)."""
-
-    level: Literal["error", "warning"]
-    key: str
-    message: str
-
-    @property
-    def is_error(self) -> bool:
-        return self.level == "error"
 
 
 def _error(key: str, message: str | None) -> list[Finding]:
@@ -630,7 +618,7 @@ def _forwarding_findings(plan: Plan) -> list[Finding]:
 
 
 def _check_provider(key: str) -> str | None:
-    from wizard.providers import PROVIDERS
+    from wizard.providers.templates import PROVIDERS
 
     if key in PROVIDERS:
         return None
@@ -642,6 +630,6 @@ def _check_provider(key: str) -> str | None:
 
 
 def _provider_findings(plan: Plan) -> list[Finding]:
-    from wizard.providers import plan_warnings
+    from wizard.providers.templates import plan_warnings
 
     return plan_warnings(plan)

@@ -1,0 +1,23 @@
+"""A finding about a plan: an error that stops it, or a warning shown beside it.
+
+Its own module so validation and the provider templates can both speak it
+without importing each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem in a plan: ``key`` is the dotted TOML key (``auth.ip_acl.entries[2]``)."""
+
+    level: Literal["error", "warning"]
+    key: str
+    message: str
+
+    @property
+    def is_error(self) -> bool:
+        return self.level == "error"
