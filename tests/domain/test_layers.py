@@ -38,7 +38,9 @@ def test_the_domain_importing_a_command_is_caught(tmp_path):
             "wizard/plans/apply.py": "def f():\n    from wizard.commands.apply import x\n",
         },
     )
-    assert found == ["wizard/plans/apply.py:2: the domain imports a command (wizard.commands.apply)"]
+    assert found == [
+        "wizard/plans/apply.py:2: the domain imports a command (wizard.commands.apply)"
+    ]
 
 
 def test_folder_bans_are_caught(tmp_path):
@@ -63,7 +65,9 @@ def test_circles_are_caught_but_type_checking_imports_are_not(tmp_path):
         {
             "wizard/a.py": "def f():\n    import wizard.b\n",
             "wizard/b.py": "from wizard import a\n",
-            "wizard/c.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import wizard.a\n",
+            "wizard/c.py": (
+                "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import wizard.a\n"
+            ),
         },
     )
     assert found == ["import circle: wizard.a -> wizard.b -> wizard.a"]
