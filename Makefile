@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint setup bench clean browser
+.PHONY: demo test lint setup bench clean tools
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "byon needs Python 3.11 or newer; found " + sys.version.split()[0])'
@@ -24,15 +24,23 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 	$(PY) tests/check_layers.py
 
-# The browser test of `byon serve` needs a headless Chromium; install it from the
-# system's packages where we may (root with apt), otherwise that one test skips with its reason.
-browser:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || echo "make: no headless Chromium; the browser test will be skipped"; } 2>&1 | tail -2
+# Real peers for the tests, from the system's packages where we may (root with apt):
+# headless Chromium for `byon serve`, and SIP software nobody here wrote (SIPp, sipsak,
+# baresip, Kamailio). Anything missing makes only the tests that need it skip, with the reason.
+TOOLS := chromium:chromium sipp:sip-tester sipsak:sipsak baresip:baresip kamailio:kamailio
+tools:
+	@missing=""; for t in $(TOOLS); do command -v $${t%%:*} >/dev/null 2>&1 || \
+	  [ -x /usr/sbin/$${t%%:*} ] || missing="$$missing $${t#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "make: installing$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      $$missing >/dev/null 2>&1) \
+	      || echo "make: could not install$$missing; tests that need them will skip"; \
+	  else echo "make: missing$$missing; tests that need them will skip"; fi; fi
 
 # pytest exits 5 when it collected nothing: that is a failure here, said out loud.
-test: lint browser
+test: lint tools
 	@$(PY) -m pytest -n 2 -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no test; failing" >&2; fi; \
 	exit $$rc
