@@ -17,7 +17,7 @@ from wizard.sip.message import (
 from wizard.sip.uri import NameAddr, SipUri, Via
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-COMPOSITE = settings(SETTINGS, max_examples=60)  # each example builds whole messages
+COMPOSITE = settings(SETTINGS, max_examples=50)  # each example builds whole messages
 token = st.text("abcdefghijkXYZ0123456789-.!%*_+~", min_size=1, max_size=8)
 hosts = st.sampled_from(
     ["example.com", "app.plivo.com", "h", "a-b.c9.example", "127.0.0.2", "10.1.2.3", "::1",

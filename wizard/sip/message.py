@@ -211,6 +211,7 @@ class SipMessage:
     body: bytes
 
     def start_line(self) -> str:  # pragma: no cover - overridden
+        """The first line of the message, without CRLF."""
         raise NotImplementedError
 
     def to_bytes(self) -> bytes:

@@ -230,9 +230,11 @@ class RtpSession(asyncio.DatagramProtocol):
 
     # asyncio.DatagramProtocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """asyncio: the socket is bound."""
         self._transport = transport  # type: ignore[assignment]
 
     def datagram_received(self, data: bytes, addr: tuple) -> None:
+        """asyncio: one datagram; RTP goes through the jitter buffer, junk is counted."""
         try:
             packet = parse_rtp(data)
         except RtpError:
@@ -256,6 +258,7 @@ class RtpSession(asyncio.DatagramProtocol):
             self._flush_timer = asyncio.get_running_loop().call_later(delay, self._timed_flush)
 
     def error_received(self, exc: Exception) -> None:
+        """asyncio: ICMP errors (the far end went away) are not worth more than a debug line."""
         log.debug("RTP socket error: %s", exc)
 
     def _timed_flush(self) -> None:
