@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 from array import array
 
@@ -10,6 +11,7 @@ import pytest
 
 from wizard.sip.client import Credentials, SipClient
 from wizard.sip.digest import NonceStore
+from wizard.sip.endpoint import SipEndpoint
 from wizard.sip.transport import Target
 
 from .conftest import SCALE, until
@@ -212,3 +214,29 @@ async def test_tls_with_an_untrusted_certificate_fails_cleanly(tls_contexts):
         await uas.close()
     assert result.response is None and "certificate" in result.error.lower()
     assert call.status is None and "failed" in call.error
+
+
+def _has_ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _has_ipv6_loopback(), reason="no IPv6 loopback here")
+@pytest.mark.parametrize("transport", ["UDP", "TCP"])
+async def test_ipv6_loopback(transport):
+    async def ok(request, txn):
+        txn.respond(200)
+
+    server = SipEndpoint(ok, timer_scale=SCALE, local_host="::1")
+    _, port = await server.listen()
+    try:
+        async with SipClient(transport=transport, local_host="::1", timer_scale=SCALE) as client:
+            result = await client.options(Target("::1", port, transport))
+        assert result.status == 200 and result.response.top_via.host == "::1"
+        assert "[::1]" in result.response.headers.get("Via")
+    finally:
+        await server.close()

@@ -188,3 +188,30 @@ async def test_rtp_session_ignores_junk_and_counts_it():
     finally:
         sender.close()
         session.close()
+
+
+async def test_pacing_uses_absolute_deadlines_so_late_wakeups_do_not_add_up():
+    sink = await RtpSession.open("127.0.0.1", 0)
+    source = await RtpSession.open("127.0.0.1", 0, remote=sink.local)
+    now = [100.0]
+    sent_at = []
+
+    async def oversleeping(delay):
+        now[0] += delay + 0.007  # every wake-up 7 ms late
+        await asyncio.sleep(0)
+
+    source.clock, source.sleep = (lambda: now[0]), oversleeping
+    original = source.send_payload
+
+    def send(payload, *, marker=False):
+        sent_at.append(now[0])
+        original(payload, marker=marker)
+
+    source.send_payload = send
+    try:
+        await source.send_frames([media.silence(PCMU)] * 50)
+        lateness = [t - (100.0 + 0.020 * i) for i, t in enumerate(sent_at)]
+        assert len(sent_at) == 50 and max(lateness) <= 0.0071  # no drift, only the one wake-up
+    finally:
+        source.close()
+        sink.close()

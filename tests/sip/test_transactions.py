@@ -316,7 +316,9 @@ async def test_handler_failure_answers_500_and_silence_answers_500():
         peer.sock.sendto(request_bytes("OPTIONS", peer.port), ("127.0.0.1", port))
         assert (await peer.message()).status == 500
         peer.sock.sendto(request_bytes("INFO", peer.port), ("127.0.0.1", port))
-        assert (await peer.message()).status == 500  # non-INVITE left unanswered
+        assert (await peer.message()).status == 500  # left unanswered
+        peer.sock.sendto(request_bytes("INVITE", peer.port), ("127.0.0.1", port))
+        assert [(await peer.message()).status for _ in range(2)] == [100, 500]
 
 
 async def test_stray_responses_and_acks_are_ignored():
@@ -329,6 +331,23 @@ async def test_stray_responses_and_acks_are_ignored():
         peer.sock.sendto(request_bytes("ACK", peer.port), ("127.0.0.1", port))
         peer.sock.sendto(request_bytes("OPTIONS", peer.port), ("127.0.0.1", port))
         assert (await peer.message()).status == 200 and len(calls) == 1
+
+
+async def test_ack_with_a_new_branch_still_stops_407_retransmissions():
+    acks = []
+
+    async def challenge(request, txn):
+        txn.respond(407, headers={"Proxy-Authenticate": 'Digest realm="r", nonce="n"'})
+        acks.append(await txn.wait_ack())
+
+    async with server(challenge) as (_endpoint, port, _calls), raw_udp() as peer:
+        peer.sock.sendto(request_bytes("INVITE", peer.port, call_id="sipp"), ("127.0.0.1", port))
+        assert (await peer.message()).status == 100
+        final = await peer.message()
+        ack = request_bytes("ACK", peer.port, call_id="sipp", to_tag=final.to_addr.tag)
+        peer.sock.sendto(ack, ("127.0.0.1", port))  # SIPp style: [branch] is a new one
+        await until(lambda: len(acks) == 1)
+        assert acks[0] is not None
 
 
 async def test_rfc2543_peer_without_magic_cookie_is_matched_by_dialog():

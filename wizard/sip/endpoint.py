@@ -58,6 +58,11 @@ def server_key(request: SipRequest) -> tuple:
 class SipEndpoint:
     """Transports plus transaction layer. ``timer_scale`` speeds every RFC 3261 timer up.
 
+    ``on_request(request, txn)`` runs as a task per new request (INVITEs get 100 Trying
+    first). It must send a final response before it returns; it may go on after that
+    (media, a BYE later). Returning or raising without one sends 500 for it.
+    A CANCEL is answered here (200, and 487 to the INVITE); the handler sees
+    ``txn.cancelled`` set. ACKs go to ``txn.wait_ack()``, never to the handler.
     ``trace(direction, message, flow)`` sees every message that parsed, "in" or "out"
     (retransmissions included): the emulator's call ladder is built from it.
     """
@@ -87,9 +92,11 @@ class SipEndpoint:
         self._connections: dict[tuple[str, tuple[str, int]], StreamConnection] = {}
         self._connect_locks: dict[tuple[str, tuple[str, int]], asyncio.Lock] = {}
         self._server_txns: dict[tuple, ServerTransaction] = {}
-        self._accepted: dict[tuple[str, int], ServerTransaction] = {}
+        # INVITEs with a final response, by (Call-ID, CSeq): for ACKs with another branch
+        self._finals: dict[tuple[str, int], ServerTransaction] = {}
         self._client_txns: dict[tuple[str, str], ClientTransaction] = {}
         self._tasks: set[asyncio.Task] = set()
+        self._udp_lock = asyncio.Lock()
         self.closed = False
 
     # ---- listening -------------------------------------------------------------------
@@ -158,8 +165,9 @@ class SipEndpoint:
         except OSError as exc:
             raise SipTransportError(f"{target.host} does not resolve: {exc}") from exc
         if target.transport == "UDP":
-            if self._udp is None:
-                await self.listen_udp()
+            async with self._udp_lock:  # two first requests at once: still one socket
+                if self._udp is None:
+                    await self.listen_udp()
             return UdpFlow(self._udp.sock, self._udp.local, address)  # type: ignore[union-attr]
         key = (target.transport, address)
         lock = self._connect_locks.setdefault(key, asyncio.Lock())
@@ -331,9 +339,7 @@ class SipEndpoint:
         self._stamp_via(request, flow)
         key = server_key(request)
         if request.method == "ACK":
-            txn = self._server_txns.get(key) or self._accepted.get(
-                (request.call_id, request.cseq[0])
-            )
+            txn = self._server_txns.get(key) or self._ack_by_dialog(request)
             if txn is not None:
                 txn._on_ack(request)
             return  # a stray ACK has nobody to answer
@@ -373,7 +379,7 @@ class SipEndpoint:
             log.exception("SIP request handler failed on %s", request.method)
             txn.respond(500)
             return
-        if not txn.is_invite and txn.final_response is None:
+        if txn.final_response is None:  # a caller must never be left hanging
             txn.respond(500, "No Response From Handler")
 
     def _on_response(self, response: SipResponse) -> None:
@@ -385,16 +391,25 @@ class SipEndpoint:
             log.debug("stray %s response to %s", response.status, response.cseq[1])
 
     # ---- bookkeeping -----------------------------------------------------------------
-    def _accepted_add(self, txn: ServerTransaction) -> None:
-        self._accepted[(txn.request.call_id, txn.request.cseq[0])] = txn
+    def _ack_by_dialog(self, ack: SipRequest) -> ServerTransaction | None:
+        # A 2xx ACK has its own branch (RFC 3261 13.2.2.4). SIPp scenarios also give the
+        # ACK of a 407 a new branch; matching on Call-ID, CSeq and To tag keeps their
+        # 407 from being retransmitted for 32 s at a caller that has moved on.
+        txn = self._finals.get((ack.call_id, ack.cseq[0]))
+        if txn is None or ack.to_addr.tag not in (txn.to_tag, None):
+            return None
+        return txn
+
+    def _final_sent(self, txn: ServerTransaction) -> None:
+        self._finals[(txn.request.call_id, txn.request.cseq[0])] = txn
 
     def _forget(self, txn: ServerTransaction | ClientTransaction) -> None:
         if isinstance(txn, ServerTransaction):
             if self._server_txns.get(txn.key) is txn:
                 del self._server_txns[txn.key]
-            akey = (txn.request.call_id, txn.request.cseq[0])
-            if self._accepted.get(akey) is txn:
-                del self._accepted[akey]
+            fkey = (txn.request.call_id, txn.request.cseq[0])
+            if self._finals.get(fkey) is txn:
+                del self._finals[fkey]
         elif self._client_txns.get(txn.key) is txn:
             del self._client_txns[txn.key]
 

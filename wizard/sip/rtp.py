@@ -14,7 +14,7 @@ import logging
 import secrets
 import struct
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass
 
 from wizard.sip import media
@@ -204,6 +204,9 @@ class RtpSession(asyncio.DatagramProtocol):
         self._drained.set()
         self._next_slot: float | None = None
         self._flush_timer: asyncio.TimerHandle | None = None
+        # pacing clock and sleep: replaceable, so tests check the schedule without waiting
+        self.clock: Callable[[], float] = lambda: asyncio.get_running_loop().time()
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     @classmethod
     async def open(
@@ -327,8 +330,7 @@ class RtpSession(asyncio.DatagramProtocol):
         await self.send_frames([frame] * max(1, round(seconds / self.frame_seconds)))
 
     async def _pace(self) -> None:
-        loop = asyncio.get_running_loop()
-        start = loop.time()
+        start = self.clock()
         if self._next_slot is not None and start > self._next_slot:
             # idle since the last frame: the timestamp keeps counting through the silence
             idle = int((start - self._next_slot) / self.frame_seconds)
@@ -336,9 +338,10 @@ class RtpSession(asyncio.DatagramProtocol):
         index = 0
         try:
             while self._queue:
-                delay = start + index * self.frame_seconds - loop.time()
+                # absolute deadlines: a late wake-up shortens the next wait, nothing adds up
+                delay = start + index * self.frame_seconds - self.clock()
                 if delay > 0:
-                    await asyncio.sleep(delay)
+                    await self.sleep(delay)
                 if not self._queue:
                     break
                 self.send_payload(self._queue.popleft(), marker=index == 0)

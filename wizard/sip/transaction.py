@@ -175,11 +175,8 @@ class ServerTransaction(_Transaction):
         return response
 
     def _invite_final(self, response: SipResponse) -> None:
-        if response.status < 300:
-            self.state = "accepted"  # RFC 6026: wait for the end-to-end ACK
-            self.layer._accepted_add(self)
-        else:
-            self.state = "completed"
+        self.state = "accepted" if response.status < 300 else "completed"  # RFC 6026 for 2xx
+        self.layer._final_sent(self)
         if not self.reliable:
             self._interval = self.timers.t1
             self._after("G", self._interval, self._retransmit)
