@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import socket
 import ssl
 from array import array
@@ -31,6 +32,12 @@ async def uas():
         await server.close()
 
 
+def distinct(statuses):
+    """Statuses with repeats in a row collapsed (a retransmitted request gets its
+    provisional again: correct, but only under load)."""
+    return [s for s, _ in itertools.groupby(statuses)]
+
+
 def _target(uas, transport):
     host, port = uas.endpoint.addresses[transport]
     return Target(host, port, transport)
@@ -48,7 +55,7 @@ async def test_call_answers_the_challenge_streams_and_hangs_up(uas, transport):
             credentials=Credentials("alice", "s3cret"), hold=0.2, audio=_tone(10),
         )  # fmt: skip
     assert result.error is None
-    assert result.statuses == [100, 407, 100, 180, 200]
+    assert distinct(result.statuses) == [100, 407, 100, 180, 200]
     assert result.challenged and not result.challenge_loop and result.answered
     assert result.ended_by == "local" and len(uas.byes) == 1
     assert result.codec == 0 and result.rtp.sent == 10
@@ -76,8 +83,9 @@ async def test_wrong_password_is_forbidden_without_a_loop(uas):
 async def test_no_credentials_ends_at_the_challenge(uas):
     async with SipClient(timer_scale=SCALE) as client:
         result = await client.invite(_target(uas, "UDP"), APP_URI, CALLER)
-    assert result.status == 407 and result.challenged and result.statuses == [100, 407]
-    assert "407 INVITE" in uas.lines("out") and uas.lines("in")[-1] == "ACK"
+    assert result.status == 407 and result.challenged and distinct(result.statuses) == [100, 407]
+    assert "407 INVITE" in uas.lines("out")
+    await until(lambda: "ACK" in uas.lines("in"))
 
 
 async def test_a_second_challenge_is_reported_as_a_loop():
@@ -103,7 +111,9 @@ async def test_cancel_while_ringing_gets_200_and_487():
         await until(lambda: uas.lines("in")[-1:] == ["ACK"])
     finally:
         await uas.close()
-    assert result.cancelled and result.status == 487 and result.statuses == [100, 180, 487]
+    assert (
+        result.cancelled and result.status == 487 and distinct(result.statuses) == [100, 180, 487]
+    )
     assert uas.cancelled and uas.cancelled[0].cancelled.is_set()
     out = uas.lines("out")
     assert out.index("200 CANCEL") < out.index("487 INVITE")
@@ -127,10 +137,11 @@ async def test_busy_final_is_acknowledged(uas):
     assert result.status == 486 and uas.acks[0] is not None
 
 
-async def test_server_hangs_up_with_bye(uas):
+@pytest.mark.parametrize("transport", ["UDP", "TCP"])
+async def test_server_hangs_up_with_bye(uas, transport):
     uas.auth = False
-    async with SipClient(timer_scale=SCALE) as client:
-        call = await client.call(_target(uas, "UDP"), APP_URI, CALLER)
+    async with SipClient(transport=transport, timer_scale=SCALE) as client:
+        call = await client.call(_target(uas, transport), APP_URI, CALLER)
         final = await call.wait_final(5)
         assert final is not None and final.status == 200
         await until(lambda: len(uas.acks) == 1)

@@ -18,7 +18,7 @@ from wizard.sip import media
 from wizard.sip.dialog import Dialog
 from wizard.sip.digest import DigestError, build_authorization, parse_challenge
 from wizard.sip.endpoint import ALLOW, SipEndpoint
-from wizard.sip.errors import SipError, SipTimeout, SipTransportError
+from wizard.sip.errors import SipError, SipTimeout
 from wizard.sip.message import Headers, SipRequest, SipResponse, new_tag
 from wizard.sip.rtp import RtpSession, RtpStats
 from wizard.sip.sdp import PCMU, SdpError, build_offer, parse_sdp
@@ -185,6 +185,8 @@ class Call:
 
     async def _send_invite(self, authorization: tuple[str, str] | None) -> None:
         assert self._flow is not None
+        if self._flow.closed:  # the server hung up the connection after its challenge
+            self._flow = await self.client.endpoint.connect(self.target)
         invite = self._invite(authorization)
         self._txn = await self.client.endpoint.start_request(invite, self._flow)
 
@@ -253,7 +255,7 @@ class Call:
         ack = self.dialog.ack(self._txn.request.cseq[0])
         try:
             await self.client.endpoint.send_ack(ack, self.dialog.destination(), self._txn)
-        except SipTransportError as exc:
+        except (SipError, ValueError) as exc:  # ValueError: a Contact we cannot reach
             self.result.error = f"ACK not sent: {exc}"
         if self.rtp is None or not response.body:
             return
@@ -348,7 +350,7 @@ class Call:
             return await self.client.endpoint.send_request(
                 self.dialog.request("BYE"), self.dialog.destination()
             )
-        except SipError as exc:
+        except (SipError, ValueError) as exc:
             self.result.error = f"BYE failed: {exc}"
             return None
 

@@ -255,9 +255,7 @@ class SipEndpoint:
             invite.set_ack(flow, data, ack)
         return flow
 
-    def _transmit(
-        self, flow: Flow, data: bytes, message: SipMessage | None, *, retransmission: bool = False
-    ) -> None:
+    def _transmit(self, flow: Flow, data: bytes, message: SipMessage | None) -> None:
         try:
             flow.send(data)
         except (OSError, RuntimeError) as exc:
@@ -316,7 +314,7 @@ class SipEndpoint:
         via = request.top_via
         ip, port = flow.remote
         stamped = via
-        if via.host != ip or via.has_rport:
+        if via.host != ip or via.has_rport or via.received not in (None, ip):
             stamped = stamped.with_param("received", ip)
         if via.has_rport:
             stamped = stamped.with_param("rport", str(port))

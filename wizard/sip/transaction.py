@@ -185,7 +185,7 @@ class ServerTransaction(_Transaction):
     def _retransmit(self) -> None:
         if self.state not in ("completed", "accepted") or self.ack is not None:
             return
-        self.layer._transmit(self._reply, self._bytes, self.last_response, retransmission=True)
+        self.layer._transmit(self._reply, self._bytes, self.last_response)
         self._interval = min(self._interval * 2, self.timers.t2)
         self._after("G", self._interval, self._retransmit)
 
@@ -202,7 +202,7 @@ class ServerTransaction(_Transaction):
     def _on_retransmission(self, request: SipRequest) -> None:
         # RFC 6026: a retransmitted INVITE in "accepted" is absorbed; Timer G covers the 2xx
         if self.state in ("proceeding", "completed") and self.last_response is not None:
-            self.layer._transmit(self._reply, self._bytes, self.last_response, retransmission=True)
+            self.layer._transmit(self._reply, self._bytes, self.last_response)
 
     def _on_ack(self, ack: SipRequest) -> None:
         if self.ack is not None or self.state not in ("completed", "accepted"):
@@ -267,7 +267,7 @@ class ClientTransaction(_Transaction):
     def _retransmit(self) -> None:
         if self.state not in ("calling", "trying", "proceeding"):
             return
-        self.layer._transmit(self.flow, self._bytes, self.request, retransmission=True)
+        self.layer._transmit(self.flow, self._bytes, self.request)
         if self.is_invite:
             self._interval *= 2  # Timer A doubles without a cap
         elif self.state == "proceeding":
@@ -322,7 +322,7 @@ class ClientTransaction(_Transaction):
     def _on_repeated_final(self, response: SipResponse) -> None:
         if self.is_invite and self._ack is not None:
             flow, data, ack = self._ack
-            self.layer._transmit(flow, data, ack, retransmission=True)
+            self.layer._transmit(flow, data, ack)
 
     def abandon(self) -> None:
         """Stop waiting (and retransmitting): the caller gave up; waiters get SipTimeout."""
