@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 
 import pytest
 
@@ -367,3 +368,51 @@ async def test_rfc2543_peer_without_magic_cookie_is_matched_by_dialog():
         peer.sock.sendto(ack, ("127.0.0.1", port))
         await until(lambda: len(acks) == 1)
         assert acks[0] is not None
+
+
+def _mutations(seed, count):
+    rng = random.Random(seed)
+    extra = b"Contact: <sip:a@127.0.0.1:5070>\r\nRecord-Route: <sip:p;lr>"
+    body = b"Content-Type: application/sdp\r\nContent-Length: 4\r\n\r\nv=0\n"
+    base = (
+        request_bytes("INVITE", 5070)
+        .replace(b"Max-Forwards: 70", extra)
+        .replace(b"Content-Length: 0\r\n\r\n", body)
+    )
+    pieces = [b"\r\n", b":", b";", b"<", b">", b'"', b" ", b",", b"\x00", b"\xff", b"=", b"\r\n "]
+    for _ in range(count):
+        raw = bytearray(base)
+        for _ in range(rng.randint(1, 5)):
+            i = rng.randrange(len(raw))
+            action = rng.choice(["flip", "delete", "insert"])
+            if action == "flip":
+                raw[i] = rng.randrange(256)
+            elif action == "delete":
+                del raw[i : i + rng.randint(1, 10)]
+            else:
+                raw[i:i] = rng.choice(pieces)
+        yield bytes(raw)
+
+
+async def test_mutated_traffic_never_raises_out_of_the_endpoint_nor_stops_it(caplog):
+    async def answer(request, txn):
+        txn.respond(486 if request.method == "INVITE" else 200)
+
+    caplog.set_level("ERROR", logger="wizard.sip")
+    async with server(answer) as (_endpoint, port, _calls), raw_udp() as peer:
+        for data in _mutations(1, 300):
+            peer.sock.sendto(data, ("127.0.0.1", port))
+        for data in _mutations(2, 60):
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(data)
+            await writer.drain()
+            writer.close()
+        while not peer.queue.empty():
+            peer.queue.get_nowait()
+        options = request_bytes("OPTIONS", peer.port, call_id="after-the-storm")
+        peer.sock.sendto(options, ("127.0.0.1", port))
+        answer_ = await peer.message()
+        while answer_.call_id != "after-the-storm":
+            answer_ = await peer.message()
+        assert answer_.status == 200
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []

@@ -503,12 +503,8 @@ class SipClient:
         audio: bytes | None = None,
         timeout: float = 32.0,
     ) -> CallResult:
-        """Place a call and see it through; never raises for what the far end does.
-
-        ``cancel_early`` CANCELs at the first ringing (BYE if it was answered at once);
-        otherwise an answered call streams ``audio`` (or silence) for ``hold`` seconds
-        and hangs up. No final answer within ``timeout`` cancels (or gives up on) it.
-        """
+        """Place a call and see it through (never raises for what the far end does): CANCEL at
+        ringing with ``cancel_early``, else stream ``audio`` for ``hold`` s and BYE."""
         try:
             call = await self.call(target, request_uri, from_uri, to_uri, credentials)
         except SipError as exc:

@@ -105,9 +105,7 @@ class Dialog:
 
     def destination(self) -> Target | Flow:
         """Where in-dialog requests go: the call's open TCP/TLS connection, else ``target()``.
-
-        Reusing the connection reaches callers that cannot accept one (NAT, TLS clients).
-        """
+        Reusing the connection reaches callers that cannot accept one (NAT, TLS clients)."""
         if self.flow is not None and self.flow.reliable and not self.flow.closed:
             return self.flow
         return self.target()

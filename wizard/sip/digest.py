@@ -176,9 +176,7 @@ def verify_response(
     credentials: DigestCredentials, *, method: str, ha1: str, body: bytes = b""
 ) -> bool:
     """True when the response matches ``ha1``, hashing the header's ``uri`` as sent.
-
-    The comparison is constant-time; an unknown algorithm or qop is simply False.
-    """
+    Constant-time; an unknown algorithm or qop is simply False."""
     if credentials.qop not in (None, "auth", "auth-int"):
         return False
     try:

@@ -364,11 +364,8 @@ def _content_length(values: list[str]) -> int | None:
 
 
 def parse_message(data: bytes) -> SipRequest | SipResponse:
-    """Parse one message (a datagram, or a frame from ``StreamFramer``).
-
-    Raises SipParseError for anything malformed, including a missing or unreadable
-    Via, From, To, Call-ID or CSeq; ``error.partial`` is set once the headers parsed.
-    """
+    """Parse one message (a datagram, or a frame from ``StreamFramer``); SipParseError for
+    anything malformed (Via/From/To/Call-ID/CSeq included), with ``partial`` once headers parsed."""
     if not isinstance(data, bytes | bytearray | memoryview):
         raise SipParseError("not bytes")
     head, rest = _split_head(bytes(data))
@@ -438,11 +435,8 @@ def make_response(
     headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
     body: bytes = b"",
 ) -> SipResponse:
-    """A response to ``request``: Via, From, To, Call-ID and CSeq copied, To tag added.
-
-    ``to_tag`` is added to To when the request's To has none and ``status > 100``.
-    Record-Route is copied into 1xx/2xx answers to INVITE (they make dialogs).
-    """
+    """A response to ``request``: Via/From/To/Call-ID/CSeq copied, ``to_tag`` added above 100,
+    Record-Route copied into 1xx/2xx to INVITE (they make dialogs)."""
     out = Headers()
     for name in _COPIED:
         for value in request.headers.get_all(name):

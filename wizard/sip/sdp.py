@@ -240,9 +240,7 @@ def build_answer(
     supported: tuple[int, ...] = (PCMU, PCMA),
 ) -> Answer:
     """Answer ``offer``: the common G.711 codecs in the offerer's order, plus telephone-event.
-
-    Raises SdpError when nothing is in common (the caller then answers 488).
-    """
+    SdpError when nothing is in common (the caller then answers 488)."""
     if not isinstance(offer, SessionDescription):
         offer = parse_sdp(offer)
     names = {_STATIC[pt][0].lower(): pt for pt in supported if pt in _STATIC}

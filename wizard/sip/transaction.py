@@ -144,10 +144,7 @@ class ServerTransaction(_Transaction):
         body: bytes = b"",
     ) -> SipResponse | None:
         """Send a response (built with this transaction's To tag unless one is given).
-
-        Returns None, sending nothing, once a final response went out (after a CANCEL,
-        the INVITE already has its 487).
-        """
+        None, and nothing sent, once a final went out (after a CANCEL the INVITE has its 487)."""
         if self.final_response is not None or self.state == "terminated":
             return None
         if isinstance(status, SipResponse):

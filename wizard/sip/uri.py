@@ -22,10 +22,8 @@ _SCHEMES = ("sip", "sips", "tel")
 
 
 def split_outside(text: str, sep: str) -> list[str]:
-    """Split ``text`` at ``sep`` except inside quoted strings and <...>.
-
-    Why: commas and semicolons inside display names or bracketed URIs are not separators.
-    """
+    """Split ``text`` at ``sep`` except inside quoted strings and <...>, where commas and
+    semicolons are part of a display name or URI."""
     parts: list[str] = []
     start = depth = 0
     quoted = escaped = False
