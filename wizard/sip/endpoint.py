@@ -78,6 +78,7 @@ class SipEndpoint:
         trace: Trace | None = None,
         client_ssl: ssl.SSLContext | None = None,
         connect_timeout: float = 5.0,
+        advertised_host: str | None = None,
     ) -> None:
         self.on_request = on_request
         self.timers = timers or Timers.scaled(timer_scale)
@@ -86,6 +87,7 @@ class SipEndpoint:
         self.trace = trace
         self.client_ssl = client_ssl
         self.connect_timeout = connect_timeout
+        self.advertised_host = advertised_host  # for Via when bound to 0.0.0.0 or behind NAT
         self.addresses: dict[str, tuple[str, int]] = {}
         self._udp = None
         self._servers: list[asyncio.Server] = []
@@ -204,6 +206,7 @@ class SipEndpoint:
     def via_for(self, flow: Flow) -> Via:
         """A Via for a request leaving on ``flow``, with a new branch and ``rport``."""
         host, port = flow.local
+        host = self.advertised_host or host
         return Via(flow.transport, host, port, (("branch", new_branch()), ("rport", None)))
 
     def _prepare(self, request: SipRequest, flow: Flow) -> None:
