@@ -1,0 +1,1 @@
+"""Tests of wizard.sip: the SIP protocol layer."""
