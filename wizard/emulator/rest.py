@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import ipaddress
 import re
-import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +12,7 @@ from aiohttp import web
 from wizard.emulator.httputil import (
     ApiError,
     answer,
+    basic_auth_ok,
     get_bool,
     get_method,
     get_str,
@@ -158,17 +156,7 @@ class RestApi:
 
     # --- auth ------------------------------------------------------------------------------
     def authenticate(self, request: web.Request) -> None:
-        header = request.headers.get("Authorization", "")
-        user = password = ""
-        if header.lower().startswith("basic "):
-            try:
-                decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-                user, _, password = decoded.partition(":")
-            except (binascii.Error, UnicodeDecodeError):
-                pass
-        ok = secrets.compare_digest(user.encode(), self.st.auth_id.encode()) and (
-            secrets.compare_digest(password.encode(), self.st.auth_token.encode())
-        )
+        ok = basic_auth_ok(request, self.st.auth_id, self.st.auth_token)
         if not ok:
             challenge = {"WWW-Authenticate": 'Basic realm="Plivo"'}
             raise ApiError(401, "Authentication failed", challenge)
