@@ -155,3 +155,14 @@ async def test_demo_hook_signs_with_the_emulators_token():
         await agent.stop()
     assert result["ok"] and result["handshake"]["signed"] == "wss"
     assert _check(url, agent.streams[0].headers)
+
+
+def test_byon_writes_mulaw_into_stream_xml_by_default():
+    """Plivo's own default is L16, which μ-law-only agents turn into noise."""
+    from wizard.plans import plan
+    from wizard.stream import protocol
+    from wizard.stream.xml import stream_xml
+
+    xml = stream_xml(plan.StreamPlan(url="wss://agent.example.com/ws"))
+    assert 'contentType="audio/x-mulaw;rate=8000"' in xml
+    assert plan.DEFAULT_CONTENT_TYPE == protocol.DEFAULT_CONTENT_TYPE
