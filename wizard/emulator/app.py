@@ -55,6 +55,7 @@ def _fault_answer(fault: Fault) -> web.Response:
 
 
 def build_app(emu: Emulator) -> web.Application:
+    """The aiohttp app: Plivo's REST routes (with faults and rate limits), then control routes."""
     rest = RestApi(emu)
 
     async def run_rest(request: web.Request, handler) -> web.StreamResponse:
@@ -76,30 +77,7 @@ def build_app(emu: Emulator) -> web.Application:
     @web.middleware
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
         if request.path.startswith(CONTROL):
-            if not _loopback(request):
-                return error_response(403, "the emulator's control surface only answers loopback")
-            public = request.method in ("GET", "HEAD") and request.path.rstrip("/") == HEALTH
-            if not public and not basic_auth_ok(request, emu.auth_id, emu.auth_token):
-                # Any local process can reach loopback: the control surface takes the
-                # account's own keys, like the REST API.
-                return error_response(
-                    401,
-                    "the control surface needs the account's Basic auth (auth_id:auth_token)",
-                    {"WWW-Authenticate": 'Basic realm="byon emulator"'},
-                )
-            try:
-                return await handler(request)
-            except ApiError as exc:
-                return error_response(exc.status, exc.message)
-            except web.HTTPNotFound:
-                return error_response(404, f"no control endpoint {request.path}")
-            except web.HTTPMethodNotAllowed:
-                return error_response(405, f"method {request.method} not allowed on {request.path}")
-            except web.HTTPRequestEntityTooLarge:
-                return error_response(413, f"request body too large: the limit is {MAX_BODY} bytes")
-            except Exception as exc:  # a bug in the emulator: still answer in JSON
-                log.exception("emulator error on %s %s", request.method, request.path)
-                return error_response(500, f"emulator error: {type(exc).__name__}")
+            return await _run_control(emu, request, handler)
         method, path = request.method, request.path
         fault = emu.faults.take(method, path)
 
@@ -135,6 +113,35 @@ def build_app(emu: Emulator) -> web.Application:
         app.router.add_route(method, f"{CONTROL}/{path}", handler)
         app.router.add_route(method, f"{CONTROL}/{path}/", handler)
     return app
+
+
+async def _run_control(emu: Emulator, request: web.Request, handler) -> web.StreamResponse:
+    """A control route: loopback peers only, the account's Basic auth (health excepted),
+    and every failure answered in JSON."""
+    if not _loopback(request):
+        return error_response(403, "the emulator's control surface only answers loopback")
+    public = request.method in ("GET", "HEAD") and request.path.rstrip("/") == HEALTH
+    if not public and not basic_auth_ok(request, emu.auth_id, emu.auth_token):
+        # Any local process can reach loopback: the control surface takes the
+        # account's own keys, like the REST API.
+        return error_response(
+            401,
+            "the control surface needs the account's Basic auth (auth_id:auth_token)",
+            {"WWW-Authenticate": 'Basic realm="byon emulator"'},
+        )
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc.status, exc.message)
+    except web.HTTPNotFound:
+        return error_response(404, f"no control endpoint {request.path}")
+    except web.HTTPMethodNotAllowed:
+        return error_response(405, f"method {request.method} not allowed on {request.path}")
+    except web.HTTPRequestEntityTooLarge:
+        return error_response(413, f"request body too large: the limit is {MAX_BODY} bytes")
+    except Exception as exc:  # a bug in the emulator: still answer in JSON
+        log.exception("emulator error on %s %s", request.method, request.path)
+        return error_response(500, f"emulator error: {type(exc).__name__}")
 
 
 def _loopback(request: web.Request) -> bool:
