@@ -256,7 +256,12 @@ class Session:
         from wizard.stream.check import stream_check
 
         return await stream_check(
-            url, content_type=content_type, seconds=seconds, timeout=5.0, account_id=self.auth_id
+            url,
+            content_type=content_type,
+            seconds=seconds,
+            timeout=5.0,
+            account_id=self.auth_id,
+            auth_token=self._token or None,  # signs the upgrade, as Plivo does
         )
 
     # applying, one change at a time ---------------------------------------------

@@ -166,3 +166,23 @@ def test_byon_writes_mulaw_into_stream_xml_by_default():
     xml = stream_xml(plan.StreamPlan(url="wss://agent.example.com/ws"))
     assert 'contentType="audio/x-mulaw;rate=8000"' in xml
     assert plan.DEFAULT_CONTENT_TYPE == protocol.DEFAULT_CONTENT_TYPE
+
+
+async def test_the_wizards_stream_check_signs_with_the_accounts_token(emulator):
+    from wizard.session import LIVE, Session
+
+    session = Session(mode=LIVE, api_url=emulator.api_url)
+    agent = EchoAgent()
+    url = await agent.start("127.0.0.1", 0)
+    try:
+        await session.connect(emulator.auth_id, emulator.auth_token)
+        report = await session.check_stream(url, "audio/x-mulaw;rate=8000", seconds=0.2)
+    finally:
+        await agent.stop()
+        await session.close()
+    assert report.ok and report.handshake.signed == "wss"
+    headers = agent.streams[0].headers
+    base = construct_get_url(url, {}).decode()
+    expected = get_signature_v3(emulator.auth_token, base, headers["X-Plivo-Signature-V3-Nonce"])
+    expected = expected.decode() if isinstance(expected, bytes) else expected
+    assert headers["X-Plivo-Signature-V3"] == expected
