@@ -124,6 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS")
     p.add_argument("--seconds", type=float, default=3.0, help="seconds of test audio to send")
     p.add_argument("--json", action="store_true", help="one JSON object")
+    p.add_argument(
+        "--signed-url-form",
+        choices=["wss", "https"],
+        default="wss",
+        help="which form of the URL the upgrade's V3 signature covers (a guess; default wss)",
+    )
+    p.add_argument(
+        "--no-sign", action="store_true", help="do not sign the upgrade even with PLIVO_AUTH_TOKEN"
+    )
 
     p = sub.add_parser("echo-agent", help="a minimal bidirectional stream agent")
     p.add_argument("--host", default="127.0.0.1")

@@ -108,6 +108,8 @@ class Session:
     # account ---------------------------------------------------------------
     async def start_demo(self) -> Any:
         """Start the in-process emulator with demo data and connect to it."""
+        import functools
+
         from wizard.emulator import Emulator
         from wizard.stream.check import EchoAgent, emulator_stream_hook
 
@@ -119,7 +121,8 @@ class Session:
         await agent.start("127.0.0.1", 0)
         self.echo_agent = agent
         # the emulator follows the answer XML's <Stream> to the echo agent, as Plivo would
-        emu.on_stream = emulator_stream_hook
+        # and signs the upgrade with the account's token, as Plivo does
+        emu.on_stream = functools.partial(emulator_stream_hook, auth_token=emu.auth_token)
         return await self.connect(emu.auth_id, emu.auth_token, api_url=emu.api_url)
 
     async def connect(self, auth_id: str, token: str, *, api_url: str | None = None) -> Any:
@@ -253,7 +256,12 @@ class Session:
         from wizard.stream.check import stream_check
 
         return await stream_check(
-            url, content_type=content_type, seconds=seconds, timeout=5.0, account_id=self.auth_id
+            url,
+            content_type=content_type,
+            seconds=seconds,
+            timeout=5.0,
+            account_id=self.auth_id,
+            auth_token=self._token or None,  # signs the upgrade, as Plivo does
         )
 
     # applying, one change at a time ---------------------------------------------

@@ -36,7 +36,12 @@ class Served:
         self.auth_token = info["auth_token"]
 
     def control(self, method: str, what: str, body: dict | None = None) -> dict:
-        resp = httpx.request(method, f"{self.api_url}/__emulator__/{what}", json=body)
+        resp = httpx.request(
+            method,
+            f"{self.api_url}/__emulator__/{what}",
+            json=body,
+            auth=(self.auth_id, self.auth_token),
+        )
         resp.raise_for_status()
         return resp.json()
 

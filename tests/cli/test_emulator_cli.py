@@ -135,7 +135,9 @@ def test_non_loopback_host_warns():
     proc = start("--host", "0.0.0.0")
     info = first_line(proc)
     assert info["api_url"].startswith("http://127.0.0.1:")  # the address to use from here
-    r = httpx.get(f"{info['api_url']}/__emulator__/clock")
+    r = httpx.get(
+        f"{info['api_url']}/__emulator__/clock", auth=(info["auth_id"], info["auth_token"])
+    )
     assert r.status_code == 200  # loopback peers still reach the control surface
     code, _, err = stop(proc, signal.SIGTERM)
     assert code == 0

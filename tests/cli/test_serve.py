@@ -99,10 +99,11 @@ def test_serves_the_page_on_loopback_and_stops_on_sigterm(env, mode):
     try:
         first = json.loads(proc.stdout.readline())
         assert first["mode"] == mode
-        assert first["url"].startswith("http://127.0.0.1:")
-        page = _wait_http(first["url"] + "/")
+        base, _, token = first["url"].partition("/?token=")
+        assert base.startswith("http://127.0.0.1:") and len(token) >= 40
+        page = _wait_http(first["url"])
         assert "textual-terminal" in page
-        assert first["url"].replace("http://", "ws://") + "/ws" in page
+        assert base.replace("http://", "ws://") + "/ws" in page
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
         assert proc.returncode == 0

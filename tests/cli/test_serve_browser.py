@@ -4,8 +4,8 @@ The terminal in the page is xterm.js drawing on a canvas, so its text is not in
 the DOM. Before the page's scripts run, a hook (installed over the Chrome
 DevTools Protocol) records the bytes the page's WebSocket hands to the terminal;
 the test reads them back with ``Runtime.evaluate`` and strips the escape
-sequences. The browser resolves no host names other than loopback, so the
-page's web-font link goes nowhere.
+sequences. The browser resolves no host names other than loopback, and the
+test records every request the page makes: all of them go to byon serve itself.
 """
 
 from __future__ import annotations
@@ -149,6 +149,7 @@ class Cdp:
     def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         self.ws = ws
         self.next_id = 0
+        self.requests: list[str] = []  # every URL the page asked for (Network domain)
 
     async def call(self, method: str, **params):
         self.next_id += 1
@@ -160,6 +161,8 @@ class Cdp:
                 if msg.type != aiohttp.WSMsgType.TEXT:
                     raise AssertionError(f"DevTools connection ended: {msg.type}")
                 data = json.loads(msg.data)
+                if data.get("method") == "Network.requestWillBeSent":
+                    self.requests.append(data["params"]["request"]["url"])
                 if data.get("id") == call_id:
                     if "error" in data:
                         raise AssertionError(f"{method}: {data['error']}")
@@ -183,7 +186,7 @@ async def test_browser_shows_the_wizard():
     profile = tempfile.mkdtemp(prefix="byon-chromium-")
     try:
         async with serve_process() as (server, url):
-            await _wait_for_page(url + "/")
+            await _wait_for_page(url)
             async with chromium(profile) as port, aiohttp.ClientSession() as http:
                 async with http.get(f"http://127.0.0.1:{port}/json/list") as resp:
                     targets = await resp.json()
@@ -191,8 +194,9 @@ async def test_browser_shows_the_wizard():
                 async with http.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as ws:
                     cdp = Cdp(ws)
                     await cdp.call("Page.enable")
+                    await cdp.call("Network.enable")
                     await cdp.call("Page.addScriptToEvaluateOnNewDocument", source=HOOK)
-                    await cdp.call("Page.navigate", url=url + "/")
+                    await cdp.call("Page.navigate", url=url)
                     state = {}
                     deadline = time.monotonic() + DEADLINE_S
                     while time.monotonic() < deadline:
@@ -207,6 +211,10 @@ async def test_browser_shows_the_wizard():
                         await cdp.call("Browser.close")
             assert state.get("bytes", 0) > 0, "the page never received the wizard's output"
             assert state.get("shown"), "the terminal never displayed the output"
+            base = url.partition("/?token=")[0]
+            assert cdp.requests, "no request was recorded"
+            foreign = [u for u in cdp.requests if not u.startswith((base + "/", "data:"))]
+            assert foreign == [], f"the page asked a third party for {foreign}"
             text = state["text"]
             for expected in EXPECTED:
                 assert expected in text, (

@@ -19,7 +19,7 @@ ENV.pop("PLIVO_AUTH_ID", None)
 ENV.pop("PLIVO_AUTH_TOKEN", None)
 
 
-async def byon(*args: str, timeout: float = 60) -> tuple[int, str, str]:
+async def byon(*args: str, timeout: float = 60, env=None) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -27,7 +27,7 @@ async def byon(*args: str, timeout: float = 60) -> tuple[int, str, str]:
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-        env=ENV,
+        env=env or ENV,
     )
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
@@ -80,6 +80,42 @@ async def silent_agent():
         yield f"ws://127.0.0.1:{runner.addresses[0][1]}/ws"
     finally:
         await runner.cleanup()
+
+
+@asynccontextmanager
+async def recording_echo():
+    """An in-process echo agent; yields its URL and the upgrade requests' headers."""
+    from wizard.stream.check import EchoAgent
+
+    agent = EchoAgent()
+    url = await agent.start("127.0.0.1", 0)
+    try:
+        yield url, agent.streams
+    finally:
+        await agent.stop()
+
+
+async def test_stream_check_signs_the_upgrade_with_the_token_in_the_environment():
+    token = "cli-stream-token-abcdefghijklmnopqrstuv"
+    env = {**ENV, "PLIVO_AUTH_ID": "MA" + "7" * 18, "PLIVO_AUTH_TOKEN": token}
+    async with recording_echo() as (url, streams):
+        code, out, err = await byon("stream-check", url, "--json", "--seconds", "0.2", env=env)
+        assert code == 0, err
+        signed = streams[-1].headers
+        assert "X-Plivo-Signature-V3" in signed and "X-Plivo-Signature-V3-Nonce" in signed
+        assert json.loads(out)["handshake"]["signed"] == "wss"
+        printed = out + err
+        code, out, err = await byon(
+            "stream-check", url, "--seconds", "0.2", "--signed-url-form", "https", env=env
+        )
+        assert code == 0 and "over the https:// form" in err
+        printed += out + err
+        assert streams[-1].headers["X-Plivo-Signature-V3"] != signed["X-Plivo-Signature-V3"]
+        code, out, err = await byon("stream-check", url, "--seconds", "0.2", "--no-sign", env=env)
+        assert code == 0 and "X-Plivo-Signature-V3" not in streams[-1].headers
+        assert "signed" not in err
+        printed += out + err
+    assert token not in printed
 
 
 async def _stop(proc, sig) -> tuple[int, str]:

@@ -28,7 +28,7 @@ async def test_first_run_creates_all_with_auth(client, emulator, tmp_path):
     path = write_plan(tmp_path)
     result, events = await run_apply(client, path, password=PASSWORD)
     assert result.ok, result.error
-    state = emulator.dump_state()
+    state = emulator.dump_state(secrets=True)
     (app,) = state["applications"]
     (acl,) = state["ip_acls"]
     (cred,) = state["credentials"]
@@ -127,7 +127,7 @@ async def test_generated_password_is_returned_once_and_valid(client, emulator, t
     result, events = await run_apply(client, path, password=None)
     pw = result.generated_password
     assert pw and check_password(pw) is None
-    (cred,) = emulator.dump_state()["credentials"]
+    (cred,) = emulator.dump_state(secrets=True)["credentials"]
     assert cred["ha1"] == ha1("carrier_trunk", pw)
     assert not any(pw in e.message for e in events)
     write_back_ids(path, learned_ids(load_plan(path), result.ids))
@@ -144,11 +144,11 @@ async def test_rotate_password_only_when_asked(client, emulator, tmp_path):
     new = generate_password()
     result, _ = await run_apply(client, path, password=new)
     assert result.ok
-    (cred,) = emulator.dump_state()["credentials"]
+    (cred,) = emulator.dump_state(secrets=True)["credentials"]
     assert cred["ha1"] == ha1("carrier_trunk", PASSWORD)  # not rotated without the flag
     result, _ = await run_apply(client, path, password=new, rotate_password=True)
     assert result.ok
-    (cred,) = emulator.dump_state()["credentials"]
+    (cred,) = emulator.dump_state(secrets=True)["credentials"]
     assert cred["ha1"] == ha1("carrier_trunk", new)
 
 

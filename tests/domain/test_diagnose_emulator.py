@@ -6,6 +6,8 @@ listener judges the signed callback it receives.
 
 from __future__ import annotations
 
+import base64
+
 import aiohttp
 
 from tests.domain.test_verify_support import (
@@ -18,9 +20,15 @@ from wizard.verify.diagnose import Expectation
 from wizard.verify.listener import simulate
 
 
+def control_auth(emulator) -> dict[str, str]:
+    """The control surface takes the account's own keys."""
+    pair = base64.b64encode(f"{emulator.auth_id}:{emulator.auth_token}".encode()).decode()
+    return {"Authorization": f"Basic {pair}"}
+
+
 async def inbound(emulator, **body):
     async with (
-        aiohttp.ClientSession() as http,
+        aiohttp.ClientSession(headers=control_auth(emulator)) as http,
         http.post(f"{emulator.api_url}/__emulator__/inbound", json=body) as r,
     ):
         return await r.json()
@@ -102,7 +110,7 @@ async def _did_setup(emulator, client, listener):
     app = await client.create_application(app_name="did-app", answer_url=listener.answer_url)
     num = (await client.search_phone_numbers("US"))[0].number
     await client.buy_phone_number(num, app_id=app.app_id)
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(headers=control_auth(emulator)) as http:
         route = {"number": "+14155550100", "mode": "forward", "target": num}
         async with http.post(f"{emulator.api_url}/__emulator__/provider", json=route) as r:
             assert r.status < 300

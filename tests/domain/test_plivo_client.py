@@ -12,7 +12,7 @@ GOOD_PASSWORD = "Str0ngEnoughPass"
 
 
 async def emulator_log(emulator) -> list[dict]:
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(auth=(emulator.auth_id, emulator.auth_token)) as http:
         resp = await http.get(f"{emulator.api_url}/__emulator__/log")
     resp.raise_for_status()
     return resp.json()["requests"]

@@ -90,7 +90,7 @@ async def test_check_against_echo_agent(mode, content_type):
     ]
     assert "ws:// is unencrypted" in report.warnings[0]
     [stream] = agent.streams
-    assert stream.start_seen and stream.stop_seen
+    assert stream.start_seen
     assert stream.stream_id == report.stream_id and stream.call_id == report.call_id
     assert stream.content_type == fmt.content_type
     assert stream.media == 25 and stream.bad_messages == 0
@@ -98,7 +98,8 @@ async def test_check_against_echo_agent(mode, content_type):
 
 
 async def test_plivo_message_shapes():
-    """start (with both streamIds), media every frame in order, then stop: as text frames."""
+    """start (with both streamIds), media every frame in order, as text frames; then the
+    WebSocket closes, with no in-band stop (Plivo documents none)."""
     seen: list[dict] = []
     kinds: set = set()
 
@@ -114,12 +115,19 @@ async def test_plivo_message_shapes():
 
     async with ws_agent(recorder) as url:
         report = await stream_check(
-            url, seconds=0.2, timeout=5, call_id="call-1", stream_id="st-1", account_id="MA1"
+            url,
+            seconds=0.2,
+            timeout=5,
+            call_id="call-1",
+            stream_id="st-1",
+            account_id="MA1",
+            extra_headers={"userId": "12345", "sessionId": "abcxyz"},
         )
     assert report.ok, report.to_dict()
     assert kinds == {aiohttp.WSMsgType.TEXT}
-    start, *media, stop = seen
-    assert start["event"] == "start" and start["sequenceNumber"] == 0
+    start, *media = seen
+    # Plivo's documented start: sequenceNumber 1, extra_headers as "k1=v1;k2=v2"
+    assert start["event"] == "start" and start["sequenceNumber"] == 1
     assert start["streamId"] == "st-1"
     assert start["start"] == {
         "callId": "call-1",
@@ -128,16 +136,28 @@ async def test_plivo_message_shapes():
         "tracks": ["inbound"],
         "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000},
     }
-    assert json.loads(start["extra_headers"]) == {}
-    assert [m["event"] for m in media] == ["media"] * 10
-    assert [m["sequenceNumber"] for m in media] == list(range(1, 11))
+    assert start["extra_headers"] == "userId=12345;sessionId=abcxyz"
+    assert [m["event"] for m in media] == ["media"] * 10  # and no "stop" after them
+    assert [m["sequenceNumber"] for m in media] == list(range(2, 12))
     assert [m["media"]["chunk"] for m in media] == list(range(1, 11))
     for m in media:
         assert m["streamId"] == "st-1" and m["media"]["track"] == "inbound"
         assert m["media"]["timestamp"].isdigit()
         assert len(base64.b64decode(m["media"]["payload"])) == 160
-    assert stop["event"] == "stop" and stop["sequenceNumber"] == 11
-    assert stop["stop"]["callId"] == "call-1"
+
+
+async def test_no_extra_headers_is_an_empty_string():
+    seen: list[dict] = []
+
+    async def recorder(ws, request):
+        async for msg in ws:
+            seen.append(json.loads(msg.data))
+            if seen[-1]["event"] == "media":
+                await ws.send_json(play_mulaw_b64(seen[-1]["media"]["payload"]))
+
+    async with ws_agent(recorder) as url:
+        await stream_check(url, seconds=0.1, timeout=5)
+    assert seen[0]["extra_headers"] == ""
 
 
 async def test_extra_headers_reach_the_agent(echo_agent):

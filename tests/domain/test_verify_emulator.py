@@ -202,11 +202,11 @@ async def test_simulate_takes_the_api_url_of_a_running_emulator(emulator, client
 
 
 async def test_test_call_through_a_sip_provider_route_is_verified(emulator, client, listener):
-    import aiohttp
+    import httpx
 
     app_id = await make_app(client, listener.answer_url, "ip_acl_and_credential")
     listener.expectation = expectation("ip_acl_and_credential", app_id)
-    async with aiohttp.ClientSession() as http:
+    async with httpx.AsyncClient(auth=(emulator.auth_id, emulator.auth_token)) as http:
         route = {
             "number": "+14155550100",
             "mode": "sip",
@@ -215,8 +215,8 @@ async def test_test_call_through_a_sip_provider_route_is_verified(emulator, clie
             "username": USERNAME,
             "password": PASSWORD,
         }
-        async with http.post(f"{emulator.api_url}/__emulator__/provider", json=route) as r:
-            assert r.status < 300
+        r = await http.post(f"{emulator.api_url}/__emulator__/provider", json=route)
+        assert r.status_code < 300
     request_uuid = await place_test_call(
         client, from_="+14155550150", to="+14155550100", answer_url=f"{listener.local_url}/outbound"
     )

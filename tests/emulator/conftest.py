@@ -26,7 +26,11 @@ async def demo_api(demo_emulator):
 
 @pytest.fixture
 async def ctl(emulator):
-    async with httpx.AsyncClient(base_url=f"{emulator.api_url}/__emulator__/", timeout=10) as c:
+    async with httpx.AsyncClient(
+        base_url=f"{emulator.api_url}/__emulator__/",
+        auth=(emulator.auth_id, emulator.auth_token),
+        timeout=10,
+    ) as c:
         yield c
 
 

@@ -104,7 +104,7 @@ async def test_state_file_round_trip(tmp_path):
             }
         )
         emu.advance(120)
-        saved = emu.dump_state()
+        saved = emu.dump_state(secrets=True)
     finally:
         await emu.stop()
     text = path.read_text()
@@ -205,7 +205,90 @@ async def test_ipv6_loopback():
             assert (await api.get("")).status_code == 200
         import httpx
 
-        async with httpx.AsyncClient() as c:
+        async with httpx.AsyncClient(auth=(emu.auth_id, emu.auth_token)) as c:
             assert (await c.get(f"{emu.api_url}/__emulator__/clock")).status_code == 200
     finally:
         await emu.stop()
+
+
+# --- the control surface under attack (security review item 16) -----------------------
+
+
+async def test_control_routes_need_the_accounts_basic_auth(emulator, api):
+    """Any local process reaches loopback: without the keys it learns and changes nothing."""
+    import httpx
+
+    await make_credential(api)
+    base = f"{emulator.api_url}/__emulator__"
+    wrong = [None, (emulator.auth_id, "not-the-token"), ("MA" + "0" * 18, emulator.auth_token)]
+    async with httpx.AsyncClient(timeout=10) as c:
+        for auth in wrong:
+            for method, path in (("GET", "state"), ("GET", "log"), ("POST", "reset")):
+                r = await c.request(method, f"{base}/{path}", auth=auth)
+                assert r.status_code == 401, (method, path, auth)
+                assert emulator.auth_token not in r.text and "ha1" not in r.text
+            r = await c.post(f"{base}/clock", json={"advance": 999}, auth=auth)
+            assert r.status_code == 401
+        assert emulator.clock.offset == 0  # nothing changed
+        assert len(emulator.dump_state()["credentials"]) == 1  # no reset happened
+        health = await c.get(f"{base}/health")
+    assert health.status_code == 200 and health.json() == {"status": "ok"}
+
+
+async def test_no_route_serves_the_token_or_an_ha1(ctl, api, emulator):
+    cred = await make_credential(api, "trunk_user", "Secret12345x")
+    await make_app(api, sip_auth_type="credential", credential_uuid=cred)
+    route = {
+        "number": "14155550123",
+        "mode": "sip",
+        "request_uri": "sip:1@app.plivo.com",
+        "source_ip": "203.0.113.9",
+        "username": "trunk_user",
+        "password": "Secret12345x",
+    }
+    added = await ctl.post("provider", json=route)
+    assert added.status_code == 201
+    digest = emulator.dump_state(secrets=True)["credentials"][0]["ha1"]
+    assert len(digest) == 32
+    await api.post("Call/", json={"from": "1", "to": "14155550123", "answer_url": "https://x.t/"})
+    bodies = [added.text]
+    for path in ("state", "provider", "calls", "log", "clock", "faults", "health"):
+        r = await ctl.get(path)
+        assert r.status_code == 200, path
+        bodies.append(r.text)
+    text = "\n".join(bodies)
+    for secret in (emulator.auth_token, digest, "Secret12345x", '"ha1"'):
+        assert secret not in text
+    assert "trunk_user" in text  # the state is still there, only the secrets are not
+
+
+async def test_control_bodies_must_be_json(ctl, emulator):
+    for ctype in ("text/plain", "application/x-www-form-urlencoded", "application/xml"):
+        r = await ctl.post("clock", content=b'{"advance": 50}', headers={"Content-Type": ctype})
+        assert r.status_code == 415, ctype
+        assert "JSON" in r.json()["error"]
+    r = await ctl.post("faults", content=b'{"path": "Number", "status": 500}')  # no type
+    assert r.status_code == 415
+    assert emulator.clock.offset == 0 and emulator.faults.describe() == []
+    # an empty body needs no content type
+    assert (await ctl.post("reset")).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["clock", "faults", "inbound", "provider", "reset"])
+async def test_deeply_nested_json_is_a_400(ctl, emulator, path):
+    deep = b'{"advance": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    r = await ctl.post(path, content=deep, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert "nested too deeply" in r.json()["error"]
+    # brackets inside strings do not count; moderate nesting is fine
+    fine = json.dumps({"advance": 1, "note": "[" * 500, "x": [[[[1]]]]}).encode()
+    r = await ctl.post("clock", content=fine, headers={"Content-Type": "application/json"})
+    assert r.status_code == 200
+    assert emulator.clock.offset == 1
+
+
+async def test_deeply_nested_json_on_the_rest_api_is_a_400(api):
+    deep = b'{"app_name": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    r = await api.post("Application/", content=deep, headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and "nested too deeply" in r.json()["error"]
+    assert (await api.get("Application/")).json()["objects"] == []

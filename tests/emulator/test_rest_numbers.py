@@ -61,7 +61,7 @@ async def test_buy_moves_number_into_account(api, emulator):
     number = found["objects"][0]["number"]
     r = await api.post(f"PhoneNumber/{number}/", json={"app_id": app_id})
     assert r.status_code == 201
-    assert r.json()["numbers"] == [{"number": number, "status": "Success"}]
+    assert r.json()["numbers"] == [{"number": number, "status": "Success", "fallback_number": None}]
     assert r.json()["status"] == "fulfilled" and r.json()["message"] == "created"
     got = (await api.get(f"Number/{number}/")).json()
     assert set(got) >= NUMBER_FIELDS

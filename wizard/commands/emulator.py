@@ -54,7 +54,7 @@ async def serve(host: str, port: int, state: str | None, seed: str | None) -> in
     sys.stdout.flush()
     emu.on_request = lambda e: _say(f"{e['method']} {e['path']} -> {e['status'] or 'dropped'}")
     _say(f"serving Plivo's API at {emu.api_url}/v1/Account/{emu.auth_id}/")
-    _say(f"control surface at {emu.api_url}/__emulator__/ (loopback only)")
+    _say(f"control surface at {emu.api_url}/__emulator__/ (loopback only, the same Basic auth)")
     if not _is_loopback_host(host):
         _say(
             f"warning: listening on {host}; the REST API is reachable from other machines, "

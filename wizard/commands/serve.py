@@ -1,6 +1,7 @@
 """``byon serve``: the wizard in a browser, through textual-serve.
 
-Each browser tab gets its own wizard process. Without Plivo credentials in
+Each browser tab gets its own wizard process, once it has shown the session token
+printed with the URL (wizard/commands/serve_web.py). Without Plivo credentials in
 this server's environment the wizard runs as ``byon demo`` (the in-process
 emulator, no account, no network); with ``PLIVO_AUTH_ID``/``PLIVO_AUTH_TOKEN``
 set it runs on that account, which is why a non-loopback bind gets a loud
@@ -93,7 +94,8 @@ def cmd_serve(args: Any) -> int:
     """Serve the wizard over HTTP until SIGINT/SIGTERM.
 
     The first stdout line is ``{"url": ..., "mode": "demo"|"account"}`` so
-    scripts can find the page when ``--port 0`` picked a free port.
+    scripts can find the page when ``--port 0`` picked a free port; the URL carries
+    the session token (``/?token=...``), printed only there.
     """
     env = os.environ
     host = args.host
@@ -111,14 +113,21 @@ def cmd_serve(args: Any) -> int:
         print(f"{bar}\n{warning}\n{bar}", file=sys.stderr)
     mode = "account" if has_credentials(env) else "demo"
     url = f"http://{_url_host(host)}:{port}"
-    print(json.dumps({"url": url, "mode": mode}), flush=True)
-
     # textual-serve is an aiohttp server that runs the wizard as a subprocess; it does not
-    # import Textual itself, so this domain module stays Textual-free (tests/check_layers.py).
-    from textual_serve.server import Server
+    # import Textual itself, so this module stays Textual-free (tests/check_layers.py).
+    from wizard.commands.serve_web import GuardedServer, new_token
 
-    server = Server(
-        wizard_command(env), host=host.strip("[]"), port=port, title="byon", public_url=url
+    token = new_token()
+    # Printed once, here, as Jupyter does: whoever has this URL can drive the wizard.
+    print(json.dumps({"url": f"{url}/?token={token}", "mode": mode}), flush=True)
+    server = GuardedServer(
+        wizard_command(env),
+        token=token,
+        loopback=is_loopback(host),
+        host=host.strip("[]"),
+        port=port,
+        title="byon",
+        public_url=url,
     )
     try:
         server.serve()

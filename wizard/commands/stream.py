@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from typing import Any
 
@@ -30,9 +31,17 @@ def cmd_stream_check(args: Any) -> int:
     except ByonError as exc:
         print(f"byon stream-check: {exc}", file=sys.stderr)
         return 2
+    # Plivo signs the upgrade with the account's token: do the same when it is at hand.
+    token = "" if getattr(args, "no_sign", False) else os.environ.get("PLIVO_AUTH_TOKEN", "")
     report = asyncio.run(
         stream_check(
-            args.url, content_type=args.content_type, seconds=args.seconds, timeout=args.timeout
+            args.url,
+            content_type=args.content_type,
+            seconds=args.seconds,
+            timeout=args.timeout,
+            account_id=os.environ.get("PLIVO_AUTH_ID", "").strip(),
+            auth_token=token.strip() or None,
+            signed_url_form=getattr(args, "signed_url_form", "wss"),
         )
     )
     if args.json:

@@ -1,10 +1,9 @@
 """The aiohttp application: REST routes behind Basic auth, faults and the request log;
-the control surface behind a loopback check."""
+the control surface behind a loopback check and the same Basic auth (health excepted)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 from typing import TYPE_CHECKING, Any
@@ -16,17 +15,20 @@ from wizard.emulator.faults import Fault, FaultError, parse_fault
 from wizard.emulator.httputil import (
     MAX_BODY,
     ApiError,
+    basic_auth_ok,
     error_response,
     is_loopback_peer,
-    read_body,
+    read_control_json,
 )
 from wizard.emulator.rest import RestApi
 from wizard.emulator.sip import InboundError
+from wizard.emulator.state import without_secrets
 
 if TYPE_CHECKING:
     from wizard.emulator.server import Emulator
 
 CONTROL = "/__emulator__"
+HEALTH = f"{CONTROL}/health"
 log = logging.getLogger("byon.emulator")
 
 
@@ -53,6 +55,7 @@ def _fault_answer(fault: Fault) -> web.Response:
 
 
 def build_app(emu: Emulator) -> web.Application:
+    """The aiohttp app: Plivo's REST routes (with faults and rate limits), then control routes."""
     rest = RestApi(emu)
 
     async def run_rest(request: web.Request, handler) -> web.StreamResponse:
@@ -74,21 +77,7 @@ def build_app(emu: Emulator) -> web.Application:
     @web.middleware
     async def middleware(request: web.Request, handler) -> web.StreamResponse:
         if request.path.startswith(CONTROL):
-            if not _loopback(request):
-                return error_response(403, "the emulator's control surface only answers loopback")
-            try:
-                return await handler(request)
-            except ApiError as exc:
-                return error_response(exc.status, exc.message)
-            except web.HTTPNotFound:
-                return error_response(404, f"no control endpoint {request.path}")
-            except web.HTTPMethodNotAllowed:
-                return error_response(405, f"method {request.method} not allowed on {request.path}")
-            except web.HTTPRequestEntityTooLarge:
-                return error_response(413, f"request body too large: the limit is {MAX_BODY} bytes")
-            except Exception as exc:  # a bug in the emulator: still answer in JSON
-                log.exception("emulator error on %s %s", request.method, request.path)
-                return error_response(500, f"emulator error: {type(exc).__name__}")
+            return await _run_control(emu, request, handler)
         method, path = request.method, request.path
         fault = emu.faults.take(method, path)
 
@@ -126,6 +115,35 @@ def build_app(emu: Emulator) -> web.Application:
     return app
 
 
+async def _run_control(emu: Emulator, request: web.Request, handler) -> web.StreamResponse:
+    """A control route: loopback peers only, the account's Basic auth (health excepted),
+    and every failure answered in JSON."""
+    if not _loopback(request):
+        return error_response(403, "the emulator's control surface only answers loopback")
+    public = request.method in ("GET", "HEAD") and request.path.rstrip("/") == HEALTH
+    if not public and not basic_auth_ok(request, emu.auth_id, emu.auth_token):
+        # Any local process can reach loopback: the control surface takes the
+        # account's own keys, like the REST API.
+        return error_response(
+            401,
+            "the control surface needs the account's Basic auth (auth_id:auth_token)",
+            {"WWW-Authenticate": 'Basic realm="byon emulator"'},
+        )
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc.status, exc.message)
+    except web.HTTPNotFound:
+        return error_response(404, f"no control endpoint {request.path}")
+    except web.HTTPMethodNotAllowed:
+        return error_response(405, f"method {request.method} not allowed on {request.path}")
+    except web.HTTPRequestEntityTooLarge:
+        return error_response(413, f"request body too large: the limit is {MAX_BODY} bytes")
+    except Exception as exc:  # a bug in the emulator: still answer in JSON
+        log.exception("emulator error on %s %s", request.method, request.path)
+        return error_response(500, f"emulator error: {type(exc).__name__}")
+
+
 def _loopback(request: web.Request) -> bool:
     return is_loopback_peer(request.remote)
 
@@ -141,7 +159,16 @@ class Control:
         self.emu = emu
 
     async def _json(self, request: web.Request) -> dict[str, Any]:
-        return await read_body(request)
+        data = await read_control_json(request)
+        if data is None:
+            return {}
+        if not isinstance(data, dict):
+            raise ApiError(400, "the request body must be a JSON object")
+        return data
+
+    async def health(self, request: web.Request) -> web.Response:
+        """Unauthenticated: only says the emulator is up (no account data)."""
+        return _ok({"status": "ok"})
 
     async def inbound(self, request: web.Request) -> web.Response:
         body = await self._json(request)
@@ -175,10 +202,10 @@ class Control:
             raise ApiError(400, str(exc)) from None
         self.emu.state.providers[route["number"]] = route
         self.emu.changed()
-        return _ok({"message": "registered", "route": route}, 201)
+        return _ok({"message": "registered", "route": without_secrets(route)}, 201)
 
     async def provider_list(self, request: web.Request) -> web.Response:
-        return _ok({"providers": list(self.emu.state.providers.values())})
+        return _ok({"providers": without_secrets(list(self.emu.state.providers.values()))})
 
     async def clock_get(self, request: web.Request) -> web.Response:
         return _ok({"now": self.emu.clock.now(), "offset": self.emu.clock.offset})
@@ -197,12 +224,7 @@ class Control:
         return _ok({"now": self.emu.clock.now(), "offset": self.emu.clock.offset})
 
     async def faults_add(self, request: web.Request) -> web.Response:
-        raw = await request.read() if request.content_length != 0 else b""
-        try:
-            spec = json.loads(raw or b"null")
-        except ValueError:
-            msg = "malformed JSON body: send a fault object or a list of them"
-            raise ApiError(400, msg) from None
+        spec = await read_control_json(request)
         specs = spec if isinstance(spec, list) else [spec]
         try:
             parsed = [parse_fault(s) for s in specs]
@@ -227,10 +249,10 @@ class Control:
         return _ok({"requests": []})
 
     async def calls_get(self, request: web.Request) -> web.Response:
-        return _ok({"calls": self.emu.calls})
+        return _ok({"calls": without_secrets(self.emu.calls)})
 
     async def state_get(self, request: web.Request) -> web.Response:
-        return _ok(self.emu.dump_state())
+        return _ok(self.emu.dump_state())  # without the token or any HA1
 
     async def reset(self, request: web.Request) -> web.Response:
         body = await self._json(request)
@@ -244,6 +266,7 @@ class Control:
 
     def routes(self) -> list[tuple[str, str, Any]]:
         return [
+            ("GET", "health", self.health),
             ("POST", "inbound", self.inbound),
             ("POST", "provider", self.provider_add),
             ("GET", "provider", self.provider_list),

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import json
+import re
+import secrets
 import uuid
 from typing import Any
 from urllib.parse import urlencode
@@ -42,14 +46,52 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
     )
 
 
-async def read_body(request: web.Request) -> dict[str, Any]:
-    """JSON (what the SDK sends) or form-encoded; an empty body is ``{}``."""
+# Deeper JSON than this is refused with a 400: nothing Plivo or the control surface takes
+# nests past a few levels, and Python's parser would otherwise fail with a RecursionError.
+MAX_DEPTH = 32
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def json_depth(text: str) -> int:
+    """How deep ``text``'s arrays and objects nest (strings ignored), without parsing it."""
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(_JSON_STRING.sub("", text)):
+        if match.group() in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def parse_json(raw: bytes) -> Any:
+    """JSON from a request body: 400 when malformed or nested deeper than ``MAX_DEPTH``."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "malformed JSON body: send UTF-8 JSON") from None
+    if json_depth(text) > MAX_DEPTH:
+        raise ApiError(400, f"JSON body nested too deeply: at most {MAX_DEPTH} levels")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "malformed JSON body: send a JSON object") from None
+
+
+async def read_raw(request: web.Request) -> bytes:
+    """The body, bounded by ``MAX_BODY`` (413 beyond)."""
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise ApiError(413, f"request body too large: the limit is {MAX_BODY} bytes")
     try:
-        raw = await request.read()
+        return await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise ApiError(413, f"request body too large: the limit is {MAX_BODY} bytes") from None
+
+
+async def read_body(request: web.Request) -> dict[str, Any]:
+    """JSON (what the SDK sends) or form-encoded; an empty body is ``{}``."""
+    raw = await read_raw(request)
     if not raw.strip():
         return {}
     ctype = request.content_type
@@ -60,13 +102,22 @@ async def read_body(request: web.Request) -> dict[str, Any]:
             return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=True))
         except (UnicodeDecodeError, ValueError):
             raise ApiError(400, "malformed form body") from None
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise ApiError(400, "malformed JSON body: send a JSON object") from None
+    data = parse_json(raw)
     if not isinstance(data, dict):
         raise ApiError(400, "the request body must be a JSON object")
     return data
+
+
+async def read_control_json(request: web.Request) -> Any:
+    """A control route's body: JSON only (415 otherwise); an empty body is ``None``."""
+    raw = await read_raw(request)
+    if not raw.strip():
+        return None
+    if request.content_type != "application/json":
+        raise ApiError(
+            415, f"the control surface takes JSON bodies, not {request.content_type or 'none'}"
+        )
+    return parse_json(raw)
 
 
 def get_str(
@@ -147,6 +198,21 @@ def paginate(request: web.Request, items: list[dict[str, Any]], base_path: str) 
         "total_count": total,
     }
     return {"meta": meta, "objects": items[offset : offset + limit]}
+
+
+def basic_auth_ok(request: web.Request, auth_id: str, auth_token: str) -> bool:
+    """Whether the request carries HTTP Basic ``auth_id:auth_token`` (compared in constant time)."""
+    header = request.headers.get("Authorization", "")
+    user = password = ""
+    if header.lower().startswith("basic "):
+        try:
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+            user, _, password = decoded.partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            pass
+    return secrets.compare_digest(user.encode(), auth_id.encode()) and secrets.compare_digest(
+        password.encode(), auth_token.encode()
+    )
 
 
 def is_loopback_peer(remote: str | None) -> bool:

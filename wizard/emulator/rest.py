@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import ipaddress
 import re
-import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +12,7 @@ from aiohttp import web
 from wizard.emulator.httputil import (
     ApiError,
     answer,
+    basic_auth_ok,
     get_bool,
     get_method,
     get_str,
@@ -22,6 +20,7 @@ from wizard.emulator.httputil import (
     paginate,
     read_body,
 )
+from wizard.emulator.shapes import available_out, number_out
 from wizard.emulator.state import REALM, ha1, new_application, new_number
 
 if TYPE_CHECKING:
@@ -123,52 +122,14 @@ class RestApi:
         }
 
     def number_out(self, num: dict[str, Any]) -> dict[str, Any]:
-        app_id = num.get("app_id") or ""
-        return {
-            "number": num["number"],
-            "alias": num.get("alias"),
-            "sub_account": None,
-            "added_on": num["added_on"],
-            "application": f"{self.prefix}Application/{app_id}/" if app_id else None,
-            "carrier": "Plivo",
-            "region": num["region"],
-            "number_type": num["number_type"],
-            "monthly_rental_rate": num["monthly_rental_rate"],
-            "renewal_date": num.get("renewal_date") or num["added_on"],
-            "sms_enabled": num["sms_enabled"],
-            "sms_rate": num["sms_rate"],
-            "mms_enabled": num["mms_enabled"],
-            "mms_rate": num["mms_rate"],
-            "voice_enabled": num["voice_enabled"],
-            "voice_rate": num["voice_rate"],
-            "cnam_lookup": "disabled",  # Guess: the value's spelling
-            "resource_uri": f"{self.prefix}Number/{num['number']}/",
-        }
+        return number_out(num, self.prefix)
 
     def available_out(self, item: dict[str, Any]) -> dict[str, Any]:
-        keys = (
-            "number", "prefix", "city", "country", "region", "rate_center", "lata", "type",
-            "sub_type", "setup_rate", "monthly_rental_rate", "sms_enabled", "sms_rate",
-            "mms_enabled", "mms_rate", "voice_enabled", "voice_rate", "restriction",
-            "restriction_text",
-        )  # fmt: skip
-        out = {k: item.get(k) for k in keys}
-        out["resource_uri"] = f"{self.prefix}PhoneNumber/{item['number']}/"
-        return out
+        return available_out(item, self.prefix)
 
     # --- auth ------------------------------------------------------------------------------
     def authenticate(self, request: web.Request) -> None:
-        header = request.headers.get("Authorization", "")
-        user = password = ""
-        if header.lower().startswith("basic "):
-            try:
-                decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-                user, _, password = decoded.partition(":")
-            except (binascii.Error, UnicodeDecodeError):
-                pass
-        ok = secrets.compare_digest(user.encode(), self.st.auth_id.encode()) and (
-            secrets.compare_digest(password.encode(), self.st.auth_token.encode())
-        )
+        ok = basic_auth_ok(request, self.st.auth_id, self.st.auth_token)
         if not ok:
             challenge = {"WWW-Authenticate": 'Basic realm="Plivo"'}
             raise ApiError(401, "Authentication failed", challenge)
@@ -543,7 +504,9 @@ class RestApi:
             201,
             {
                 "message": "created",
-                "numbers": [{"number": number, "status": "Success"}],
+                # Guess: fallback_number (in the SDK's fixture) is null when the number
+                # asked for was the one bought.
+                "numbers": [{"number": number, "status": "Success", "fallback_number": None}],
                 "status": "fulfilled",
             },
         )

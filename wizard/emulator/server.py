@@ -9,7 +9,13 @@ from typing import Any
 from wizard.emulator.clock import VirtualClock
 from wizard.emulator.faults import Fault, FaultQueue, parse_fault
 from wizard.emulator.seed import DEMO_AUTH_ID, DEMO_AUTH_TOKEN, DEMO_RANDOM_SEED
-from wizard.emulator.state import IdGen, build_state, load_state, save_atomically
+from wizard.emulator.state import (
+    IdGen,
+    build_state,
+    load_state,
+    save_atomically,
+    without_secrets,
+)
 
 __all__ = ["DEMO_AUTH_ID", "DEMO_AUTH_TOKEN", "Emulator"]
 
@@ -204,11 +210,13 @@ class Emulator:
         self.recent_requests.clear()
         self.changed()
 
-    def dump_state(self) -> dict[str, Any]:
+    def dump_state(self, *, secrets: bool = False) -> dict[str, Any]:
+        """Everything, as ``GET /__emulator__/state`` serves it: no token and no HA1 unless
+        ``secrets`` (in-process only, for tests that check a stored digest)."""
         out = self.state.to_json()
         out["now"] = self.clock.now()
         out["faults"] = self.faults.describe()
-        return out
+        return out if secrets else without_secrets(out)
 
     def rate_limited(self, path: str) -> bool:
         """Documented: 300 non-call API requests per 5 s per account, then 429."""

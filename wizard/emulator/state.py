@@ -121,6 +121,18 @@ class State:
         )
 
 
+SECRET_KEYS = frozenset({"ha1", "auth_token"})
+
+
+def without_secrets(value: Any) -> Any:
+    """A deep copy without the auth token or any HA1 digest: what the control surface serves."""
+    if isinstance(value, dict):
+        return {k: without_secrets(v) for k, v in value.items() if k not in SECRET_KEYS}
+    if isinstance(value, list):
+        return [without_secrets(v) for v in value]
+    return value
+
+
 def save_atomically(path: Path, data: dict[str, Any]) -> None:
     """Write a temp file beside ``path`` then rename over it: a crash never leaves half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from wizard.plans.validate import (
     check_stream_url,
     stream_url_warning,
 )
+from wizard.stream.protocol import PLIVO_DEFAULT_CONTENT_TYPE
 
 if TYPE_CHECKING:
     from wizard.plans.plan import StreamPlan
@@ -131,7 +132,7 @@ def parse_stream(xml_text: str | bytes) -> dict[str, Any] | None:
                 "url": (el.text or "").strip(),
                 "bidirectional": bool(_bool(a.get("bidirectional"))),
                 "audio_track": a.get("audioTrack", "inbound"),
-                "content_type": a.get("contentType", "audio/x-l16;rate=8000"),
+                "content_type": a.get("contentType", PLIVO_DEFAULT_CONTENT_TYPE),
                 "keep_call_alive": bool(_bool(a.get("keepCallAlive"))),
                 "stream_timeout": int(timeout) if timeout and timeout.isdigit() else 86400,
                 "status_callback_url": a.get("statusCallbackUrl", ""),

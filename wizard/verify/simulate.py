@@ -8,6 +8,7 @@ request. Only ever run against a local emulator.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import os
 from collections.abc import Awaitable, Callable
@@ -79,6 +80,12 @@ def _bad_ip(exp: Expectation) -> str:
     raise ByonError("Every test address is inside the ACL entries; cannot simulate a wrong IP.")
 
 
+def _basic(auth_id: str, token: str) -> dict[str, str]:
+    """The Authorization header the emulator's control surface takes."""
+    pair = base64.b64encode(f"{auth_id}:{token}".encode()).decode("ascii")
+    return {"Authorization": f"Basic {pair}"}
+
+
 def _target(target: Any, auth: tuple[str, str] | None) -> tuple[str, str, str]:
     if isinstance(target, str):
         auth_id, token = auth or (
@@ -144,7 +151,8 @@ async def simulate(
     good = {"request_uri": exp.uri(), "source_ip": _good_ip(exp), "from": from_, **creds}
 
     async with (
-        ClientSession(timeout=ClientTimeout(total=30)) as http,
+        # The control surface takes the account's Basic auth, like the REST API.
+        ClientSession(timeout=ClientTimeout(total=30), headers=_basic(auth_id, token)) as http,
         PlivoClient(auth_id, token, base_url=api_url, deadline=10.0) as client,
     ):
 
