@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from wizard.errors import ByonError
+from wizard.text import plain
 from wizard.verify.diagnose import (
     AUTH_TYPES,
     Expectation,
@@ -41,19 +42,34 @@ def _parse_listen(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
+MARKS = {"pass": "PASS", "unconfirmed": "UNCONFIRMED"}
+NO_CONFIRMATION = (
+    "Without PLIVO_AUTH_ID byon cannot check calls against Plivo's own call records: a "
+    "call with a valid signature shows as 'signature valid, not confirmed' and does not "
+    "count as verified. Export PLIVO_AUTH_ID to confirm calls."
+)
+
+
 def _human(event: CallbackEvent) -> str:
-    mark = "PASS" if event.passed else "FAIL"
+    """One callback for people: every outside value shown inert (no escapes, no newlines)."""
+    mark = "REJECTED" if event.rejected else MARKS.get(event.verdict, "FAIL")
     clock = time.strftime("%H:%M:%S", time.localtime(event.received_at))
+
+    def shown(value: str | None) -> str:
+        return plain(value, 80) or "-"
+
     line = (
-        f"{clock} {event.kind:<6} {mark}  from={event.from_ or '-'} to={event.to or '-'} "
-        f"SIPAuthType={event.sip_auth_type or '-'} SIPAuthUser={event.sip_auth_user or '-'} "
-        f"SIPSourceIP={event.sip_source_ip or '-'} signature="
+        f"{clock} {event.kind:<6} {mark}  from={shown(event.from_)} to={shown(event.to)} "
+        f"SIPAuthType={shown(event.sip_auth_type)} SIPAuthUser={shown(event.sip_auth_user)} "
+        f"SIPSourceIP={shown(event.sip_source_ip)} signature="
         f"{'valid' if event.signature_valid else 'INVALID'}"
     )
+    if event.confirmed:
+        line += " confirmed=yes"
     if event.diagnosis:
-        line += f"\n    {event.diagnosis}"
+        line += f"\n    {plain(event.diagnosis, 600)}"
     if event.fix and not event.passed:
-        line += f"\n    Fix: {event.fix}"
+        line += f"\n    Fix: {plain(event.fix, 400)}"
     return line
 
 
@@ -125,8 +141,9 @@ async def _find_app(client: Any, listener: Listener, exp: Expectation) -> Expect
     mine = [a for a in apps if a.answer_url.rstrip("/") in (listener.answer_url, listener.url)]
     if len(mine) != 1:
         return exp
-    _say(f"Judging calls to app {mine[0].app_id} ({mine[0].app_name}), which answers here.")
-    return Expectation(**{**exp.__dict__, "app_id": mine[0].app_id})
+    app = mine[0]
+    _say(f"Judging calls to app {plain(app.app_id)} ({plain(app.app_name)}), which answers here.")
+    return Expectation(**{**exp.__dict__, "app_id": app.app_id})
 
 
 async def _verify(
@@ -143,6 +160,7 @@ async def _verify(
 
     stop = asyncio.Event()
     passed: list[CallbackEvent] = []
+    unconfirmed: list[CallbackEvent] = []
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -151,6 +169,9 @@ async def _verify(
     def on_event(event: CallbackEvent) -> None:
         if event.kind == "probe":
             return
+        if event.kind in ("summary", "notice"):
+            _say(f"byon: {plain(event.diagnosis, 600)}")
+            return
         if args.json:
             if event.kind in PRINTED_KINDS:
                 sys.stdout.write(json.dumps(event.to_json()) + "\n")
@@ -158,6 +179,8 @@ async def _verify(
             _say(_human(event))
         else:
             print(_human(event), flush=True)
+        if event.verdict == "unconfirmed":
+            unconfirmed.append(event)
         if event.passed and event.kind in COUNTED_KINDS:
             passed.append(event)
             if args.exit_on_pass:
@@ -172,6 +195,7 @@ async def _verify(
     try:
         if auth_id:
             client = PlivoClient(auth_id, token, base_url=api_url_from_env(args.api_url))
+            listener.client = client  # a pass counts once Plivo's call record backs it
             try:
                 for message in await recover_pending(client):
                     _say(message)
@@ -184,6 +208,8 @@ async def _verify(
             return 1
         public = args.public_url
         _say(f"Listening on {local}: answer URL {listener.answer_url}")
+        if client is None:
+            _say(NO_CONFIRMATION)
         if client is not None and not expectation.app_id and not args.app:
             listener.expectation = await _find_app(client, listener, expectation)
         if not public:
@@ -212,7 +238,8 @@ async def _verify(
                 return 1
             _say(
                 f"App {args.app} answers at {listener.answer_url} until byon exits; callbacks "
-                f"are forwarded to {app.answer_url or '(none: byon answers)'}, restored on exit."
+                f"are forwarded to {plain(app.answer_url) or '(none: byon answers)'}, restored "
+                "on exit."
             )
         if call_from and call_to:
             assert client is not None
@@ -233,7 +260,13 @@ async def _verify(
             await asyncio.wait_for(stop.wait(), args.timeout)
         except TimeoutError:
             if not passed:
-                _say(f"byon verify: no passing call within {args.timeout:g} s.")
+                also = (
+                    f" ({len(unconfirmed)} had a valid signature but could not be confirmed "
+                    "against Plivo's call record)"
+                    if unconfirmed
+                    else ""
+                )
+                _say(f"byon verify: no passing call within {args.timeout:g} s{also}.")
         return 0 if passed else 1
     finally:
         if takeover is not None:
