@@ -202,6 +202,8 @@ class Listener:
             shutdown_timeout=1.0,
             # closes a connection whose request headers are not in within this time
             keepalive_timeout=self.header_timeout,
+            # a refused request's unread body is not drained: its connection is closed
+            lingering_time=0,
             logger=guard.QuietLog.logger("byon.listener.http", self.tally.dropped),
         )
         await self._runner.setup()
@@ -443,7 +445,25 @@ class Listener:
             refuse(event, 403, f"Forged or unsigned callback, refused with 403: {problem}.")
             return event, web.Response(status=403, text="invalid signature\n")
         assert self.replays is not None
-        await self.replays.save()  # before answering: a crash must not forget this nonce
+        # saved while the call is judged, and before it is answered: a crash must not
+        # forget this nonce
+        saving = asyncio.ensure_future(self.replays.save())
+        try:
+            return await self._judge(event, kind, params, query, body)
+        finally:
+            await asyncio.shield(saving)
+
+    async def _judge(
+        self,
+        event: CallbackEvent,
+        kind: str,
+        params: dict[str, Any],
+        query: dict[str, Any],
+        body: dict[str, Any],
+    ) -> tuple[CallbackEvent, Any]:
+        """Judge a callback whose signature holds: names, probe, diagnosis, call record."""
+        from aiohttp import web
+
         event.signature_valid = True
         hidden = hidden_names(params)
         if hidden:
