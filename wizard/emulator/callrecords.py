@@ -93,6 +93,7 @@ def _from_call_log(emu: Emulator, call_uuid: str) -> dict[str, Any] | None:
 
 
 def live_out(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as ``GET Call/{uuid}/?status=live`` shows it."""
     return {
         "call_status": record["call_status"],
         "call_uuid": record["call_uuid"],
@@ -106,6 +107,7 @@ def live_out(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def cdr_out(prefix: str, record: dict[str, Any]) -> dict[str, Any]:
+    """A record as the call detail record ``GET Call/{uuid}/`` shows it."""
     return {
         "answer_time": record["session_start"],
         "bill_duration": 0,

@@ -12,6 +12,7 @@ from wizard.verify.signature import signed_headers
 
 @functools.cache
 def default_answer_xml(passed: bool | None = True) -> str:
+    """byon's own answer: one sentence for the caller, then hang up."""
     from wizard.stream.xml import speak_hangup_xml
 
     if passed:
@@ -25,7 +26,7 @@ def default_answer_xml(passed: bool | None = True) -> str:
 
 
 def outbound_leg_xml() -> str:
-    # the test call's own leg only has to stay up while the inbound leg is verified
+    """The test call's own leg: wait while its inbound leg is verified."""
     from plivo import plivoxml
 
     resp = plivoxml.ResponseElement()
@@ -83,6 +84,7 @@ async def forward(
 
 
 def add_query(url: str, params: dict[str, Any]) -> str:
+    """``url`` with ``params`` appended to its query."""
     if not params:
         return url
     parts = urlsplit(url)
@@ -92,6 +94,7 @@ def add_query(url: str, params: dict[str, Any]) -> str:
 
 
 def xml_response(xml: str) -> Any:
+    """An aiohttp response carrying Plivo XML."""
     from aiohttp import web
 
     return web.Response(text=xml, content_type="application/xml")

@@ -28,6 +28,7 @@ class Confirmation:
 
     @property
     def confirmed(self) -> bool:
+        """Whether Plivo's record backs the callback."""
         return self.outcome == CONFIRMED
 
 

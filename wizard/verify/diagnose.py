@@ -263,6 +263,33 @@ def _shown(value: str) -> str:
     return plain(value, 60)
 
 
+def _unauthenticated(exp: Expectation) -> Diagnosis:
+    """A callback with no SIPAuthType: a number in the Request-URI, or an open SIP URI."""
+    if exp.auth_type in AUTH_TYPES:
+        return _fail(
+            "no_sip_auth_type",
+            "The call reached your application without SIP authentication (no "
+            "SIPAuthType in the callback): your provider put a phone number in the "
+            f"Request-URI instead of your app_id ({exp.uri()}).",
+            exp,
+        )
+    if exp.auth_type == "none":
+        return _fail(
+            "open_uri",
+            f"The call reached an application whose SIP URI {exp.uri()} has no SIP "
+            "authentication: anyone who knows the URI can place calls on your account "
+            "(toll-fraud risk).",
+            exp,
+        )
+    return _fail(
+        "no_sip_auth_type",
+        "The call reached your application without SIP authentication: either your "
+        "provider put a phone number in the Request-URI (send INVITEs to "
+        f"{exp.uri()}), or the application's SIP URI is open (toll-fraud risk).",
+        exp,
+    )
+
+
 def diagnose_callback(params: dict[str, Any], expectation: Expectation) -> Diagnosis:
     """Judge one signed answer_url callback against what the plan expects."""
     exp = expectation
@@ -282,29 +309,7 @@ def diagnose_callback(params: dict[str, Any], expectation: Expectation) -> Diagn
         return PASS
 
     if not auth_type:
-        if exp.auth_type in AUTH_TYPES:
-            return _fail(
-                "no_sip_auth_type",
-                "The call reached your application without SIP authentication (no "
-                "SIPAuthType in the callback): your provider put a phone number in the "
-                f"Request-URI instead of your app_id ({exp.uri()}).",
-                exp,
-            )
-        if exp.auth_type == "none":
-            return _fail(
-                "open_uri",
-                f"The call reached an application whose SIP URI {exp.uri()} has no SIP "
-                "authentication: anyone who knows the URI can place calls on your account "
-                "(toll-fraud risk).",
-                exp,
-            )
-        return _fail(
-            "no_sip_auth_type",
-            "The call reached your application without SIP authentication: either your "
-            "provider put a phone number in the Request-URI (send INVITEs to "
-            f"{exp.uri()}), or the application's SIP URI is open (toll-fraud risk).",
-            exp,
-        )
+        return _unauthenticated(exp)
 
     if exp.auth_type in AUTH_TYPES and auth_type != exp.auth_type:
         return _fail(
@@ -351,6 +356,45 @@ def _reason(outcome: dict[str, Any]) -> str:
     return str(outcome.get("reason") or "").strip()
 
 
+def _refused_403(outcome: dict[str, Any], exp: Expectation, low: str, said: str) -> Diagnosis:
+    """A 403: a locked-out IP, an IP outside the ACL, or credentials that do not match."""
+    source_ip = str(outcome.get("source_ip") or "")
+    if "lock" in low or int(outcome.get("recent_failures") or 0) >= LOCKOUT_FAILURES:
+        who = f"Source IP {_shown(source_ip)}" if source_ip else "The source IP"
+        return _fail(
+            "lockout",
+            f"{who} is locked out after {LOCKOUT_FAILURES} failed attempts within 60 "
+            f"seconds, so every call is refused with 403{said}.",
+            exp,
+        )
+    ip_cause = (
+        "acl" in low
+        or " ip" in f" {low}"
+        or (source_ip and exp.acl_entries and not ip_in_entries(source_ip, exp.acl_entries))
+    )
+    cred_cause = any(w in low for w in ("credential", "password", "digest", "username"))
+    if ip_cause and not cred_cause:
+        ip = f" {_shown(source_ip)}" if source_ip else ""
+        return _fail(
+            "all_403",
+            f"The call was refused with 403 because the source IP{ip} is not in the "
+            f"application's IP ACL{said}.",
+            exp,
+            "Add your provider's outbound SIP IP to the IP ACL (or fix the entry that "
+            "should match it).",
+        )
+    if cred_cause:
+        return _fail(
+            "all_403",
+            f"The call was refused with 403 because the digest credentials do not match "
+            f"the application's SIP credential{said}.",
+            exp,
+            "Enter the exact username and password in your provider's SIP settings "
+            "(byon settings shows them), or reset the password and update both sides.",
+        )
+    return _fail("all_403", f"The call was refused with 403 Forbidden{said}.", exp)
+
+
 def diagnose_sip_outcome(outcome: dict[str, Any], expectation: Expectation) -> Diagnosis:
     """Judge one SIP outcome (the emulator's inbound answer, or a call-log entry).
 
@@ -362,44 +406,10 @@ def diagnose_sip_outcome(outcome: dict[str, Any], expectation: Expectation) -> D
     status = int(outcome.get("sip_status") or 0)
     reason = _reason(outcome)
     low = reason.lower()
-    source_ip = str(outcome.get("source_ip") or "")
     said = f" (Plivo said: {plain(reason, 120)})" if reason else ""
 
     if status == 403:
-        if "lock" in low or int(outcome.get("recent_failures") or 0) >= LOCKOUT_FAILURES:
-            who = f"Source IP {_shown(source_ip)}" if source_ip else "The source IP"
-            return _fail(
-                "lockout",
-                f"{who} is locked out after {LOCKOUT_FAILURES} failed attempts within 60 "
-                f"seconds, so every call is refused with 403{said}.",
-                exp,
-            )
-        ip_cause = (
-            "acl" in low
-            or " ip" in f" {low}"
-            or (source_ip and exp.acl_entries and not ip_in_entries(source_ip, exp.acl_entries))
-        )
-        cred_cause = any(w in low for w in ("credential", "password", "digest", "username"))
-        if ip_cause and not cred_cause:
-            ip = f" {_shown(source_ip)}" if source_ip else ""
-            return _fail(
-                "all_403",
-                f"The call was refused with 403 because the source IP{ip} is not in the "
-                f"application's IP ACL{said}.",
-                exp,
-                "Add your provider's outbound SIP IP to the IP ACL (or fix the entry that "
-                "should match it).",
-            )
-        if cred_cause:
-            return _fail(
-                "all_403",
-                f"The call was refused with 403 because the digest credentials do not match "
-                f"the application's SIP credential{said}.",
-                exp,
-                "Enter the exact username and password in your provider's SIP settings "
-                "(byon settings shows them), or reset the password and update both sides.",
-            )
-        return _fail("all_403", f"The call was refused with 403 Forbidden{said}.", exp)
+        return _refused_403(outcome, exp, low, said)
     if status == 407:
         return _fail(
             "challenge_407",

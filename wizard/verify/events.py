@@ -45,6 +45,7 @@ class CallbackEvent:
 
     @property
     def passed(self) -> bool:
+        """A verified call: signature, diagnosis and Plivo's record all agree."""
         return self.verdict == "pass"
 
     @property
@@ -53,6 +54,7 @@ class CallbackEvent:
         return self.answered_with in REFUSED
 
     def to_json(self) -> dict[str, Any]:
+        """The `byon verify --json` line (cli.md); values as received."""
         return {
             "call_uuid": self.call_uuid,
             "from": self.from_,

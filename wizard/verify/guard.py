@@ -140,6 +140,7 @@ class ConnectionGuard:
         loop.set_exception_handler(handler)
 
     def unwatch_accept_errors(self) -> None:
+        """Give the loop its previous exception handler back."""
         if self._loop is not None:
             self._loop.set_exception_handler(self._previous)
             self._loop = None
@@ -168,6 +169,7 @@ class QuietLog(logging.Handler):
         self.on_error = on_error
 
     def emit(self, record: logging.LogRecord) -> None:
+        """Count the record; print nothing."""
         self.on_error()
 
     @classmethod

@@ -23,7 +23,6 @@ import ipaddress
 import sys
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 from wizard.errors import ByonError
 from wizard.text import plain
@@ -55,6 +54,7 @@ from wizard.verify.events import (
     first,
     refuse,
 )
+from wizard.verify.intake import MAX_BODY, Refused, public_uri, read_params, too_large
 from wizard.verify.signature import (
     NONCE_HEADER,
     SIG_HEADER,
@@ -74,29 +74,9 @@ from wizard.verify.simulate import (
 )
 
 FORWARD_TIMEOUT = 8.0  # below Plivo's own wait for an answer_url
-MAX_BODY = 64 * 1024  # Plivo's callbacks are a few hundred bytes
-MAX_PARAMS = 100
 HEADER_TIMEOUT = 10.0  # seconds from connect to complete request headers
 BODY_TIMEOUT = 10.0  # seconds to receive the body once the headers are in
 EVENTS_KEPT = 500  # ``Listener.events`` keeps the newest
-
-
-class _Refused(Exception):
-    """A request answered with ``status`` before its signature could be judged."""
-
-    def __init__(self, status: int, sentence: str, fix: str = "") -> None:
-        super().__init__(sentence)
-        self.status = status
-        self.sentence = sentence
-        self.fix = fix
-
-
-# --------------------------------------------------------------------------- listener
-
-
-def _origin_and_prefix(url: str) -> tuple[str, str]:
-    parts = urlsplit(url.rstrip("/"))
-    return f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")
 
 
 def _format_host(host: str) -> str:
@@ -106,14 +86,6 @@ def _format_host(host: str) -> str:
     except ValueError:
         pass
     return host
-
-
-def _too_large() -> _Refused:
-    return _Refused(
-        413,
-        f"its body is larger than {MAX_BODY // 1024} KiB",
-        "Plivo's callbacks are a few hundred bytes: this did not come from Plivo.",
-    )
 
 
 class Listener:
@@ -168,14 +140,17 @@ class Listener:
 
     @property
     def url(self) -> str:
+        """The address Plivo calls: the public URL, else the local one."""
         return self.public_url or self.local_url
 
     @property
     def answer_url(self) -> str:
+        """The URL to set as the application's answer_url."""
         return f"{self.public_url or self.local_url}/answer"
 
     @property
     def hangup_url(self) -> str:
+        """The URL for the application's hangup_url."""
         return f"{self.public_url or self.local_url}/hangup"
 
     @property
@@ -184,6 +159,7 @@ class Listener:
         return len(self._guard)
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Listen on ``host:port`` (0: a free port); return the local URL."""
         from aiohttp import ClientSession, ClientTimeout, web
 
         # load the signature and XML code now, not on the first call (it costs ~200 ms)
@@ -270,16 +246,6 @@ class Listener:
 
     # ---- request handling
 
-    def _public_uri(self, request: Any) -> str:
-        base = self.public_url or self.local_url
-        origin, prefix = _origin_and_prefix(base)
-        path = request.rel_url.raw_path
-        # a tunnel may keep or strip the public URL's path prefix: accept both
-        if prefix and not (path == prefix or path.startswith(prefix + "/")):
-            path = prefix + path
-        query = request.rel_url.raw_query_string
-        return f"{origin}{path}" + (f"?{query}" if query else "")
-
     async def _handle(self, request: Any) -> Any:
         from aiohttp import web
 
@@ -291,7 +257,7 @@ class Listener:
             return web.Response(status=404, text="not a byon callback path\n")
         received = time.time()
         if request.content_length is not None and request.content_length > MAX_BODY:
-            return await self._refuse_unread(request, kind, received, _too_large())
+            return await self._refuse_unread(request, kind, received, too_large())
         signed = request.headers.get(SIG_HEADER) and request.headers.get(NONCE_HEADER)
         if not signed and not self.tally.would_show():
             # a flood of unsigned requests: counted for the summary, body never read
@@ -299,9 +265,9 @@ class Listener:
             return web.Response(status=403, text="invalid signature\n")
         try:
             async with asyncio.timeout(self.body_timeout):
-                query, body = await self._read(request)
-        except (_Refused, TimeoutError) as exc:
-            refusal = exc if isinstance(exc, _Refused) else _Refused(408, "its body is too slow")
+                query, body = await read_params(request)
+        except (Refused, TimeoutError) as exc:
+            refusal = exc if isinstance(exc, Refused) else Refused(408, "its body is too slow")
             return await self._refuse_unread(request, kind, received, refusal)
         seq = self._seq
         self._seq += 1
@@ -320,26 +286,8 @@ class Listener:
         await self._drain()
         return response
 
-    async def _read(self, request: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(query params, form params); _Refused for a body too large or unreadable."""
-        from aiohttp import web
-
-        query = {k: _multi(request.rel_url.query, k) for k in request.rel_url.query}
-        body: dict[str, Any] = {}
-        if request.method == "POST":
-            try:
-                form = await request.post()
-            except web.HTTPRequestEntityTooLarge:
-                raise _too_large() from None
-            except (ValueError, UnicodeDecodeError, web.HTTPException) as exc:
-                raise _Refused(400, f"it is unreadable ({exc})") from None
-            body = {k: _multi(form, k) for k in form if isinstance(form.get(k), str)}
-        if len(query) + len(body) > MAX_PARAMS:
-            raise _Refused(400, f"it carries more than {MAX_PARAMS} parameters")
-        return query, body
-
     async def _refuse_unread(
-        self, request: Any, kind: str, received: float, refusal: _Refused
+        self, request: Any, kind: str, received: float, refusal: Refused
     ) -> Any:
         """Answer a request whose body could not be read; shown while the tally allows."""
         from aiohttp import web
@@ -364,7 +312,7 @@ class Listener:
             received_at=received,
             kind=kind,
             method=request.method,
-            url=self._public_uri(request),
+            url=public_uri(self.public_url or self.local_url, request),
             params=params,
             call_uuid=first(params, "CallUUID"),
             from_=first(params, "From"),
@@ -565,6 +513,7 @@ class Listener:
         return fut
 
     def forget_probe(self, probe_id: str) -> None:
+        """Stop waiting for a probe."""
         self._probes.pop(probe_id, None)
 
     async def preflight(self, public_url: str | None = None, *, timeout: float = 5.0) -> float:
@@ -574,11 +523,6 @@ class Listener:
         from wizard.verify.reach import preflight
 
         return await preflight(self, public_url, timeout=timeout)
-
-
-def _multi(mapping: Any, key: str) -> Any:
-    values = [v for v in mapping.getall(key) if isinstance(v, str)]
-    return values[0] if len(values) == 1 else values
 
 
 __all__ = [
