@@ -168,3 +168,35 @@ async def test_a_body_that_never_arrives_in_full_gets_408(missing):
         writer.close()
         await lis.stop()
     assert seen[0].answered_with == "408" and "too slow" in seen[0].diagnosis
+
+
+async def test_malformed_http_is_counted_and_a_bug_is_one_line_never_a_traceback(capsys):
+    from wizard.verify.listener import signed_headers
+
+    token = "token-quiet-00000000000000"
+    lis = Listener(token, replays=ReplayStore(None))
+    await lis.start("127.0.0.1", 0)
+    port = int(lis.local_url.rsplit(":", 1)[1])
+    try:
+        for junk in (b"\x16\x03\x01\x02\x00garbage\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n"):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(junk)
+            await writer.drain()
+            await asyncio.wait_for(reader.read(), 10)
+            writer.close()
+        lis.expectation = None  # a bug of byon's own: judging a callback raises
+        params = {"CallUUID": "c1", "From": "+14155550142"}
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(
+                lis.answer_url,
+                data=params,
+                headers=signed_headers("POST", lis.answer_url, params, token),
+            ) as resp,
+        ):
+            assert resp.status == 500
+    finally:
+        await lis.stop()
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.count("byon: listener error: AttributeError") == 1

@@ -236,6 +236,30 @@ async def test_a_signed_callback_for_a_call_plivo_never_carried_is_refused(emula
         await lis.stop()
 
 
+async def test_a_callback_replayed_after_its_nonce_is_forgotten_is_refused(emulator, client):
+    """After 24 h the nonce is gone; Plivo's record still says the call ended long ago."""
+    forwarding = Expectation(auth_type="none", option="did_forwarding")  # it would pass
+    lis = Listener(emulator.auth_token, client=client, expectation=forwarding)
+    local = await lis.start("127.0.0.1", 0)
+    try:
+        app = await client.create_application(app_name="old", answer_url="http://127.0.0.1:9/x")
+        emulator.clock.offset = -25 * 3600  # the call happened yesterday
+        out = await emulator.inbound(
+            request_uri=f"sip:{app.app_id}@app.plivo.com",
+            source_ip="198.51.100.7",
+            from_="+14155550142",
+            to="14155550100",
+        )
+        emulator.clock.offset = 0.0
+        params = dict(out["callback"]["params"])
+        url = f"{local}/answer"
+        assert await post(url, params, sdk_headers(url, params, emulator.auth_token, "n2")) == 403
+        [ev] = lis.events
+        assert ev.row == "record_mismatch" and "replay of an old one" in ev.diagnosis
+    finally:
+        await lis.stop()
+
+
 async def test_without_the_api_the_verdict_is_signature_valid_not_confirmed(emulator, client):
     dead = PlivoClient(emulator.auth_id, emulator.auth_token, base_url="http://127.0.0.1:9")
     dead.deadline = 0.5

@@ -10,6 +10,7 @@ and Direction must agree with the callback's. Without API access the verdict is
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,9 @@ from wizard.errors import ByonError
 from wizard.text import plain
 
 CONFIRM_TIMEOUT = 3.0  # seconds: the answer_url must still be answered in Plivo's time
+# Plivo fetches the answer_url while the call rings; a call that ended this long before
+# its callback arrives is a replay (margin for clock skew and a caller hanging up fast)
+STALE_AFTER = 600.0
 CONFIRMED, MISMATCH, UNAVAILABLE = "confirmed", "mismatch", "unavailable"
 NOT_CONFIRMED = "Signature valid, not confirmed"
 
@@ -92,6 +96,13 @@ async def confirm_call(
             MISMATCH,
             f"Plivo has no call {shown} on this account: the callback was made up from a "
             "signature captured elsewhere, or PLIVO_AUTH_ID names another account.",
+        )
+    ended = getattr(record, "ended_at", None)
+    if not record.live and ended is not None and time.time() - ended > STALE_AFTER:
+        return Confirmation(
+            MISMATCH,
+            f"Plivo's record says call {shown} ended {(time.time() - ended) / 60:.0f} minutes "
+            "ago: this callback is a replay of an old one.",
         )
     diffs = differences(params, record)
     if diffs:

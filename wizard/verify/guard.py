@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import resource
+import sys
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -23,6 +24,17 @@ MAX_CONNECTIONS = 1000
 FD_RESERVE = 64  # file descriptors left for the API client, state files, the terminal
 BACKLOG = 32  # asyncio accepts up to this many sockets per turn: must stay below FD_RESERVE
 MIN_CONNECTIONS = 16
+
+
+def _peer_caused(exc: BaseException) -> bool:
+    """Errors a remote peer can provoke: closed sockets, bad HTTP, cancelled requests."""
+    import asyncio
+
+    from aiohttp import ClientError
+    from aiohttp.http_exceptions import HttpProcessingError
+
+    peer = (OSError, asyncio.CancelledError, TimeoutError, HttpProcessingError, ClientError)
+    return isinstance(exc, peer)
 
 
 def connection_cap() -> int:
@@ -162,15 +174,24 @@ class ConnectionGuard:
 
 
 class QuietLog(logging.Handler):
-    """Counts aiohttp's per-connection error records instead of printing tracebacks."""
+    """Counts aiohttp's per-connection error records instead of printing tracebacks.
+
+    What a peer can cause (resets, malformed HTTP, cancelled reads) is only counted; any
+    other exception is a bug of byon's and gets one line on stderr, still no traceback."""
 
     def __init__(self, on_error: Callable[[], None]) -> None:
         super().__init__(level=logging.WARNING)
         self.on_error = on_error
 
     def emit(self, record: logging.LogRecord) -> None:
-        """Count the record; print nothing."""
+        """Count the record; one line for an exception no peer could cause."""
         self.on_error()
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and not _peer_caused(exc):
+            from wizard.text import plain
+
+            line = f"byon: listener error: {type(exc).__name__}: {plain(exc)}"
+            print(line, file=sys.stderr, flush=True)
 
     @classmethod
     def logger(cls, name: str, on_error: Callable[[], None]) -> logging.Logger:
