@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, ProgressBar, Static
 
@@ -19,6 +21,7 @@ from wizard.session import (
     row_from_event,
     row_from_simulation,
 )
+from wizard.text import plain
 
 FROM = "+14155550142"  # the demo caller
 DEMO_CALLS = (
@@ -64,6 +67,7 @@ COMPACT = (
 COMPACT_BELOW = 100
 WIDTH = {key: width for _label, key, width in COLUMNS}
 SHORT_AUTH = {"ip_acl_and_credential": "ip_acl+cred"}
+REJECTED_ROWS_KEPT = 20  # refused callbacks shown; older ones leave the table
 
 
 def fit(key: str, value: str, width: int | None = None) -> str:
@@ -161,8 +165,12 @@ class VerifyScreen(StepScreen):
         for row_key, cells in self._cells.items():
             table.add_row(*self._fitted(cells).values(), key=row_key)
 
-    def _fitted(self, cells: dict[str, str]) -> dict[str, str]:
-        return {key: fit(key, cells.get(key, "—"), width) for _l, key, width in self._columns()}
+    def _fitted(self, cells: dict[str, str]) -> dict[str, Text]:
+        # callback values come from anyone who can reach the listener: plain text, never markup
+        return {
+            key: Text(fit(key, plain(cells.get(key, "—")), width))
+            for _l, key, width in self._columns()
+        }
 
     def _target(self) -> str:
         plan = self.plan
@@ -306,9 +314,11 @@ class VerifyScreen(StepScreen):
     def on_call_observed(self, message: CallObserved) -> None:
         row = message.row
         table = self.query_one("#calls", DataTable)
-        result = "✓ pass" if row.verdict == "pass" else "✗ fail"
+        result = {"pass": "✓ pass", "unconfirmed": "? conf"}.get(row.verdict, "✗ fail")
         if row.sip_status != 200:
             result = f"✗ {row.sip_status}"
+        if row.rejected:
+            result = "✗ rej"
         sig = "—" if row.signature_valid is None else ("✓" if row.signature_valid else "✗")
         frozen_ms = getattr(self.app, "frozen_ms", None)
         cells = {
@@ -333,18 +343,35 @@ class VerifyScreen(StepScreen):
             else:
                 self._cells[row.key] = cells
                 table.add_row(*self._fitted(cells).values(), key=row.key)
+                if row.rejected:
+                    self._forget_rejected(table)
         diag = self.query_one("#diagnosis", Static)
-        audio = _escape(audio_sentence(row.stream, frozen_ms))
-        if audio:
-            audio = f"\n[{'$success' if row.stream.get('ok') else '$error'}]{audio}[/]"
+        audio_text = plain(audio_sentence(row.stream, frozen_ms), 400)
+        audio = ""
+        if audio_text:
+            audio = f"\n[{'$success' if row.stream.get('ok') else '$error'}]$audio[/]"
+        # outside values go in as variables: Content inserts them as plain text, never markup
+        values = {
+            "time": row.time,
+            "audio": audio_text,
+            "auth": plain(row.sip_auth_type, 60) or "none expected",
+            "diagnosis": plain(row.diagnosis, 800),
+        }
         if row.verdict == "pass":
-            diag.update(
-                f"Diagnosis ({row.time}): [$success]verified[/]: SIP authentication ran "
-                f"({row.sip_auth_type or 'none expected'}) and the call reached your "
-                f"application.{audio}"
+            template = (
+                "Diagnosis ($time): [$success]verified[/]: SIP authentication ran ($auth) and "
+                f"the call reached your application.{audio}"
             )
         else:
-            diag.update(f"Diagnosis ({row.time}): [$error]{_escape(row.diagnosis)}[/]{audio}")
+            template = f"Diagnosis ($time): [$error]$diagnosis[/]{audio}"
+        diag.update(Content.from_markup(template, **values))
+
+    def _forget_rejected(self, table: DataTable) -> None:
+        """Keep the newest REJECTED_ROWS_KEPT refused rows: a flood must not grow the table."""
+        rejected = [k for k in self._cells if k.startswith("rejected-")]
+        for key in rejected[:-REJECTED_ROWS_KEPT]:
+            del self._cells[key]
+            table.remove_row(key)
 
     # the agent's stream ---------------------------------------------------------------
     def action_check_stream(self) -> None:

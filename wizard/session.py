@@ -35,11 +35,7 @@ class CallRow:
     diagnosis: str = ""
     # the emulator's report of following the answer XML's <Stream> (demo only): StreamReport dict
     stream: dict[str, Any] | None = None
-
-    @property
-    def audio(self) -> str:
-        """The audio cell: "✓ 12 ms", "✗ no audio", or "" when no stream was followed."""
-        return audio_cell(self.stream)
+    rejected: bool = False  # refused by the listener (unsigned, forged, replayed): never a call
 
 
 def audio_cell(stream: dict[str, Any] | None, ms_text: str | None = None) -> str:
@@ -183,6 +179,7 @@ class Session:
     ) -> str:
         """Start the answer_url listener in this event loop; return its URL."""
         from wizard.verify import listener as verify
+        from wizard.verify.signature import ReplayStore
 
         await self.stop_listener()
         listener = verify.Listener(
@@ -191,6 +188,9 @@ class Session:
             expectation=expectation,
             on_event=on_event,
             answer_xml=answer_xml,
+            client=self.client,  # a pass counts once Plivo's call record backs it
+            # the demo's emulator dies with the process: its nonces need no state file
+            replays=ReplayStore(None) if self.mode == DEMO else None,
         )
         url = await listener.start(host, port)
         self.listener = listener
@@ -380,8 +380,10 @@ def recommend(*, sip: bool, stable_ips: bool, shared_ips: bool) -> Recommendatio
 
 def row_from_event(event: Any, time_text: str) -> CallRow:
     """A listener CallbackEvent as a verify-table row."""
+    # a refused callback gets a row of its own: it must never overwrite a real call's row
+    key = f"rejected-{event.seq}" if event.rejected else event.call_uuid or f"cb-{event.seq}"
     return CallRow(
-        key=event.call_uuid or f"cb-{event.seq}",
+        key=key,
         time=time_text,
         from_=event.from_,
         to=event.to,
@@ -392,6 +394,7 @@ def row_from_event(event: Any, time_text: str) -> CallRow:
         sip_status=200,
         verdict=event.verdict,
         diagnosis=" ".join(x for x in (event.diagnosis, event.fix) if x),
+        rejected=event.rejected,
     )
 
 

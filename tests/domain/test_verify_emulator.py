@@ -146,7 +146,7 @@ async def test_each_scenario_reaches_its_row_through_the_emulator(
 
 
 async def test_open_app_in_the_demo_account_is_flagged(demo_emulator, demo_client):
-    lis = await start_listener(demo_emulator)
+    lis = await start_listener(demo_emulator, client=demo_client)
     try:
         open_app = next(a for a in await demo_client.list_applications() if not a.sip_auth_type)
         await demo_client.update_application(open_app.app_id, answer_url=lis.answer_url)
@@ -163,7 +163,7 @@ async def test_open_app_in_the_demo_account_is_flagged(demo_emulator, demo_clien
 
 
 async def test_demo_credential_works_with_the_demo_password(demo_emulator, demo_client):
-    lis = await start_listener(demo_emulator)
+    lis = await start_listener(demo_emulator, client=demo_client)
     try:
         cred = next(iter(await demo_client.list_credentials()))
         app = await demo_client.create_application(

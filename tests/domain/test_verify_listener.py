@@ -95,7 +95,8 @@ def test_signed_headers_match_the_sdk_reference_example():
     )
 
 
-async def test_signed_post_passes_and_is_answered_with_speak_then_hangup(listener, http):
+async def test_signed_post_without_api_access_is_valid_but_not_confirmed(listener, http):
+    # this listener has no Plivo client: the signature holds, the call record is unknown
     url = listener.answer_url
     status, body = await post(
         http, url, CRED_PARAMS, signed_headers("POST", url, CRED_PARAMS, TOKEN)
@@ -103,10 +104,12 @@ async def test_signed_post_passes_and_is_answered_with_speak_then_hangup(listene
     assert status == 200
     assert "<Speak" in body and body.rstrip().endswith("<Hangup/></Response>")
     [ev] = listener.events
-    assert ev.signature_valid and ev.verdict == "pass" and ev.diagnosis == ""
+    assert ev.signature_valid and ev.verdict == "unconfirmed" and not ev.passed
+    assert ev.diagnosis.startswith("Signature valid, not confirmed")
     assert ev.kind == "answer" and ev.answered_with == "default"
     out = ev.to_json()
-    assert set(out) == JSON_KEYS | {"kind", "time", "fix"}
+    assert set(out) == JSON_KEYS | {"kind", "time", "fix", "confirmed"}
+    assert out["confirmed"] is False and out["verdict"] == "unconfirmed"
     assert out["sip_auth_type"] == "credential" and out["sip_auth_user"] == "carrier_trunk"
     assert out["from"] == "+14155550142" and out["sip_source_ip"] == "203.0.113.10"
 
@@ -120,7 +123,7 @@ async def test_signed_get_with_query_params_passes(listener, http):
         assert resp.status == 200
         assert "<Response>" in await resp.text()
     [ev] = listener.events
-    assert ev.method == "GET" and ev.signature_valid and ev.verdict == "pass"
+    assert ev.method == "GET" and ev.signature_valid and ev.verdict == "unconfirmed"
     assert ev.call_uuid == CRED_PARAMS["CallUUID"]
 
 
@@ -176,7 +179,7 @@ async def test_replayed_same_nonce_is_refused_and_is_not_a_second_call(listener,
     again, _ = await post(http, url, CRED_PARAMS, headers)
     assert (first, again) == (200, 403)
     ok, replay = listener.events
-    assert ok.signature_valid and ok.verdict == "pass"
+    assert ok.signature_valid and ok.verdict == "unconfirmed"
     assert not replay.signature_valid and replay.verdict == "fail"
     assert "replay" in replay.diagnosis
 
@@ -330,7 +333,7 @@ async def test_proxy_mode_returns_the_agents_xml_with_the_same_params_signed(ans
             req["headers"][NONCE_HEADER],
         )
         [ev] = lis.events
-        assert ev.verdict == "pass" and ev.answered_with == "proxy"
+        assert ev.verdict == "unconfirmed" and ev.answered_with == "proxy"
     finally:
         await lis.stop()
 

@@ -52,7 +52,11 @@ def expectation(auth_type: str, app_id: str, **over) -> Expectation:
     return Expectation(**base)
 
 
-async def start_listener(emulator, exp: Expectation | None = None, **kw) -> Listener:
-    lis = Listener(emulator.auth_token, expectation=exp or Expectation(), **kw)
+async def start_listener(
+    emulator, exp: Expectation | None = None, *, client=None, **kw
+) -> Listener:
+    """A listener on the emulator's token; with ``client`` it confirms passes against the
+    emulator's call records (without, a pass is "signature valid, not confirmed")."""
+    lis = Listener(emulator.auth_token, expectation=exp or Expectation(), client=client, **kw)
     await lis.start("127.0.0.1", 0)
     return lis

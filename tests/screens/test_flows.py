@@ -20,7 +20,7 @@ from tests.screens.helpers import (
 
 def cell(table: DataTable, index: int, column: str) -> str:
     """A verify-table cell by column key (columns differ with the terminal's width)."""
-    return table.get_cell(table.coordinate_to_cell_key((index, 0)).row_key, column)
+    return str(table.get_cell(table.coordinate_to_cell_key((index, 0)).row_key, column))
 
 
 def _app_state(app, name: str) -> dict:

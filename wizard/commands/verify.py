@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from wizard.errors import ByonError
+from wizard.text import plain
 from wizard.verify.diagnose import (
     AUTH_TYPES,
     Expectation,
@@ -41,19 +42,34 @@ def _parse_listen(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
+MARKS = {"pass": "PASS", "unconfirmed": "UNCONFIRMED"}
+NO_CONFIRMATION = (
+    "Without PLIVO_AUTH_ID byon cannot check calls against Plivo's own call records: a "
+    "call with a valid signature shows as 'signature valid, not confirmed' and does not "
+    "count as verified. Export PLIVO_AUTH_ID to confirm calls."
+)
+
+
 def _human(event: CallbackEvent) -> str:
-    mark = "PASS" if event.passed else "FAIL"
+    """One callback for people: every outside value shown inert (no escapes, no newlines)."""
+    mark = "REJECTED" if event.rejected else MARKS.get(event.verdict, "FAIL")
     clock = time.strftime("%H:%M:%S", time.localtime(event.received_at))
+
+    def shown(value: str | None) -> str:
+        return plain(value, 80) or "-"
+
     line = (
-        f"{clock} {event.kind:<6} {mark}  from={event.from_ or '-'} to={event.to or '-'} "
-        f"SIPAuthType={event.sip_auth_type or '-'} SIPAuthUser={event.sip_auth_user or '-'} "
-        f"SIPSourceIP={event.sip_source_ip or '-'} signature="
+        f"{clock} {event.kind:<6} {mark}  from={shown(event.from_)} to={shown(event.to)} "
+        f"SIPAuthType={shown(event.sip_auth_type)} SIPAuthUser={shown(event.sip_auth_user)} "
+        f"SIPSourceIP={shown(event.sip_source_ip)} signature="
         f"{'valid' if event.signature_valid else 'INVALID'}"
     )
+    if event.confirmed:
+        line += " confirmed=yes"
     if event.diagnosis:
-        line += f"\n    {event.diagnosis}"
+        line += f"\n    {plain(event.diagnosis, 600)}"
     if event.fix and not event.passed:
-        line += f"\n    Fix: {event.fix}"
+        line += f"\n    Fix: {plain(event.fix, 400)}"
     return line
 
 
@@ -125,8 +141,9 @@ async def _find_app(client: Any, listener: Listener, exp: Expectation) -> Expect
     mine = [a for a in apps if a.answer_url.rstrip("/") in (listener.answer_url, listener.url)]
     if len(mine) != 1:
         return exp
-    _say(f"Judging calls to app {mine[0].app_id} ({mine[0].app_name}), which answers here.")
-    return Expectation(**{**exp.__dict__, "app_id": mine[0].app_id})
+    app = mine[0]
+    _say(f"Judging calls to app {plain(app.app_id)} ({plain(app.app_name)}), which answers here.")
+    return Expectation(**{**exp.__dict__, "app_id": app.app_id})
 
 
 async def _verify(
@@ -138,68 +155,37 @@ async def _verify(
     call_from: str | None,
     call_to: str | None,
 ) -> int:
-    from wizard.plivo.client import PlivoClient, api_url_from_env
-    from wizard.verify.takeover import Takeover, recover_pending
+    from wizard.verify.takeover import Takeover
 
     stop = asyncio.Event()
-    passed: list[CallbackEvent] = []
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-
-    def on_event(event: CallbackEvent) -> None:
-        if event.kind == "probe":
-            return
-        if args.json:
-            if event.kind in PRINTED_KINDS:
-                sys.stdout.write(json.dumps(event.to_json()) + "\n")
-                sys.stdout.flush()
-            _say(_human(event))
-        else:
-            print(_human(event), flush=True)
-        if event.passed and event.kind in COUNTED_KINDS:
-            passed.append(event)
-            if args.exit_on_pass:
-                stop.set()
+    printer = _Printer(args, stop)
 
     auth_id = os.environ.get("PLIVO_AUTH_ID", "")
     client = None
     takeover = None
     listener = Listener(
-        token, public_url=args.public_url, expectation=expectation, on_event=on_event
+        token, public_url=args.public_url, expectation=expectation, on_event=printer.on_event
     )
     try:
         if auth_id:
-            client = PlivoClient(auth_id, token, base_url=api_url_from_env(args.api_url))
-            try:
-                for message in await recover_pending(client):
-                    _say(message)
-            except ByonError as exc:
-                _say(f"byon verify: could not check for earlier takeovers: {exc}")
+            client = await _connect(auth_id, token, args)
+            listener.client = client  # a pass counts once Plivo's call record backs it
         try:
             local = await listener.start(host, port)
         except ByonError as exc:
             _say(f"byon verify: {exc}")
             return 1
-        public = args.public_url
         _say(f"Listening on {local}: answer URL {listener.answer_url}")
+        if client is None:
+            _say(NO_CONFIRMATION)
         if client is not None and not expectation.app_id and not args.app:
             listener.expectation = await _find_app(client, listener, expectation)
-        if not public:
-            _say(
-                "No --public-url: only this machine can reach the listener. Plivo needs a "
-                "public address you provide (your own tunnel or server forwarding to it)."
-            )
-        elif not args.no_preflight:
-            try:
-                rtt = await listener.preflight(public)
-            except ByonError as exc:
-                _say(f"byon verify: {public} is not reachable: {exc}")
-                return 1
-            _say(
-                f"Reachable: a signed probe sent to {public}/answer arrived ({rtt * 1000:.0f} ms)."
-            )
+        if not await _check_reachable(listener, args):
+            return 1
         if args.app:
             assert client is not None
             try:
@@ -212,29 +198,19 @@ async def _verify(
                 return 1
             _say(
                 f"App {args.app} answers at {listener.answer_url} until byon exits; callbacks "
-                f"are forwarded to {app.answer_url or '(none: byon answers)'}, restored on exit."
+                f"are forwarded to {plain(app.answer_url) or '(none: byon answers)'}, restored "
+                "on exit."
             )
-        if call_from and call_to:
-            assert client is not None
-            try:
-                request_uuid = await place_test_call(
-                    client,
-                    from_=call_from,
-                    to=call_to,
-                    answer_url=f"{args.public_url.rstrip('/')}/outbound",
-                )
-            except ByonError as exc:
-                _say(f"byon verify: the test call could not be placed: {exc}")
-                return 1
-            _say(f"Test call placed from {call_from} to {call_to} (request {request_uuid}).")
+        if call_from and call_to and not await _test_call(client, args, call_from, call_to):
+            return 1
         waiting = f" for up to {args.timeout:g} s" if args.timeout else ""
         _say(f"Waiting for a call{waiting}. Ctrl-C stops.")
         try:
             await asyncio.wait_for(stop.wait(), args.timeout)
         except TimeoutError:
-            if not passed:
-                _say(f"byon verify: no passing call within {args.timeout:g} s.")
-        return 0 if passed else 1
+            if not printer.passed:
+                _say(f"byon verify: no passing call within {args.timeout:g} s{printer.why()}.")
+        return 0 if printer.passed else 1
     finally:
         if takeover is not None:
             try:
@@ -248,3 +224,95 @@ async def _verify(
         await listener.stop()
         if client is not None:
             await client.aclose()
+
+
+async def _connect(auth_id: str, token: str, args: Any) -> Any:
+    """The API client (takeovers, call records), after restoring what a crash left."""
+    from wizard.plivo.client import PlivoClient, api_url_from_env
+    from wizard.verify.takeover import recover_pending
+
+    client = PlivoClient(auth_id, token, base_url=api_url_from_env(args.api_url))
+    try:
+        for message in await recover_pending(client):
+            _say(message)
+    except ByonError as exc:
+        _say(f"byon verify: could not check for earlier takeovers: {exc}")
+    return client
+
+
+class _Printer:
+    """Prints each event (JSON lines and/or human lines) and counts what passed."""
+
+    def __init__(self, args: Any, stop: asyncio.Event) -> None:
+        self.args = args
+        self.stop = stop
+        self.passed: list[CallbackEvent] = []
+        self.unconfirmed: list[CallbackEvent] = []
+
+    def on_event(self, event: CallbackEvent) -> None:
+        """One event: a callback's line(s), or a summary/notice on stderr."""
+        if event.kind == "probe":
+            return
+        if event.kind in ("summary", "notice"):
+            _say(f"byon: {plain(event.diagnosis, 600)}")
+            return
+        if self.args.json:
+            if event.kind in PRINTED_KINDS:
+                # json.dumps escapes every control character: one object, one line
+                sys.stdout.write(json.dumps(event.to_json()) + "\n")
+                sys.stdout.flush()
+            _say(_human(event))
+        else:
+            print(_human(event), flush=True)
+        if event.verdict == "unconfirmed":
+            self.unconfirmed.append(event)
+        if event.passed and event.kind in COUNTED_KINDS:
+            self.passed.append(event)
+            if self.args.exit_on_pass:
+                self.stop.set()
+
+    def why(self) -> str:
+        """Why nothing passed, when calls did arrive with valid signatures."""
+        if not self.unconfirmed:
+            return ""
+        return (
+            f" ({len(self.unconfirmed)} had a valid signature but could not be confirmed "
+            "against Plivo's call record)"
+        )
+
+
+async def _check_reachable(listener: Listener, args: Any) -> bool:
+    """Say how Plivo reaches the listener; False when the public URL does not lead here."""
+    public = args.public_url
+    if not public:
+        _say(
+            "No --public-url: only this machine can reach the listener. Plivo needs a "
+            "public address you provide (your own tunnel or server forwarding to it)."
+        )
+        return True
+    if args.no_preflight:
+        return True
+    try:
+        rtt = await listener.preflight(public)
+    except ByonError as exc:
+        _say(f"byon verify: {public} is not reachable: {exc}")
+        return False
+    _say(f"Reachable: a signed probe sent to {public}/answer arrived ({rtt * 1000:.0f} ms).")
+    return True
+
+
+async def _test_call(client: Any, args: Any, call_from: str, call_to: str) -> bool:
+    """Place the test call whose inbound leg should reach the listener; False on failure."""
+    assert client is not None
+    try:
+        request_uuid = await place_test_call(
+            client,
+            from_=call_from,
+            to=call_to,
+            answer_url=f"{args.public_url.rstrip('/')}/outbound",
+        )
+    except ByonError as exc:
+        _say(f"byon verify: the test call could not be placed: {exc}")
+        return False
+    _say(f"Test call placed from {call_from} to {call_to} (request {request_uuid}).")
+    return True

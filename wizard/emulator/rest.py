@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from wizard.emulator.callrecords import routes as call_record_routes
 from wizard.emulator.httputil import (
     ApiError,
     answer,
@@ -559,4 +560,5 @@ class RestApi:
             ("GET", f"{base}/PhoneNumber", self.search),
             ("POST", f"{base}/PhoneNumber/{{number}}", self.buy),
             ("POST", f"{base}/Call", self.call_create),
+            *call_record_routes(self.emu, base),
         ]

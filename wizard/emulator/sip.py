@@ -11,6 +11,7 @@ import secrets
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from wizard.emulator.callrecords import carried
 from wizard.emulator.state import ha1
 from wizard.emulator.xmlcheck import MAX_XML_BYTES, check_answer
 
@@ -195,7 +196,8 @@ class SipEdge:
             if auth_user:
                 params["SIPAuthUser"] = auth_user
             params["SIPSourceIP"] = source_ip
-        callback = await self.callback(app, params, call_uuid)
+        with carried(self.emu, call_uuid, params):  # live while the answer_url is fetched
+            callback = await self.callback(app, params, call_uuid)
         return {
             "sip_status": 200,
             "reason": "OK",

@@ -49,7 +49,8 @@ class IdGen:
         return str(self.rng.randrange(10**16, 10**17))
 
     def nonce(self) -> str:  # Guess: Plivo's nonce format; the SDK treats it as opaque text
-        return str(self.rng.randrange(10**19, 10**20))
+        # never from the seeded stream: a nonce that repeats run to run is a replay
+        return str(10**19 + secrets.randbelow(9 * 10**19))
 
 
 @dataclass

@@ -529,3 +529,37 @@ class PlivoClient(Transport):
         if isinstance(uuid, list):
             return ",".join(str(u) for u in uuid)
         return _s(uuid)
+
+    # ------------------------------------------------------------ call records
+    # Plivo's own record of a call, so a signed callback can be checked against it
+    # (wizard/verify/confirm.py). Both answer None when Plivo has no such call.
+
+    async def get_live_call(self, call_uuid: str) -> Any:
+        """The call in progress (``GET Call/{uuid}/?status=live``), a CallRecord, or None."""
+        from wizard.plivo.calls import parse_live_call
+
+        try:
+            data = await self._request(
+                "GET",
+                self._path("Call", call_uuid),
+                op=_Op(f"read live call {call_uuid}", "Live call", call_uuid),
+                params={"status": "live"},
+            )
+        except NotFound:
+            return None
+        return parse_live_call(data)
+
+    async def get_call_record(self, call_uuid: str) -> Any:
+        """The ended call's detail record (``GET Call/{uuid}/``), a CallRecord, or None."""
+        from wizard.plivo.calls import parse_call_detail
+
+        try:
+            data = await self._request(
+                "GET",
+                self._path("Call", call_uuid),
+                op=_Op(f"read the record of call {call_uuid}", "Call", call_uuid),
+            )
+        except NotFound:
+            return None
+        return parse_call_detail(data)
+

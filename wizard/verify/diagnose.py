@@ -11,6 +11,8 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
+from wizard.text import plain
+
 SIP_DOMAIN = "app.plivo.com"
 AUTH_TYPES = ("ip_acl", "credential", "ip_acl_and_credential")
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
@@ -126,6 +128,28 @@ TROUBLESHOOTING_ROWS: dict[str, Row] = {
             "PLIVO_AUTH_TOKEN belongs to the account.",
             "byon",
         ),
+        Row(
+            "ambiguous",
+            "A signed callback whose values carry other parameters' names",
+            "Ignore it: X-Plivo-Signature-V3 signs parameters without separators, so this "
+            "text could be a different set of parameters under the same signature. Place "
+            "the test call again from a caller ID without such text.",
+            "byon",
+        ),
+        Row(
+            "record_mismatch",
+            "A signed callback that Plivo's record of the call does not back",
+            "Ignore it: it was replayed from a capture or re-split. If every call shows "
+            "this, check that PLIVO_AUTH_ID is the account that owns the application.",
+            "byon",
+        ),
+        Row(
+            "unconfirmed",
+            "Signature valid, not confirmed against Plivo's call record",
+            "Give byon API access (PLIVO_AUTH_ID with PLIVO_AUTH_TOKEN) and a network path "
+            "to api.plivo.com, then place the test call again.",
+            "byon",
+        ),
         Row("pass", "Verified", "", "byon"),
     )
 }
@@ -234,6 +258,38 @@ def _param(params: dict[str, Any], key: str) -> str:
     return str(value or "").strip()
 
 
+def _shown(value: str) -> str:
+    """An outside value as a sentence may quote it: one line, inert, short."""
+    return plain(value, 60)
+
+
+def _unauthenticated(exp: Expectation) -> Diagnosis:
+    """A callback with no SIPAuthType: a number in the Request-URI, or an open SIP URI."""
+    if exp.auth_type in AUTH_TYPES:
+        return _fail(
+            "no_sip_auth_type",
+            "The call reached your application without SIP authentication (no "
+            "SIPAuthType in the callback): your provider put a phone number in the "
+            f"Request-URI instead of your app_id ({exp.uri()}).",
+            exp,
+        )
+    if exp.auth_type == "none":
+        return _fail(
+            "open_uri",
+            f"The call reached an application whose SIP URI {exp.uri()} has no SIP "
+            "authentication: anyone who knows the URI can place calls on your account "
+            "(toll-fraud risk).",
+            exp,
+        )
+    return _fail(
+        "no_sip_auth_type",
+        "The call reached your application without SIP authentication: either your "
+        "provider put a phone number in the Request-URI (send INVITEs to "
+        f"{exp.uri()}), or the application's SIP URI is open (toll-fraud risk).",
+        exp,
+    )
+
+
 def diagnose_callback(params: dict[str, Any], expectation: Expectation) -> Diagnosis:
     """Judge one signed answer_url callback against what the plan expects."""
     exp = expectation
@@ -246,48 +302,26 @@ def diagnose_callback(params: dict[str, Any], expectation: Expectation) -> Diagn
         if exp.plivo_number and to and _digits(to) != _digits(exp.plivo_number):
             return _fail(
                 "wrong_number",
-                f"The call arrived on {to}, not on your Plivo number {exp.plivo_number}: "
+                f"The call arrived on {_shown(to)}, not on your Plivo number {exp.plivo_number}: "
                 "the provider forwards to another destination.",
                 exp,
             )
         return PASS
 
     if not auth_type:
-        if exp.auth_type in AUTH_TYPES:
-            return _fail(
-                "no_sip_auth_type",
-                "The call reached your application without SIP authentication (no "
-                "SIPAuthType in the callback): your provider put a phone number in the "
-                f"Request-URI instead of your app_id ({exp.uri()}).",
-                exp,
-            )
-        if exp.auth_type == "none":
-            return _fail(
-                "open_uri",
-                f"The call reached an application whose SIP URI {exp.uri()} has no SIP "
-                "authentication: anyone who knows the URI can place calls on your account "
-                "(toll-fraud risk).",
-                exp,
-            )
-        return _fail(
-            "no_sip_auth_type",
-            "The call reached your application without SIP authentication: either your "
-            "provider put a phone number in the Request-URI (send INVITEs to "
-            f"{exp.uri()}), or the application's SIP URI is open (toll-fraud risk).",
-            exp,
-        )
+        return _unauthenticated(exp)
 
     if exp.auth_type in AUTH_TYPES and auth_type != exp.auth_type:
         return _fail(
             "auth_type_mismatch",
-            f"SIPAuthType is {auth_type} but the plan expects {exp.auth_type}: the "
+            f"SIPAuthType is {_shown(auth_type)} but the plan expects {exp.auth_type}: the "
             "application is not configured as planned.",
             exp,
         )
     if exp.auth_type == "none":
         return _fail(
             "auth_type_mismatch",
-            f"SIPAuthType is {auth_type} but no SIP authentication was expected: the "
+            f"SIPAuthType is {_shown(auth_type)} but no SIP authentication was expected: the "
             "application is not configured as planned.",
             exp,
         )
@@ -295,20 +329,20 @@ def diagnose_callback(params: dict[str, Any], expectation: Expectation) -> Diagn
     if source_ip and uses_acl and exp.acl_entries and not ip_in_entries(source_ip, exp.acl_entries):
         return _fail(
             "ip_outside_acl",
-            f"SIPSourceIP {source_ip} is outside the planned ACL entries "
+            f"SIPSourceIP {_shown(source_ip)} is outside the planned ACL entries "
             f"({', '.join(exp.acl_entries)}): the account's IP ACL differs from the plan.",
             exp,
         )
     if source_ip and auth_type == "ip_acl" and is_cgnat(source_ip):
         return _fail(
             "cgnat",
-            f"SIPSourceIP {source_ip} is in carrier-grade NAT space (100.64.0.0/10), shared "
-            "with other customers, and IP ACL alone lets all of them in.",
+            f"SIPSourceIP {_shown(source_ip)} is in carrier-grade NAT space (100.64.0.0/10), "
+            "shared with other customers, and IP ACL alone lets all of them in.",
             exp,
         )
     uses_cred = auth_type in ("credential", "ip_acl_and_credential")
     if uses_cred and exp.username and auth_user != exp.username:
-        shown = auth_user or "(none)"
+        shown = _shown(auth_user) or "(none)"
         return _fail(
             "auth_user_mismatch",
             f"SIPAuthUser is {shown}, not the configured username {exp.username}: the "
@@ -322,6 +356,45 @@ def _reason(outcome: dict[str, Any]) -> str:
     return str(outcome.get("reason") or "").strip()
 
 
+def _refused_403(outcome: dict[str, Any], exp: Expectation, low: str, said: str) -> Diagnosis:
+    """A 403: a locked-out IP, an IP outside the ACL, or credentials that do not match."""
+    source_ip = str(outcome.get("source_ip") or "")
+    if "lock" in low or int(outcome.get("recent_failures") or 0) >= LOCKOUT_FAILURES:
+        who = f"Source IP {_shown(source_ip)}" if source_ip else "The source IP"
+        return _fail(
+            "lockout",
+            f"{who} is locked out after {LOCKOUT_FAILURES} failed attempts within 60 "
+            f"seconds, so every call is refused with 403{said}.",
+            exp,
+        )
+    ip_cause = (
+        "acl" in low
+        or " ip" in f" {low}"
+        or (source_ip and exp.acl_entries and not ip_in_entries(source_ip, exp.acl_entries))
+    )
+    cred_cause = any(w in low for w in ("credential", "password", "digest", "username"))
+    if ip_cause and not cred_cause:
+        ip = f" {_shown(source_ip)}" if source_ip else ""
+        return _fail(
+            "all_403",
+            f"The call was refused with 403 because the source IP{ip} is not in the "
+            f"application's IP ACL{said}.",
+            exp,
+            "Add your provider's outbound SIP IP to the IP ACL (or fix the entry that "
+            "should match it).",
+        )
+    if cred_cause:
+        return _fail(
+            "all_403",
+            f"The call was refused with 403 because the digest credentials do not match "
+            f"the application's SIP credential{said}.",
+            exp,
+            "Enter the exact username and password in your provider's SIP settings "
+            "(byon settings shows them), or reset the password and update both sides.",
+        )
+    return _fail("all_403", f"The call was refused with 403 Forbidden{said}.", exp)
+
+
 def diagnose_sip_outcome(outcome: dict[str, Any], expectation: Expectation) -> Diagnosis:
     """Judge one SIP outcome (the emulator's inbound answer, or a call-log entry).
 
@@ -333,44 +406,10 @@ def diagnose_sip_outcome(outcome: dict[str, Any], expectation: Expectation) -> D
     status = int(outcome.get("sip_status") or 0)
     reason = _reason(outcome)
     low = reason.lower()
-    source_ip = str(outcome.get("source_ip") or "")
-    said = f" (Plivo said: {reason})" if reason else ""
+    said = f" (Plivo said: {plain(reason, 120)})" if reason else ""
 
     if status == 403:
-        if "lock" in low or int(outcome.get("recent_failures") or 0) >= LOCKOUT_FAILURES:
-            who = f"Source IP {source_ip}" if source_ip else "The source IP"
-            return _fail(
-                "lockout",
-                f"{who} is locked out after {LOCKOUT_FAILURES} failed attempts within 60 "
-                f"seconds, so every call is refused with 403{said}.",
-                exp,
-            )
-        ip_cause = (
-            "acl" in low
-            or " ip" in f" {low}"
-            or (source_ip and exp.acl_entries and not ip_in_entries(source_ip, exp.acl_entries))
-        )
-        cred_cause = any(w in low for w in ("credential", "password", "digest", "username"))
-        if ip_cause and not cred_cause:
-            ip = f" {source_ip}" if source_ip else ""
-            return _fail(
-                "all_403",
-                f"The call was refused with 403 because the source IP{ip} is not in the "
-                f"application's IP ACL{said}.",
-                exp,
-                "Add your provider's outbound SIP IP to the IP ACL (or fix the entry that "
-                "should match it).",
-            )
-        if cred_cause:
-            return _fail(
-                "all_403",
-                f"The call was refused with 403 because the digest credentials do not match "
-                f"the application's SIP credential{said}.",
-                exp,
-                "Enter the exact username and password in your provider's SIP settings "
-                "(byon settings shows them), or reset the password and update both sides.",
-            )
-        return _fail("all_403", f"The call was refused with 403 Forbidden{said}.", exp)
+        return _refused_403(outcome, exp, low, said)
     if status == 407:
         return _fail(
             "challenge_407",
@@ -380,7 +419,7 @@ def diagnose_sip_outcome(outcome: dict[str, Any], expectation: Expectation) -> D
         )
     if status == 404:
         uri = str(outcome.get("request_uri") or "")
-        shown = f" {uri}" if uri else ""
+        shown = f" {_shown(uri)}" if uri else ""
         return _fail(
             "not_found_404",
             f"The call was refused with 404: the Request-URI{shown} names neither an app_id "
@@ -391,8 +430,8 @@ def diagnose_sip_outcome(outcome: dict[str, Any], expectation: Expectation) -> D
         cb = outcome.get("callback") or {}
         if cb and cb.get("xml_valid") is False:
             err = str(cb.get("xml_error") or "").strip()
-            detail = f": {err}" if err else ""
-            url = cb.get("url") or "the answer_url"
+            detail = f": {plain(err, 120)}" if err else ""
+            url = plain(cb.get("url"), 120) or "the answer_url"
             return _fail(
                 "no_xml",
                 f"SIP authentication passed but no XML executes: {url} did not return "
@@ -419,7 +458,7 @@ def diagnose_sip_outcomes(outcomes: list[dict[str, Any]], expectation: Expectati
     ok_ips.discard(None)
     bad_ips.discard(None)
     if ok_ips and bad_ips and (bad_ips - ok_ips):
-        ips = ", ".join(sorted(str(ip) for ip in bad_ips - ok_ips))
+        ips = ", ".join(sorted(_shown(str(ip)) for ip in bad_ips - ok_ips))
         return _fail(
             "intermittent",
             f"Calls work intermittently: those from {ips} are refused with 403 while others "

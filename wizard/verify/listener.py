@@ -1,11 +1,14 @@
-"""Verification: a listener for answer_url callbacks, signature checks, verdicts.
+"""Verification: a listener for answer_url callbacks, their checks, and one event each.
 
-The listener is an aiohttp server. Each callback (GET or POST, form or query
-encoded) has its X-Plivo-Signature-V3 checked with the account's auth token
-against the PUBLIC URL Plivo called; unsigned, forged and replayed callbacks
-get 403. Every callback becomes exactly one ``CallbackEvent``, emitted in
-arrival order, which the wizard shows as a row and ``byon verify --json``
-prints as a line.
+The listener is an aiohttp server anyone on the internet may reach through the
+user's tunnel. Each callback (GET or POST, form or query encoded) must carry a
+valid X-Plivo-Signature-V3 for the PUBLIC URL Plivo called (signature.py), must
+not be a replay (nonce and matched signature, remembered for 24 h across runs),
+must not carry other parameters' names in its values, and a pass must agree with
+Plivo's own record of the call (confirm.py). Anything else gets 403 and never
+reaches the user's agent. Bodies, connections, rows and printed lines are bounded
+(guard.py). Each shown callback becomes exactly one ``CallbackEvent``, emitted in
+order, which the wizard shows as a row and ``byon verify --json`` as a line.
 
 The public URL is the user's own (a tunnel or server they run); byon never
 downloads or starts a tunnel.
@@ -14,27 +17,53 @@ downloads or starts a tunnel.
 from __future__ import annotations
 
 import asyncio
-import functools
+import contextlib
 import inspect
 import ipaddress
-import secrets
 import sys
 import time
-import uuid
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
-from xml.etree import ElementTree
 
 from wizard.errors import ByonError
+from wizard.text import plain
+from wizard.verify import guard
+from wizard.verify.answers import (
+    default_answer_xml,
+    forward,
+    outbound_leg_xml,
+    xml_problem,
+    xml_response,
+)
+from wizard.verify.confirm import MISMATCH, NOT_CONFIRMED, confirm_call
 from wizard.verify.diagnose import (
     PASS,
     TROUBLESHOOTING_ROWS,
     Diagnosis,
     Expectation,
     diagnose_callback,
+)
+from wizard.verify.events import (
+    COUNTED_KINDS,
+    KINDS,
+    PRINTED_KINDS,
+    PROBE_PARAM,
+    UNCONFIRMED,
+    CallbackEvent,
+    EventHandler,
+    apply_diagnosis,
+    first,
+    refuse,
+)
+from wizard.verify.intake import MAX_BODY, Refused, public_uri, read_params, too_large
+from wizard.verify.signature import (
+    NONCE_HEADER,
+    SIG_HEADER,
+    ReplayStore,
+    check_signature,
+    hidden_names,
+    matching_part,
+    replay_key,
+    signed_headers,
 )
 from wizard.verify.simulate import (
     SIMULATIONS,
@@ -44,161 +73,10 @@ from wizard.verify.simulate import (
     simulate,
 )
 
-SIG_HEADER = "X-Plivo-Signature-V3"
-NONCE_HEADER = "X-Plivo-Signature-V3-Nonce"
-PROBE_PARAM = "ByonProbe"
 FORWARD_TIMEOUT = 8.0  # below Plivo's own wait for an answer_url
-SEEN_LIMIT = 200_000  # nonce+signature pairs remembered for replay protection
-KINDS = {"": "answer", "answer": "answer", "hangup": "hangup", "outbound": "outbound"}
-COUNTED_KINDS = ("answer",)
-PRINTED_KINDS = ("answer", "hangup")
-
-EventHandler = Callable[["CallbackEvent"], "Awaitable[None] | None"]
-
-
-# --------------------------------------------------------------------------- events
-
-
-@dataclass
-class CallbackEvent:
-    received_at: float
-    kind: str  # "answer" | "hangup" | "probe" | "outbound" (a test call's own leg)
-    method: str
-    url: str  # the public URL the callback was checked against
-    params: dict[str, Any]
-    call_uuid: str = ""
-    from_: str = ""
-    to: str = ""
-    sip_auth_type: str | None = None
-    sip_auth_user: str = ""
-    sip_source_ip: str = ""
-    signature_valid: bool = False
-    verdict: str = "fail"
-    diagnosis: str = ""
-    fix: str = ""
-    answered_with: str = ""  # "default" | "proxy" | "403" | ...
-    row: str = ""
-    seq: int = 0
-
-    @property
-    def passed(self) -> bool:
-        return self.verdict == "pass"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "call_uuid": self.call_uuid,
-            "from": self.from_,
-            "to": self.to,
-            "sip_auth_type": self.sip_auth_type,
-            "sip_auth_user": self.sip_auth_user,
-            "sip_source_ip": self.sip_source_ip,
-            "signature_valid": self.signature_valid,
-            "verdict": self.verdict,
-            "diagnosis": self.diagnosis,
-            "kind": self.kind,
-            "time": _iso_ms(self.received_at),
-            "fix": self.fix,
-        }
-
-
-def _iso_ms(ts: float) -> str:
-    ms = int(ts * 1000) % 1000
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{ms:03d}Z"
-
-
-def _first(params: dict[str, Any], key: str) -> str:
-    value = params.get(key, "")
-    if isinstance(value, list):
-        value = value[0] if value else ""
-    return str(value or "")
-
-
-# --------------------------------------------------------------------------- signing
-
-
-def signed_headers(
-    method: str, url: str, params: dict[str, Any] | None, auth_token: str, nonce: str | None = None
-) -> dict[str, str]:
-    """The X-Plivo-Signature-V3 headers Plivo would send for this request."""
-    from plivo.utils.signature_v3 import construct_get_url, construct_post_url, get_signature_v3
-
-    nonce = nonce or secrets.token_hex(16)
-    params = dict(params or {})
-    if method.upper() == "GET":
-        base = construct_get_url(url, params).decode("utf-8")
-    else:
-        base = construct_post_url(url, params).decode("utf-8")
-    sig = get_signature_v3(auth_token.encode("utf-8"), base, nonce.encode("utf-8"))
-    return {SIG_HEADER: sig.decode("ascii"), NONCE_HEADER: nonce}
-
-
-def check_signature(
-    method: str, url: str, params: dict[str, Any], auth_token: str, signature: str, nonce: str
-) -> bool:
-    from plivo.utils.signature_v3 import validate_v3_signature
-
-    # The SDK's argument checker (inspect-based) costs more than the HMAC itself; its checks
-    # (str arguments, GET/POST) hold here already, so call the validator's own body.
-    validate = getattr(validate_v3_signature, "__wrapped__", validate_v3_signature)
-    try:
-        # the GET branch merges the URL query into params in place: hand it a copy
-        return bool(validate(method, url, nonce, auth_token, signature, dict(params)))
-    except Exception:
-        return False
-
-
-# --------------------------------------------------------------------------- answer XML
-
-
-@functools.cache
-def default_answer_xml(passed: bool | None = True) -> str:
-    if passed:
-        text = "Verification passed. This call reached your Plivo application. Goodbye."
-    else:
-        text = (
-            "This call reached your Plivo application, but verification found a problem. "
-            "See byon for the diagnosis. Goodbye."
-        )
-    try:
-        from wizard.stream.xml import speak_hangup_xml  # type: ignore[attr-defined]
-
-        return speak_hangup_xml(text)
-    except (ImportError, AttributeError, NotImplementedError):
-        from plivo import plivoxml
-
-        resp = plivoxml.ResponseElement()
-        resp.add(plivoxml.SpeakElement(text))
-        resp.add(plivoxml.HangupElement())
-        return resp.to_string(False)
-
-
-def outbound_leg_xml() -> str:
-    # the test call's own leg only has to stay up while the inbound leg is verified
-    from plivo import plivoxml
-
-    resp = plivoxml.ResponseElement()
-    resp.add(plivoxml.WaitElement().set_length(15))
-    resp.add(plivoxml.HangupElement())
-    return resp.to_string(False)
-
-
-def xml_problem(body: str) -> str:
-    """ "" when ``body`` is Plivo XML (a <Response> root), else what is wrong."""
-    try:
-        root = ElementTree.fromstring(body)
-    except ElementTree.ParseError as exc:
-        return f"not well-formed XML ({exc})"
-    if root.tag != "Response":
-        return f"the root element is <{root.tag}>, not <Response>"
-    return ""
-
-
-# --------------------------------------------------------------------------- listener
-
-
-def _origin_and_prefix(url: str) -> tuple[str, str]:
-    parts = urlsplit(url.rstrip("/"))
-    return f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")
+HEADER_TIMEOUT = 10.0  # seconds from connect to complete request headers
+BODY_TIMEOUT = 10.0  # seconds to receive the body once the headers are in
+EVENTS_KEPT = 500  # ``Listener.events`` keeps the newest
 
 
 def _format_host(host: str) -> str:
@@ -211,7 +89,11 @@ def _format_host(host: str) -> str:
 
 
 class Listener:
-    """The callback listener. ``await start(host, port)`` returns its local URL."""
+    """The callback listener. ``await start(host, port)`` returns its local URL.
+
+    ``client`` (a PlivoClient) lets a pass be confirmed against Plivo's call record;
+    without it passes are "signature valid, not confirmed". ``replays`` defaults to
+    the store in the state dir shared by every byon run."""
 
     def __init__(
         self,
@@ -222,6 +104,12 @@ class Listener:
         on_event: EventHandler | None = None,
         forward_to: str | None = None,
         answer_xml: str | None = None,
+        client: Any = None,
+        replays: ReplayStore | None = None,
+        summary_every: float = guard.WINDOW,
+        max_connections: int | None = None,
+        header_timeout: float = HEADER_TIMEOUT,
+        body_timeout: float = BODY_TIMEOUT,
     ) -> None:
         self._token = auth_token
         self.public_url = public_url.rstrip("/") if public_url else None
@@ -229,11 +117,18 @@ class Listener:
         self.on_event = on_event
         self.forward_to = forward_to or None
         self.answer_xml = answer_xml
+        self.client = client
+        self.replays = replays
         self.events: list[CallbackEvent] = []
         self.local_url = ""
+        self.tally = guard.RejectionTally(window=summary_every)
+        self.header_timeout = header_timeout
+        self.body_timeout = body_timeout
+        cap = min(max_connections or guard.MAX_CONNECTIONS, guard.connection_cap())
+        self._guard = guard.ConnectionGuard(cap, self.tally.dropped)
         self._runner: Any = None
         self._session: Any = None
-        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._ticker: asyncio.Task[None] | None = None
         self._seq = 0
         self._next_emit = 0
         self._ready: dict[int, CallbackEvent | None] = {}
@@ -245,28 +140,53 @@ class Listener:
 
     @property
     def url(self) -> str:
+        """The address Plivo calls: the public URL, else the local one."""
         return self.public_url or self.local_url
 
     @property
     def answer_url(self) -> str:
+        """The URL to set as the application's answer_url."""
         return f"{self.public_url or self.local_url}/answer"
 
     @property
     def hangup_url(self) -> str:
+        """The URL for the application's hangup_url."""
         return f"{self.public_url or self.local_url}/hangup"
 
+    @property
+    def connections(self) -> int:
+        """Connections open right now (at most the cap)."""
+        return len(self._guard)
+
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Listen on ``host:port`` (0: a free port); return the local URL."""
         from aiohttp import ClientSession, ClientTimeout, web
 
         # load the signature and XML code now, not on the first call (it costs ~200 ms)
         default_answer_xml(True)
         default_answer_xml(False)
         check_signature("POST", "http://127.0.0.1/", {}, "warm-up", "x", "x")
-        app = web.Application(client_max_size=256 * 1024)
+        if self.replays is None:
+            self.replays = ReplayStore.in_state_dir()
+        self.replays.load()
+        app = web.Application(client_max_size=MAX_BODY)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=1.0,
+            # closes a connection whose request headers are not in within this time
+            keepalive_timeout=self.header_timeout,
+            # a refused request's unread body is not drained: its connection is closed
+            lingering_time=0,
+            logger=guard.QuietLog.logger("byon.listener.http", self.tally.dropped),
+        )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port, reuse_address=True)
+        self._guard.attach(self._runner.server)
+        # few accepts per turn of the loop: the guard closes excess sockets before the
+        # process runs out of file descriptors
+        site = web.TCPSite(self._runner, host, port, reuse_address=True, backlog=guard.BACKLOG)
         try:
             await site.start()
         except OSError as exc:
@@ -276,19 +196,30 @@ class Listener:
                 f"Cannot listen on {host}:{port}: {exc.strerror or exc}.",
                 hint="Pick another --listen HOST:PORT (port 0 picks a free one).",
             ) from exc
-        sock = site._server.sockets[0]  # the real port when 0 was asked for
-        actual_port = sock.getsockname()[1]
+        actual_port = self._runner.addresses[0][1]  # the real port when 0 was asked for
         self.local_url = f"http://{_format_host(host)}:{actual_port}"
         self._session = ClientSession(timeout=ClientTimeout(total=FORWARD_TIMEOUT))
+        self._ticker = asyncio.create_task(self._tick())
+        self._guard.watch_accept_errors(asyncio.get_running_loop())
+        if self.replays.problem:
+            await self._notice(f"Replay protection: {self.replays.problem}.")
         return self.local_url
 
     async def stop(self) -> None:
+        """Stop serving; the rejections not yet summarised get their line now."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
         if self._session is not None:
             await self._session.close()
             self._session = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+            self._guard.unwatch_accept_errors()
+            await self._summarise(force=True)
 
     async def __aenter__(self) -> Listener:
         return self
@@ -296,17 +227,24 @@ class Listener:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    # ---- request handling
+    # ---- the summaries
 
-    def _public_uri(self, request: Any) -> str:
-        base = self.public_url or self.local_url
-        origin, prefix = _origin_and_prefix(base)
-        path = request.rel_url.raw_path
-        # a tunnel may keep or strip the public URL's path prefix: accept both
-        if prefix and not (path == prefix or path.startswith(prefix + "/")):
-            path = prefix + path
-        query = request.rel_url.raw_query_string
-        return f"{origin}{path}" + (f"?{query}" if query else "")
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(self.tally.window)
+            await self._summarise()
+
+    async def _summarise(self, *, force: bool = False) -> None:
+        line = self.tally.summary(force=force)
+        if line:
+            await self._notice(line[0].upper() + line[1:], kind="summary")
+
+    async def _notice(self, sentence: str, *, kind: str = "notice") -> None:
+        event = CallbackEvent(time.time(), kind, "", self.url, {}, diagnosis=sentence)
+        async with self._emit_lock:
+            await self._deliver(event)
+
+    # ---- request handling
 
     async def _handle(self, request: Any) -> Any:
         from aiohttp import web
@@ -317,297 +255,282 @@ class Listener:
         kind = KINDS.get(tail)
         if kind is None:
             return web.Response(status=404, text="not a byon callback path\n")
+        received = time.time()
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return await self._refuse_unread(request, kind, received, too_large())
+        signed = request.headers.get(SIG_HEADER) and request.headers.get(NONCE_HEADER)
+        if not signed and not self.tally.would_show():
+            # a flood of unsigned requests: counted for the summary, body never read
+            self.tally.reject()
+            return web.Response(status=403, text="invalid signature\n")
+        try:
+            async with asyncio.timeout(self.body_timeout):
+                query, body = await read_params(request)
+        except (Refused, TimeoutError) as exc:
+            refusal = exc if isinstance(exc, Refused) else Refused(408, "its body is too slow")
+            return await self._refuse_unread(request, kind, received, refusal)
         seq = self._seq
         self._seq += 1
-        received = time.time()
         event: CallbackEvent | None = None
+        self._guard.busy.add(request.protocol)
         try:
-            try:
-                event, response = await self._process(request, kind, received)
-            except (ValueError, UnicodeDecodeError, web.HTTPException) as exc:
-                event = CallbackEvent(
-                    received_at=received,
-                    kind=kind,
-                    method=request.method,
-                    url=self._public_uri(request),
-                    params={},
-                    diagnosis=f"Unreadable callback, refused with 400: {exc}.",
-                    fix="Plivo sends form- or query-encoded parameters; this request was not.",
-                    answered_with="400",
-                    row="forged",
-                )
-                response = web.Response(status=400, text="unreadable callback\n")
+            event, response = await self._process(request, kind, received, query, body)
             event.seq = seq
+            # a probe is always shown: preflight waits for it
+            if event.rejected and event.kind != "probe" and not self.tally.reject():
+                event = None  # counted for the summary, not shown one by one
         finally:
+            self._guard.busy.discard(request.protocol)
             # a cancelled handler must not stall the events queued behind it
             self._ready[seq] = event
         await self._drain()
         return response
+
+    async def _refuse_unread(
+        self, request: Any, kind: str, received: float, refusal: Refused
+    ) -> Any:
+        """Answer a request whose body could not be read; shown while the tally allows."""
+        from aiohttp import web
+
+        if refusal.status == 408:
+            self.tally.dropped()
+        if self.tally.reject():
+            event = self._new_event(request, kind, received, {})
+            fix = refusal.fix or "Plivo sends form- or query-encoded parameters; this was not."
+            sentence = f"Unreadable callback, refused with {refusal.status}: {refusal.sentence}."
+            refuse(event, refusal.status, sentence, fix)
+            event.seq = self._seq
+            self._ready[self._seq] = event
+            self._seq += 1
+            await self._drain()
+        return web.Response(status=refusal.status, text="refused\n")
+
+    def _new_event(
+        self, request: Any, kind: str, received: float, params: dict[str, Any]
+    ) -> CallbackEvent:
+        return CallbackEvent(
+            received_at=received,
+            kind=kind,
+            method=request.method,
+            url=public_uri(self.public_url or self.local_url, request),
+            params=params,
+            call_uuid=first(params, "CallUUID"),
+            from_=first(params, "From"),
+            to=first(params, "To"),
+            sip_auth_type=first(params, "SIPAuthType") or None,
+            sip_auth_user=first(params, "SIPAuthUser"),
+            sip_source_ip=first(params, "SIPSourceIP"),
+        )
 
     async def _drain(self) -> None:
         async with self._emit_lock:
             while self._next_emit in self._ready:
                 event = self._ready.pop(self._next_emit)
                 self._next_emit += 1
-                if event is None:
-                    continue
-                self.events.append(event)
-                if event.kind == "probe":
-                    fut = self._probes.get(_first(event.params, PROBE_PARAM))
-                    if fut is not None and not fut.done():
-                        fut.set_result(event)
-                if self.on_event is not None:
-                    try:
-                        result = self.on_event(event)
-                        if inspect.isawaitable(result):
-                            await result
-                    except Exception as exc:  # a broken consumer must not drop later events
-                        print(f"byon: event handler failed: {exc}", file=sys.stderr)
+                if event is not None:
+                    await self._deliver(event)
 
-    async def _process(self, request: Any, kind: str, received: float) -> tuple[Any, Any]:
-        from aiohttp import web
+    async def _deliver(self, event: CallbackEvent) -> None:
+        """Keep (bounded) and hand one event to the consumer; the emit lock is held."""
+        self.events.append(event)
+        if len(self.events) > EVENTS_KEPT * 2:
+            del self.events[:-EVENTS_KEPT]
+        if event.kind == "probe":
+            fut = self._probes.get(first(event.params, PROBE_PARAM))
+            if fut is not None and not fut.done():
+                fut.set_result(event)
+        if self.on_event is not None:
+            try:
+                result = self.on_event(event)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception as exc:  # a broken consumer must not drop later events
+                print(f"byon: event handler failed: {plain(exc)}", file=sys.stderr)
 
-        method = request.method
-        query = {k: _multi(request.rel_url.query, k) for k in request.rel_url.query}
-        body: dict[str, Any] = {}
-        if method == "POST":
-            form = await request.post()
-            body = {k: _multi(form, k) for k in form if isinstance(form.get(k), str)}
-        params = {**query, **body}
-        uri = self._public_uri(request)
-        signature = request.headers.get(SIG_HEADER, "")
-        nonce = request.headers.get(NONCE_HEADER, "")
-
-        event = CallbackEvent(
-            received_at=received,
-            kind=kind,
-            method=method,
-            url=uri,
-            params=params,
-            call_uuid=_first(params, "CallUUID"),
-            from_=_first(params, "From"),
-            to=_first(params, "To"),
-            sip_auth_type=_first(params, "SIPAuthType") or None,
-            sip_auth_user=_first(params, "SIPAuthUser"),
-            sip_source_ip=_first(params, "SIPSourceIP"),
-        )
-
-        problem = ""
+    def _signature_problem(
+        self, method: str, uri: str, body: dict[str, Any], signature: str, nonce: str
+    ) -> str:
+        """Why the signature does not hold ("" when it does and is new)."""
         if not signature or not nonce:
-            problem = f"it carries no {SIG_HEADER} header"
-        elif not check_signature(
+            return f"it carries no {SIG_HEADER} header"
+        part = matching_part(
             method, uri, body if method == "POST" else {}, self._token, signature, nonce
-        ):
-            problem = (
+        )
+        if not part:
+            return (
                 f"its {SIG_HEADER} does not match {uri} and your auth token (wrong account, "
                 "or altered on the way)"
             )
-        else:
-            key = (nonce, signature)
-            if key in self._seen:
-                problem = "it replays a nonce and signature already used (a replay, not a call)"
-            else:
-                self._seen[key] = None
-                if len(self._seen) > SEEN_LIMIT:
-                    self._seen.popitem(last=False)
-        if PROBE_PARAM in params and _first(params, PROBE_PARAM) in self._probes:
+        assert self.replays is not None
+        if not self.replays.remember(replay_key(nonce, part)):
+            return "it replays a nonce and signature already used (a replay, not a call)"
+        return ""
+
+    async def _process(
+        self,
+        request: Any,
+        kind: str,
+        received: float,
+        query: dict[str, Any],
+        body: dict[str, Any],
+    ) -> tuple[CallbackEvent, Any]:
+        from aiohttp import web
+
+        method = request.method
+        params = {**query, **body}
+        event = self._new_event(request, kind, received, params)
+        problem = self._signature_problem(
+            method,
+            event.url,
+            body,
+            request.headers.get(SIG_HEADER, ""),
+            request.headers.get(NONCE_HEADER, ""),
+        )
+        if PROBE_PARAM in params and first(params, PROBE_PARAM) in self._probes:
             # our own probe, even when a proxy broke its signature: preflight says so
             event.kind = "probe"
         if problem:
-            event.signature_valid = False
-            event.verdict = "fail"
-            event.row = "forged"
-            event.diagnosis = f"Forged or unsigned callback, refused with 403: {problem}."
-            event.fix = TROUBLESHOOTING_ROWS["forged"].solution
-            event.answered_with = "403"
+            refuse(event, 403, f"Forged or unsigned callback, refused with 403: {problem}.")
             return event, web.Response(status=403, text="invalid signature\n")
+        assert self.replays is not None
+        # saved while the call is judged, and before it is answered: a crash must not
+        # forget this nonce
+        saving = asyncio.ensure_future(self.replays.save())
+        try:
+            return await self._judge(event, kind, params, query, body)
+        finally:
+            await asyncio.shield(saving)
+
+    async def _judge(
+        self,
+        event: CallbackEvent,
+        kind: str,
+        params: dict[str, Any],
+        query: dict[str, Any],
+        body: dict[str, Any],
+    ) -> tuple[CallbackEvent, Any]:
+        """Judge a callback whose signature holds: names, probe, diagnosis, call record."""
+        from aiohttp import web
 
         event.signature_valid = True
+        hidden = hidden_names(params)
+        if hidden:
+            refuse(
+                event,
+                403,
+                "Ambiguous callback, refused with 403: a value carries another parameter's "
+                f"name ({plain('; '.join(hidden), 120)}); V3 signs parameters without "
+                "separators, so it could be a re-split of different ones.",
+                row="ambiguous",
+                signed=True,
+            )
+            return event, web.Response(status=403, text="ambiguous parameters\n")
         if PROBE_PARAM in params:
             event.kind = kind = "probe"
         if kind == "probe":
             event.verdict, event.answered_with = "pass", "probe"
-            return event, _xml_response(default_answer_xml(True))
+            return event, xml_response(default_answer_xml(True))
         if kind == "outbound":
             event.verdict, event.answered_with = "pass", "outbound"
-            return event, _xml_response(outbound_leg_xml())
-
+            return event, xml_response(outbound_leg_xml())
         diag = diagnose_callback(params, self.expectation)
-        _apply(event, diag)
+        apply_diagnosis(event, diag)
         if kind == "hangup":
             event.answered_with = "empty"
             return event, web.Response(status=200, text="")
-        if self.forward_to:
-            xml, failure = await self._forward(method, query, body)
-            if failure:
-                _apply(
-                    event,
-                    Diagnosis(
-                        "fail",
-                        "SIP routing passed, but the "
-                        f"application's answer_url {self.forward_to} failed ({failure}), so no "
-                        "XML of yours would execute; byon answered with its own message.",
-                        TROUBLESHOOTING_ROWS["no_xml"].solution,
-                        "no_xml",
-                    )
-                    if diag.passed
-                    else Diagnosis(
-                        diag.verdict,
-                        f"{diag.sentence} Also, the answer_url {self.forward_to} failed "
-                        f"({failure}).",
-                        diag.fix,
-                        diag.row,
-                    ),
-                )
-                event.answered_with = "default (answer_url failed)"
-                return event, _xml_response(self.answer_xml or default_answer_xml(False))
+        if diag.passed:
+            started = time.monotonic()
+            if not await self._confirm(event, params):
+                return event, web.Response(status=403, text="no such call\n")
+            return await self._answer(event, diag, query, body, time.monotonic() - started)
+        return await self._answer(event, diag, query, body, 0.0)
+
+    async def _confirm(self, event: CallbackEvent, params: dict[str, Any]) -> bool:
+        """Check a pass against Plivo's call record; False when it must be refused."""
+        outcome = await confirm_call(self.client, params)
+        event.confirmed = outcome.confirmed
+        if outcome.outcome == MISMATCH:
+            refuse(
+                event,
+                403,
+                f"Signed callback not backed by Plivo's call record, refused with 403: "
+                f"{outcome.sentence}",
+                row="record_mismatch",
+                signed=True,
+            )
+            return False
+        if not outcome.confirmed:
+            event.verdict, event.row = UNCONFIRMED, "unconfirmed"
+            event.diagnosis = f"{NOT_CONFIRMED}: {outcome.sentence}"
+            event.fix = TROUBLESHOOTING_ROWS["unconfirmed"].solution
+        return True
+
+    async def _answer(
+        self,
+        event: CallbackEvent,
+        diag: Diagnosis,
+        query: dict[str, Any],
+        body: dict[str, Any],
+        spent: float,
+    ) -> tuple[CallbackEvent, Any]:
+        """Answer a judged answer_url callback: the agent's XML (proxy mode) or byon's own."""
+        if not self.forward_to:
+            event.answered_with = "default" if not self.answer_xml else "custom"
+            return event, xml_response(self.answer_xml or default_answer_xml(event.passed))
+        budget = max(1.0, FORWARD_TIMEOUT - spent)
+        xml, failure = await forward(
+            self._session, self._token, self.forward_to, event.method, query, body, budget
+        )
+        if not failure:
             event.answered_with = "proxy"
-            return event, _xml_response(xml)
-        event.answered_with = "default" if not self.answer_xml else "custom"
-        return event, _xml_response(self.answer_xml or default_answer_xml(diag.passed))
-
-    async def _forward(
-        self, method: str, query: dict[str, Any], body: dict[str, Any]
-    ) -> tuple[str, str]:
-        """Send the same params to the original answer_url; (xml, "") or ("", failure)."""
-        from aiohttp import ClientError
-
-        target = self.forward_to or ""
-        try:
-            if method == "GET":
-                url = _add_query(target, query)
-                headers = signed_headers("GET", url, {}, self._token)
-                async with self._session.get(url, headers=headers) as resp:
-                    status, text = resp.status, await resp.text()
-            else:
-                headers = signed_headers("POST", target, body, self._token)
-                async with self._session.post(target, data=body, headers=headers) as resp:
-                    status, text = resp.status, await resp.text()
-        except TimeoutError:
-            return "", f"no answer within {FORWARD_TIMEOUT:g} s"
-        except ClientError as exc:
-            return "", str(exc) or type(exc).__name__
-        if not 200 <= status < 300:
-            return "", f"HTTP {status}"
-        bad = xml_problem(text)
-        if bad:
-            return "", f"it returned {bad}"
-        return text, ""
+            return event, xml_response(xml)
+        failed = (
+            f"the application's answer_url {self.forward_to} failed ({failure}), so no XML "
+            "of yours would execute; byon answered with its own message."
+        )
+        if diag.passed:
+            sentence = f"SIP routing passed, but {failed}"
+            if event.verdict == UNCONFIRMED:
+                sentence = f"{event.diagnosis} Also, {failed}"
+            fix = TROUBLESHOOTING_ROWS["no_xml"].solution
+            apply_diagnosis(event, Diagnosis("fail", sentence, fix, "no_xml"))
+        else:
+            also = f"{diag.sentence} Also, the answer_url {self.forward_to} failed ({failure})."
+            apply_diagnosis(event, Diagnosis(diag.verdict, also, diag.fix, diag.row))
+        event.answered_with = "default (answer_url failed)"
+        return event, xml_response(self.answer_xml or default_answer_xml(False))
 
     # ---- reachability
+
+    def signed(self, method: str, url: str, params: dict[str, Any]) -> dict[str, str]:
+        """Headers signing a request with this listener's token (the token stays here)."""
+        return signed_headers(method, url, params, self._token)
+
+    def expect_probe(self, probe_id: str) -> asyncio.Future[CallbackEvent]:
+        """A future resolved with the probe's event when it arrives."""
+        fut: asyncio.Future[CallbackEvent] = asyncio.get_running_loop().create_future()
+        self._probes[probe_id] = fut
+        return fut
+
+    def forget_probe(self, probe_id: str) -> None:
+        """Stop waiting for a probe."""
+        self._probes.pop(probe_id, None)
 
     async def preflight(self, public_url: str | None = None, *, timeout: float = 5.0) -> float:
         """Send a signed probe to ``<public_url>/answer`` and wait for it to arrive here.
 
-        Returns the round trip in seconds; raises ByonError saying what broke.
-        """
-        from aiohttp import (
-            ClientConnectorCertificateError,
-            ClientConnectorDNSError,
-            ClientConnectorError,
-            ClientError,
-            ClientSession,
-            ClientSSLError,
-            ClientTimeout,
-        )
+        Returns the round trip in seconds; raises ByonError saying what broke."""
+        from wizard.verify.reach import preflight
 
-        base = (public_url or self.public_url or self.local_url).rstrip("/")
-        url = f"{base}/answer"
-        probe_id = uuid.uuid4().hex
-        params = {PROBE_PARAM: probe_id, "CallUUID": f"probe-{probe_id}"}
-        headers = signed_headers("POST", url, params, self._token)
-        fut: asyncio.Future[CallbackEvent] = asyncio.get_running_loop().create_future()
-        self._probes[probe_id] = fut
-        hint = f"Make sure {base} forwards to this listener at {self.local_url}."
-        start = time.monotonic()
-        try:
-            async with (
-                ClientSession(timeout=ClientTimeout(total=timeout)) as session,
-                session.post(url, data=params, headers=headers) as resp,
-            ):
-                status = resp.status
-                await resp.read()
-            try:
-                event = await asyncio.wait_for(
-                    asyncio.shield(fut), max(0.5, timeout - (time.monotonic() - start))
-                )
-            except TimeoutError:
-                raise ByonError(
-                    f"{url} answered HTTP {status}, but the probe never reached this "
-                    "listener: the public URL leads to another server.",
-                    hint=hint,
-                ) from None
-            if not event.signature_valid:
-                raise ByonError(
-                    f"The probe reached the listener, but its signature did not match "
-                    f"{event.url}: the tunnel or proxy changes the URL on the way "
-                    "(host, scheme or path), so real callbacks would be refused too.",
-                    hint="Give --public-url exactly as Plivo will call it, path prefix included.",
-                )
-            return time.monotonic() - start
-        except ClientConnectorDNSError as exc:
-            raise ByonError(
-                f"The host in {base} does not resolve (DNS): {exc.os_error or exc}.", hint=hint
-            ) from None
-        except (ClientConnectorCertificateError, ClientSSLError) as exc:
-            raise ByonError(
-                f"TLS failed for {url}: {exc}. Plivo needs a valid certificate too.", hint=hint
-            ) from None
-        except ClientConnectorError as exc:
-            raise ByonError(
-                f"Nothing accepts connections at {base} ({exc.os_error or exc}): the tunnel "
-                "or server is not running or points elsewhere.",
-                hint=hint,
-            ) from None
-        except TimeoutError:
-            raise ByonError(
-                f"No answer from {url} within {timeout:g} s: a firewall or a stalled tunnel "
-                "is in the way.",
-                hint=hint,
-            ) from None
-        except ClientError as exc:
-            raise ByonError(
-                f"The probe to {url} failed: {exc or type(exc).__name__}.", hint=hint
-            ) from None
-        finally:
-            self._probes.pop(probe_id, None)
+        return await preflight(self, public_url, timeout=timeout)
 
-
-async def preflight(listener: Listener, public_url: str | None = None, timeout: float = 5.0):
-    return await listener.preflight(public_url, timeout=timeout)
-
-
-def _multi(mapping: Any, key: str) -> Any:
-    values = [v for v in mapping.getall(key) if isinstance(v, str)]
-    return values[0] if len(values) == 1 else values
-
-
-def _add_query(url: str, params: dict[str, Any]) -> str:
-    if not params:
-        return url
-    parts = urlsplit(url)
-    extra = urlencode(params, doseq=True)
-    query = f"{parts.query}&{extra}" if parts.query else extra
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
-
-
-def _xml_response(xml: str) -> Any:
-    from aiohttp import web
-
-    return web.Response(text=xml, content_type="application/xml")
-
-
-def _apply(event: CallbackEvent, diag: Diagnosis) -> None:
-    event.verdict = diag.verdict
-    event.diagnosis = diag.sentence
-    event.fix = diag.fix
-    event.row = diag.row
-
-
-# --------------------------------------------------------------------------- test calls
 
 __all__ = [
+    "COUNTED_KINDS",
+    "NONCE_HEADER",
     "PASS",
+    "PRINTED_KINDS",
+    "SIG_HEADER",
     "SIMULATIONS",
     "CallbackEvent",
     "Expectation",
@@ -616,8 +539,9 @@ __all__ = [
     "SimulationResult",
     "check_signature",
     "default_answer_xml",
+    "outbound_leg_xml",
     "place_test_call",
-    "preflight",
     "signed_headers",
     "simulate",
+    "xml_problem",
 ]

@@ -1,0 +1,100 @@
+"""How the listener answers: byon's own XML, or the user's agent's XML (proxy mode)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+from xml.etree import ElementTree
+
+from wizard.verify.signature import signed_headers
+
+
+@functools.cache
+def default_answer_xml(passed: bool | None = True) -> str:
+    """byon's own answer: one sentence for the caller, then hang up."""
+    from wizard.stream.xml import speak_hangup_xml
+
+    if passed:
+        return speak_hangup_xml(
+            "Verification passed. This call reached your Plivo application. Goodbye."
+        )
+    return speak_hangup_xml(
+        "This call reached your Plivo application, but verification found a problem. "
+        "See byon for the diagnosis. Goodbye."
+    )
+
+
+def outbound_leg_xml() -> str:
+    """The test call's own leg: wait while its inbound leg is verified."""
+    from plivo import plivoxml
+
+    resp = plivoxml.ResponseElement()
+    resp.add(plivoxml.WaitElement().set_length(15))
+    resp.add(plivoxml.HangupElement())
+    return resp.to_string(False)
+
+
+def xml_problem(body: str) -> str:
+    """ "" when ``body`` is Plivo XML (a <Response> root), else what is wrong."""
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError as exc:
+        return f"not well-formed XML ({exc})"
+    if root.tag != "Response":
+        return f"the root element is <{root.tag}>, not <Response>"
+    return ""
+
+
+async def forward(
+    session: Any,
+    auth_token: str,
+    target: str,
+    method: str,
+    query: dict[str, Any],
+    body: dict[str, Any],
+    budget: float,
+) -> tuple[str, str]:
+    """Send the same params, signed again, to the original answer_url ``target``.
+
+    Returns (xml, "") or ("", what failed)."""
+    from aiohttp import ClientError, ClientTimeout
+
+    timeout = ClientTimeout(total=budget)
+    try:
+        if method == "GET":
+            url = add_query(target, query)
+            headers = signed_headers("GET", url, {}, auth_token)
+            async with session.get(url, headers=headers, timeout=timeout) as resp:
+                status, text = resp.status, await resp.text()
+        else:
+            headers = signed_headers("POST", target, body, auth_token)
+            async with session.post(target, data=body, headers=headers, timeout=timeout) as resp:
+                status, text = resp.status, await resp.text()
+    except TimeoutError:
+        return "", f"no answer within {budget:g} s"
+    except ClientError as exc:
+        return "", str(exc) or type(exc).__name__
+    if not 200 <= status < 300:
+        return "", f"HTTP {status}"
+    bad = xml_problem(text)
+    if bad:
+        return "", f"it returned {bad}"
+    return text, ""
+
+
+def add_query(url: str, params: dict[str, Any]) -> str:
+    """``url`` with ``params`` appended to its query."""
+    if not params:
+        return url
+    parts = urlsplit(url)
+    extra = urlencode(params, doseq=True)
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+
+
+def xml_response(xml: str) -> Any:
+    """An aiohttp response carrying Plivo XML."""
+    from aiohttp import web
+
+    return web.Response(text=xml, content_type="application/xml")
