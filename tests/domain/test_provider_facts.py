@@ -170,7 +170,7 @@ def test_twilio_with_credentials_uses_twiml_and_offers_the_acl():
     assert advice.auth_type == "credential"
     assert "Use TwiML <Dial><Sip> with the credentials" in advice.reason
     assert "Elastic SIP Trunking origination can't answer" in advice.reason
-    assert any("IP ACL of Twilio's ranges" in a for a in advice.alternatives)
+    assert any("IP ACL of Twilio's 8 ranges, shared" in a for a in advice.alternatives)
 
 
 @pytest.mark.parametrize(

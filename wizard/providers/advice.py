@@ -12,12 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from wizard.providers.facts import Provider, providers
+from wizard.providers.words import AUTH_WORDS
 
-AUTH_WORDS = {
-    "ip_acl": "an IP ACL",
-    "credential": "SIP credentials (digest)",
-    "ip_acl_and_credential": "an IP ACL and SIP credentials",
-}
 # what to fall back to, best first, when the provider cannot do the asked auth type
 _FALLBACK = {
     "credential": ("credential", "ip_acl_and_credential", "ip_acl"),
@@ -79,8 +75,9 @@ def _alternatives(p: Provider, chosen: str) -> tuple[str, ...]:
     out = []
     unable = [r for r in p.routes if not r.digest]
     if "credential" in chosen and unable and p.source_ips:
-        catch = f" ({p.source_ips_note})" if p.source_ips_note else ""
-        out.append(f"or {unable[0].name} with an IP ACL of {p.name}'s ranges{catch}")
+        catch = f", shared by all {p.name} customers" if p.ips_shared else ""
+        count = len(p.source_ips)
+        out.append(f"or {unable[0].name} with an IP ACL of {p.name}'s {count} ranges{catch}")
     if chosen == "ip_acl" and not p.source_ips:
         out.append(f"ask {p.name} for the addresses it sends SIP from, for the IP ACL")
     return tuple(out)

@@ -234,17 +234,18 @@ def _add_gotchas(out: ProviderSettings, c: Ctx, today: dt.date | None) -> None:
 
 
 def _add_numbers(out: ProviderSettings, c: Ctx) -> None:
-    """What the provider will put in To and From, so the agent matches numbers right."""
+    """What the provider will put in To and From, so the agent matches numbers right. (With
+    DID forwarding the call reaches Plivo over the phone network: Plivo writes them.)"""
     p = c.provider
-    fact = p.forwarding["number_format"] if c.option == FORWARD else None
-    if fact is None:
-        fact = p.routes[0].facts["number_format"]
+    if c.option == FORWARD:
+        return
+    fact = p.routes[0].facts["number_format"]
     out.number_format = str(fact.value)
     if out.number_format in _FORM_WORDS:
         out.number_note = with_caveat(
             f"{p.name} sends numbers in To and From as {_FORM_WORDS[out.number_format]}.", fact
         )
-    else:
+    elif p.kind != "generic":  # (for an unknown carrier a gotcha says what to ask)
         out.number_note = (
             f"{p.name} passes To and From on as it received them from the carrier in front "
             "of it: ask that carrier whether it sends +14155550100 or 14155550100, and match "
