@@ -99,7 +99,7 @@ class ProviderScreen(StepScreen):
         self.query_one("#numbers", Static).update(Text(settings.number_note))
         self._show_ips(settings)
         await self._show_snippets(settings)
-        gotchas = [*settings.gotchas, *(f"Not confirmed: {u}" for u in settings.unconfirmed)]
+        gotchas = [*settings.gotchas, *settings.unconfirmed]  # each says what to check
         gotchas += [f"Verified over 90 days ago: {s}" for s in settings.stale]
         self.query_one("#gotchas", Static).update(Text("\n".join(f"⚠ {g}" for g in gotchas)))
 
