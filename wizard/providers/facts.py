@@ -69,6 +69,7 @@ class Fact:
     confirmed: bool = True
 
     def age_days(self, today: dt.date | None = None) -> int:
+        """Days since the fact was last verified."""
         return ((today or dt.date.today()) - self.verified).days
 
     def stale(self, today: dt.date | None = None) -> bool:
@@ -88,6 +89,7 @@ class Fact:
         return "; ".join(parts)
 
     def to_dict(self, today: dt.date | None = None) -> dict[str, Any]:
+        """The fact as JSON-ready data, marked stale or not."""
         return {
             "fact": self.path,
             "value": self.value,
@@ -122,9 +124,11 @@ class Gotcha:
 
     @property
     def text(self) -> str:
+        """The gotcha's sentence."""
         return str(self.fact.value)
 
     def applies(self, option: str, auth_type: str) -> bool:
+        """Whether the gotcha concerns this option and auth type."""
         if self.option not in ("any", option):
             return False
         return not self.auth or auth_type in self.auth
@@ -154,21 +158,25 @@ class Provider:
 
     @property
     def source_ips(self) -> tuple[str, ...]:
+        """The signalling addresses/ranges to put in the Plivo IP ACL."""
         fact = self.ips.get("list")
         return tuple(fact.value) if fact else ()
 
     @property
     def source_ips_unconfirmed(self) -> bool:
+        """The IP list is not confirmed by the provider's own pages."""
         fact = self.ips.get("list")
         return bool(fact) and not fact.confirmed  # type: ignore[union-attr]
 
     @property
     def source_ips_note(self) -> str:
+        """What the IP list is, in a sentence."""
         fact = self.ips.get("note")
         return str(fact.value) if fact else ""
 
     @property
     def ips_shared(self) -> bool:
+        """The addresses are shared by all the provider's customers."""
         fact = self.ips.get("shared")
         return bool(fact and fact.value)
 
@@ -179,9 +187,11 @@ class Provider:
 
     @property
     def digest_routes(self) -> tuple[Route, ...]:
+        """The routes that can answer Plivo's 407 challenge."""
         return tuple(r for r in self.routes if r.digest)
 
     def stale_facts(self, today: dt.date | None = None) -> list[Fact]:
+        """Facts last verified over STALE_DAYS ago."""
         return [f for f in self.facts if f.stale(today)]
 
     def to_dict(self, today: dt.date | None = None) -> dict[str, Any]:
@@ -217,6 +227,7 @@ class _Reader:
         self.facts: list[Fact] = []
 
     def fail(self, key: str, message: str) -> ProviderDataError:
+        """An error naming the file and the key."""
         return ProviderDataError(f"{self.file}: {key}: {message}")
 
     def group(self, key: str, table: Any, fields: dict[str, Any]) -> dict[str, Fact]:
@@ -266,6 +277,7 @@ class _Reader:
 
     # field checks: each raises with file and key
     def text(self, key: str, value: Any) -> None:
+        """Check: a non-empty text with known placeholders only."""
         if not isinstance(value, str) or not value.strip():
             raise self.fail(key, "must be a non-empty text")
         for name in _BRACED.findall(value):
@@ -273,10 +285,13 @@ class _Reader:
                 raise self.fail(key, f"unknown placeholder {{{name}}}; use {PLACEHOLDERS}")
 
     def boolean(self, key: str, value: Any) -> None:
+        """Check: true or false."""
         if not isinstance(value, bool):
             raise self.fail(key, "must be true or false")
 
     def one_of(self, allowed: tuple[str, ...]):
+        """Check: one of the allowed words."""
+
         def check(key: str, value: Any) -> None:
             if value not in allowed:
                 raise self.fail(key, f"{value!r} is not one of {', '.join(allowed)}")
@@ -284,6 +299,7 @@ class _Reader:
         return check
 
     def networks(self, key: str, value: Any) -> None:
+        """Check: a list of addresses or CIDR ranges."""
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.fail(key, "must be a list of addresses or CIDR ranges")
         for v in value:

@@ -51,10 +51,12 @@ class Ctx:
 
     @property
     def plivo_digits(self) -> str:
+        """The Plivo number without its '+' (Vonage's NCCO wants it so)."""
         return digits_only(self.plivo_number)
 
     @property
     def external_digits(self) -> str:
+        """The external number without its '+' (dialplans match on digits)."""
         return digits_only(self.external_number)
 
     def fill(self, text: str) -> str:

@@ -15,6 +15,7 @@ Rendered = tuple[list[SettingField], list[Snippet]]
 
 
 def xml_doc(root: str) -> str:
+    """An XML document with its declaration."""
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + root + "\n"
 
 
@@ -24,6 +25,7 @@ def attr(value: str) -> str:
 
 
 def twiml(inner: str) -> str:
+    """A <Response><Dial> document (TwiML, and SignalWire's cXML)."""
     return xml_doc(f"<Response>\n  <Dial>{inner}</Dial>\n</Response>")
 
 
@@ -35,12 +37,14 @@ def where(c: Ctx, route: int | None = 0) -> list[SettingField]:
 
 
 def credentials(c: Ctx, user: str = "username", secret: str = "password") -> list[SettingField]:
+    """The username and password rows, when the plan uses credentials."""
     if not c.has_cred:
         return []
     return [SettingField(user, c.username), SettingField(secret, c.password)]
 
 
 def generic(c: Ctx) -> Rendered:
+    """A carrier byon has no data for: what to ask it to set."""
     if c.option == FORWARD:
         return [
             SettingField("Forward calls to", c.plivo_number, note="call forwarding / auto-forward"),
@@ -75,6 +79,7 @@ def generic(c: Ctx) -> Rendered:
 
 
 def twilio(c: Ctx) -> Rendered:
+    """Twilio: a TwiML Bin that dials the number, or <Dial><Sip> with credentials."""
     if c.option == FORWARD:
         fields = [
             *where(c),
@@ -99,6 +104,7 @@ def twilio(c: Ctx) -> Rendered:
 
 
 def telnyx(c: Ctx) -> Rendered:
+    """Telnyx: call forwarding, or an FQDN connection plus the safer TeXML app."""
     if c.option == FORWARD:
         body = {
             "call_forwarding": {
@@ -141,6 +147,7 @@ def telnyx(c: Ctx) -> Rendered:
 
 
 def vonage(c: Ctx) -> Rendered:
+    """Vonage: an NCCO connect (digits, no '+'), or Forward to SIP."""
     if c.option == FORWARD:
         ncco = [{"action": "connect", "endpoint": [{"type": "phone", "number": c.plivo_digits}]}]
         fields = [
@@ -161,6 +168,7 @@ def vonage(c: Ctx) -> Rendered:
 
 
 def bandwidth(c: Ctx) -> Rendered:
+    """Bandwidth: CallForward or BXML <Forward>, or BXML <Transfer><SipUri>."""
     if c.option == FORWARD:
         ten = national_number(c.plivo_number)
         bxml = xml_doc(f"<Response>\n  <Forward to={attr(c.plivo_number)}/>\n</Response>")
@@ -190,6 +198,7 @@ def bandwidth(c: Ctx) -> Rendered:
 
 
 def signalwire(c: Ctx) -> Rendered:
+    """SignalWire: cXML/SWML forwarding, or cXML <Dial><Sip> over UDP."""
     if c.option == FORWARD:
         swml = (
             f'version: 1.0.0\nsections:\n  main:\n    - connect:\n        to: "{c.plivo_number}"\n'

@@ -160,6 +160,7 @@ def kamailio_cfg(c: Ctx) -> str:
 
 
 def kamailio(c: Ctx) -> Rendered:
+    """Kamailio: the kamailio.cfg snippet and the few values it names."""
     cfg = Snippet("kamailio.cfg", "kamailio.cfg", "text", kamailio_cfg(c))
     if c.option == FORWARD:
         fields = [

@@ -61,6 +61,7 @@ def _pjsip_conf(c: Ctx) -> str:
 
 
 def asterisk(c: Ctx) -> Rendered:
+    """Asterisk: pjsip.conf and extensions.conf dialing PJSIP/{app_id}@plivo."""
     ext = c.external_digits if c.external_digits.isdigit() else "_X."
     if c.option == FORWARD:
         conf = (
@@ -94,6 +95,7 @@ def asterisk(c: Ctx) -> Rendered:
 
 
 def freeswitch(c: Ctx) -> Rendered:
+    """FreeSWITCH: a register=false gateway and a dialplan bridging to it."""
     expr = f"^\\+?{re.escape(c.external_digits)}$" if c.external_digits else "^.*$"
     target = f"sofia/gateway/plivo/{c.app_id}"
     if c.option == FORWARD:
@@ -137,6 +139,7 @@ def freeswitch(c: Ctx) -> Rendered:
 
 
 def freepbx(c: Ctx) -> Rendered:
+    """FreePBX: the chan_pjsip trunk's fields and the Custom Destination."""
     if c.option == FORWARD:
         fields = [
             *where(c),
@@ -170,6 +173,7 @@ def freepbx(c: Ctx) -> Rendered:
 
 
 def threecx(c: Ctx) -> Rendered:
+    """3CX: a generic trunk with registration off (or DID forwarding)."""
     if c.option == FORWARD:
         fields = [*where(c), SettingField("External number", c.plivo_number)]
         return fields, []

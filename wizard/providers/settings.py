@@ -73,6 +73,7 @@ class ProviderSettings:
         return self.snippets[0].format if self.snippets else "text"
 
     def to_dict(self) -> dict[str, Any]:
+        """The settings as JSON-ready data (`byon settings --json`)."""
         d = asdict(self)
         d["snippet"] = self.snippet
         return d
