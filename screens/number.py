@@ -18,7 +18,9 @@ TYPES = [("local", "local"), ("tollfree", "toll-free"), ("mobile", "mobile")]
 
 
 def e164(number: str) -> str:
-    return number if number.startswith("+") else f"+{number}"
+    from wizard.numbers import with_plus
+
+    return with_plus(number)
 
 
 class NumberScreen(StepScreen):

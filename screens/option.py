@@ -1,7 +1,9 @@
-"""Step 1: DID forwarding or Direct SIP, side by side, and a recommendation."""
+"""Step 1: DID forwarding or Direct SIP, side by side, the provider, and a recommendation
+that fits what that provider can do."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,6 +12,7 @@ from textual.widgets import Button, Checkbox, Input, Static
 
 from screens.widgets.base import StepScreen
 from screens.widgets.fields import CheckValidator, problem
+from wizard.providers.words import AUTH_WORDS
 from wizard.session import recommend
 
 DID = (
@@ -53,6 +56,9 @@ class OptionScreen(StepScreen):
                 placeholder="+14155550100",
                 id="external",
             )
+        # the provider list is mounted after the first paint (its data and the Select cost)
+        with Horizontal(id="provider-row"):
+            yield Static("Your provider", classes="ext-label")
         with Horizontal(id="options"):
             yield Static(DID, id="did", classes="option")
             yield Static(SIP, id="sip", classes="option -recommended")
@@ -66,6 +72,7 @@ class OptionScreen(StepScreen):
     def on_mount(self) -> None:
         # after the first paint: the plan module and the phonenumbers data load then
         self.call_after_refresh(self._attach_validator)
+        self.call_after_refresh(self._attach_providers)
         self._update()
         self.query_one("#use", Button).focus()
 
@@ -78,21 +85,61 @@ class OptionScreen(StepScreen):
             external.value = self.plan.external_number or (DEMO_EXTERNAL if demo else "")
         external.validators = [CheckValidator("check_e164")]
 
+    async def _attach_providers(self) -> None:
+        from textual.widgets import Select
+
+        from wizard.providers.facts import providers
+
+        if self.app.exit_after_first_paint:  # exiting now: this work is for a user
+            return
+        known = providers()
+        value = self.plan.provider if self.plan.provider in known else "generic"
+        options = [(p.name, key) for key, p in known.items()]
+        select = Select(options, value=value, id="provider", allow_blank=False, compact=True)
+        await self.query_one("#provider-row", Horizontal).mount(select)
+        self._update()
+
+    def provider(self) -> str:
+        """The provider chosen on this step (the plan's until the list is mounted)."""
+        from textual.widgets import Select
+
+        found = self.query("#provider").results(Select)
+        select = next(iter(found), None)
+        if select is not None and isinstance(select.value, str):
+            return select.value
+        return self.plan.provider or "generic"
+
+    def on_select_changed(self, event) -> None:
+        if event.select.id == "provider":
+            self._update()
+
     @on(Checkbox.Changed)
     def _update(self) -> None:
         rec = self.current()
+        text = Text("→ ")
         if rec.option == "direct_sip":
-            what = f"Direct SIP with {rec.auth_type.replace('_', ' ')}"
+            text.append(f"Direct SIP with {AUTH_WORDS[rec.auth_type]}", style="bold")
         else:
-            what = "DID forwarding"
-        self.query_one("#recommendation", Static).update(f"→ [b]{what}[/b]. {rec.reason}")
+            text.append("DID forwarding", style="bold")
+        text.append(f". {rec.reason}")
+        for alt in getattr(rec, "alternatives", ()):
+            text.append(f" ({alt[0].upper()}{alt[1:]}.)")
+        if getattr(rec, "warning", ""):
+            text.append(f"\n⚠ {rec.warning}", style="bold")
+        self.query_one("#recommendation", Static).update(text)
 
     def current(self):
-        return recommend(
+        """The seed's recommendation for the three answers, fitted to the chosen provider."""
+        base = recommend(
             sip=self.query_one("#q-sip", Checkbox).value,
             stable_ips=self.query_one("#q-stable", Checkbox).value,
             shared_ips=self.query_one("#q-shared", Checkbox).value,
         )
+        if self.provider() == "generic":
+            return base  # nothing to fit: no provider data is needed before the first paint
+        from wizard.providers.advice import advise
+
+        return advise(self.provider(), base)
 
     @on(Button.Pressed, "#use")
     def action_use_recommended(self) -> None:
@@ -116,6 +163,7 @@ class OptionScreen(StepScreen):
             return
         self.clear_error()
         plan.external_number = external
+        plan.provider = self.provider()
         plan.option = option
         if option == "direct_sip":
             if plan.auth is None:

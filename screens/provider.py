@@ -1,23 +1,42 @@
-"""Step: what to type in the provider's console: field -> value -> [copy], snippet, gotchas."""
+"""Step: what to type in the provider's console: field -> value -> [copy], the IP ranges for
+the ACL, each snippet (copy it whole or write it to a file), what numbers look like, gotchas."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Select, Static
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, DataTable, Select, Static
 
 from screens.widgets.base import StepScreen
 
+COPY_WIDTH = 10  # the copy column; the value column gets what is left
+LABEL_MAX = 28
+PLACEHOLDERS = ("{app_id}", "{plivo_number}")  # not real yet: shown, never copied as real
+
 
 def _fields(settings: Any) -> list[tuple[str, str, bool]]:
-    """(field, value, copyable) from the provider settings."""
-    return [
-        (str(f.label), str(f.value), bool(getattr(f, "copyable", True))) for f in settings.fields
-    ]
+    """(field, value, copyable) from the provider settings; placeholders are not copyable."""
+    out = []
+    for f in settings.fields:
+        value = str(f.value)
+        real = not any(p in value for p in PLACEHOLDERS)
+        out.append((str(f.label), value, bool(getattr(f, "copyable", True)) and real))
+    return out
+
+
+def column_widths(total: int, labels: list[str]) -> tuple[int, int, int]:
+    """Fixed widths (label, value, copy) that fit ``total`` cells, whatever was shown before:
+    the table never grows with the providers viewed."""
+    label = min(max((len(x) for x in labels), default=8), LABEL_MAX, max(8, total // 3))
+    padding = 2 * 3  # one cell each side of each of the three columns
+    value = max(16, total - label - COPY_WIDTH - padding - 2)
+    return label, value, COPY_WIDTH
 
 
 class ProviderScreen(StepScreen):
@@ -26,31 +45,44 @@ class ProviderScreen(StepScreen):
     CSS_PATH = "provider.tcss"
     BINDINGS = [
         Binding("c", "copy", "Copy value"),
+        Binding("y", "copy_snippet(0)", "Copy snippet", show=False),
+        Binding("w", "save_snippet(0)", "Write to file", show=False),
+        Binding("i", "copy_ips", "Copy IPs", show=False),
         Binding("ctrl+n", "next", "Next"),
     ]
 
     def compose_body(self) -> ComposeResult:
         from wizard.providers.templates import PROVIDERS
 
-        options = [(_title(key, p), key) for key, p in PROVIDERS.items()]
+        options = [(p.name, key) for key, p in PROVIDERS.items()]
         value = self.plan.provider if self.plan.provider in PROVIDERS else "generic"
         yield Select(options, value=value, id="provider", allow_blank=False)
         yield DataTable(id="fields", cursor_type="row")
-        yield Static("", id="snippet")
+        yield Static("", id="numbers")
+        with Vertical(id="ips-box"):
+            yield Static("", id="ips")
+            yield Button("Copy the IP list (i)", id="copy-ips", compact=True)
+        yield Vertical(id="snippets")
         yield Static("", id="gotchas")
 
     def on_mount(self) -> None:
-        table = self.query_one("#fields", DataTable)
-        table.add_columns("field", "value", "")
-        table.focus()
+        self._settings: Any = None
+        self._values: list[tuple[str, str, bool]] = []
+        self.query_one("#fields", DataTable).focus()
 
-    def on_screen_resume(self) -> None:
-        self._show()
+    async def on_screen_resume(self) -> None:
+        # (StepScreen's own handler numbers the title: Textual runs both)
+        await self._show()
+
+    def on_resize(self) -> None:
+        if self._settings is not None:
+            self._fill_table()
 
     @on(Select.Changed, "#provider")
-    def _show(self) -> None:
-        from rich.syntax import Syntax
+    async def _provider_changed(self) -> None:
+        await self._show()
 
+    async def _show(self) -> None:
         from wizard.providers.templates import settings_for
 
         key = str(self.query_one("#provider", Select).value)
@@ -61,48 +93,140 @@ class ProviderScreen(StepScreen):
             self.show_error(self.app.describe_error(exc))
             return
         self.clear_error()
+        self._settings = settings
         self._values = _fields(settings)
+        self._fill_table()
+        self.query_one("#numbers", Static).update(Text(settings.number_note))
+        self._show_ips(settings)
+        await self._show_snippets(settings)
+        gotchas = [*settings.gotchas, *settings.unconfirmed]  # each says what to check
+        gotchas += [f"Verified over 90 days ago: {s}" for s in settings.stale]
+        self.query_one("#gotchas", Static).update(Text("\n".join(f"⚠ {g}" for g in gotchas)))
+
+    def _fill_table(self) -> None:
         table = self.query_one("#fields", DataTable)
-        table.clear()
+        total = (table.size.width or self.app.size.width) - 2
+        label_w, value_w, copy_w = column_widths(total, [v[0] for v in self._values])
+        table.clear(columns=True)  # widths are set anew: the last provider's never linger
+        table.add_column("field", width=label_w, key="field")
+        table.add_column("value", width=value_w, key="value")
+        table.add_column("", width=copy_w, key="copy")
         for i, (name, value, copyable) in enumerate(self._values):
-            mark = Text("⧉ copy (c)" if copyable else "", style="dim")
-            table.add_row(name, value, mark, key=str(i))
-        snippet = getattr(settings, "snippet", "") or ""
-        box = self.query_one("#snippet", Static)
-        box.display = bool(snippet)
-        if snippet:
-            snips = getattr(settings, "snippets", None) or []
-            lang = snips[0].format if snips else "ini"
-            box.update(Syntax(snippet, lang, theme="ansi_dark", word_wrap=True))
-        gotchas = list(getattr(settings, "gotchas", []) or [])
-        self.query_one("#gotchas", Static).update(
-            "\n".join(f"⚠ {_escape(str(g))}" for g in gotchas)
-        )
+            if copyable:
+                mark = Text("⧉ copy (c)", style="dim")
+            elif any(p in value for p in PLACEHOLDERS):
+                mark = Text("after apply", style="dim italic")
+            else:
+                mark = Text("")
+            table.add_row(Text(name), Text(value), mark, key=str(i), height=None)
+
+    def _show_ips(self, settings: Any) -> None:
+        box = self.query_one("#ips-box", Vertical)
+        box.display = bool(settings.source_ips or settings.source_ips_note)
+        head = f"For the Plivo IP ACL ({settings.name}): {settings.source_ips_note}".rstrip(": ")
+        lines = [head, *(f"  {ip}" for ip in settings.source_ips)]
+        self.query_one("#ips", Static).update(Text("\n".join(lines)))
+        self.query_one("#copy-ips", Button).display = bool(settings.source_ips)
+
+    async def _show_snippets(self, settings: Any) -> None:
+        from rich.syntax import Syntax
+
+        box = self.query_one("#snippets", Vertical)
+        await box.remove_children()
+        blocks = []
+        for i, s in enumerate(settings.snippets):
+            note = f"  ({s.note})" if s.note else ""
+            title = Static(Text(f"{s.title} · {s.filename}{note}"), classes="snippet-title")
+            body = Static(Syntax(s.text, s.format, theme="ansi_dark", word_wrap=True))
+            body.add_class("snippet-body")
+            keys = " (y)" if i == 0 else ""
+            save_key = " (w)" if i == 0 else ""
+            actions = Horizontal(
+                Button(f"Copy whole{keys}", id=f"copy-snippet-{i}", compact=True),
+                Button(f"Write to a file…{save_key}", id=f"save-snippet-{i}", compact=True),
+                classes="snippet-actions",
+            )
+            blocks.append(Vertical(title, body, actions, classes="snippet"))
+        if blocks:
+            await box.mount(*blocks)
+
+    # --- copying and writing ------------------------------------------------------------------
+
+    def _real(self, text: str) -> str:
+        """The text as the provider needs it: the placeholder swapped for the password, when
+        this session knows it (the screen and files only ever show the placeholder)."""
+        from wizard.providers.templates import PASSWORD_PLACEHOLDER
+
+        password = self.app.session.sip_password
+        return text.replace(PASSWORD_PLACEHOLDER, password) if password else text
 
     @on(DataTable.RowSelected, "#fields")
     def action_copy(self) -> None:
         table = self.query_one("#fields", DataTable)
-        if not getattr(self, "_values", None) or table.cursor_row < 0:
+        if not self._values or table.cursor_row < 0:
+            return
+        name, value, copyable = self._values[table.cursor_row]
+        if not copyable:
+            self.app.notify(f"{name} is not a value to copy.", severity="warning")
+            return
+        real = self._real(value)
+        self.app.copy_to_clipboard(real)
+        shown = "(not shown)" if real != value else value
+        self.app.notify(f"{name} copied: {shown}", title="Copied", markup=False)
+
+    def action_copy_ips(self) -> None:
+        ips = list(getattr(self._settings, "source_ips", []) or [])
+        if ips:
+            self.app.copy_to_clipboard("\n".join(ips))
+            self.app.notify(f"{len(ips)} addresses copied, one per line.", title="Copied")
+
+    def _snippet(self, index: int) -> Any:
+        snippets = list(getattr(self._settings, "snippets", []) or [])
+        return snippets[index] if 0 <= index < len(snippets) else None
+
+    def action_copy_snippet(self, index: int) -> None:
+        s = self._snippet(index)
+        if s is None:
+            return
+        self.app.copy_to_clipboard(self._real(s.text))
+        self.app.notify(f"{s.filename} copied whole.", title="Copied", markup=False)
+
+    def action_save_snippet(self, index: int) -> None:
+        from screens.widgets.pathprompt import PathPrompt
+
+        s = self._snippet(index)
+        if s is None:
             return
         from wizard.providers.templates import PASSWORD_PLACEHOLDER
 
-        name, value, _copyable = self._values[table.cursor_row]
-        password = self.app.session.sip_password
-        if PASSWORD_PLACEHOLDER in value and password:
-            # the screen shows a placeholder; the clipboard gets the real password
-            self.app.copy_to_clipboard(value.replace(PASSWORD_PLACEHOLDER, password))
-            self.app.notify(f"{name} copied (not shown).", title="Copied")
+        note = ""
+        if PASSWORD_PLACEHOLDER in s.text:
+            note = f"The file keeps {PASSWORD_PLACEHOLDER}: paste the password in yourself."
+        prompt = PathPrompt(f"Write {s.filename} to", s.filename, note)
+        self.app.push_screen(prompt, lambda path: self._write(s, path))
+
+    def _write(self, snippet: Any, path: Path | None) -> None:
+        from wizard.files import write_atomic
+
+        if path is None:
             return
-        self.app.copy_to_clipboard(value)
-        self.app.notify(f"{name} copied: {value}", title="Copied")
+        try:
+            write_atomic(path, snippet.text)  # the placeholder, never the password, on disk
+        except Exception as exc:
+            self.show_error(f"Could not write {path}: {self.app.describe_error(exc)}")
+            return
+        self.clear_error()
+        self.app.notify(f"Wrote {path}", title="Saved", markup=False)
+
+    @on(Button.Pressed)
+    def _button(self, event: Button.Pressed) -> None:
+        bid = event.button.id or ""
+        if bid == "copy-ips":
+            self.action_copy_ips()
+        elif bid.startswith("copy-snippet-"):
+            self.action_copy_snippet(int(bid.rsplit("-", 1)[1]))
+        elif bid.startswith("save-snippet-"):
+            self.action_save_snippet(int(bid.rsplit("-", 1)[1]))
 
     def action_next(self) -> None:
         self.app.next_step(self.STEP)
-
-
-def _title(key: str, provider: Any) -> str:
-    return str(getattr(provider, "title", None) or getattr(provider, "name", None) or key)
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", "\\[")

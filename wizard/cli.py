@@ -90,7 +90,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("settings", help="print the provider-side settings for a plan")
     p.add_argument("plan", metavar="PLAN.toml", nargs="?")
     p.add_argument("--provider", metavar="KEY", help="default: the plan's provider")
-    p.add_argument("--list-providers", action="store_true", help="list provider keys")
+    p.add_argument(
+        "--list-providers",
+        action="store_true",
+        help="list the providers and their facts (source, verified date; stale ones marked)",
+    )
+    p.add_argument(
+        "--snippet",
+        metavar="FILE",
+        help="print only this snippet, exactly as the file (e.g. kamailio.cfg, pjsip.conf)",
+    )
+    p.add_argument(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help="judge which facts are stale (over 90 days) as of this day; default: today",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object")
 
     p = sub.add_parser("verify", parents=[api], help="listen for answer_url callbacks")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.errors import ByonError
+from wizard.numbers import digits_only, with_plus
 
 LIVE, DEMO, OFFLINE = "live", "demo", "offline"
 CONNECT_DEADLINE = 4.0  # seconds of retries for the account check
@@ -309,7 +310,7 @@ class Session:
             old = {k: o or "" for k, (o, _n) in change.fields.items()}
             if change.kind == "ip_acl" and "ip_addresses" in old:
                 old["ip_addresses"] = list(change.fields["ip_addresses"][0] or [])
-            target = rid.lstrip("+") if change.kind == "number" else rid
+            target = digits_only(rid) if change.kind == "number" else rid
             self.undo.append(Undo("update", change.kind, target, change.name, old))
         return result
 
@@ -340,7 +341,7 @@ def learn_id(plan: Any, kind: str, rid: str) -> None:
     elif kind == "credential" and plan.auth and plan.auth.credential:
         plan.auth.credential.credential_uuid = rid
     elif kind == "number" and plan.forwarding:
-        plan.forwarding.plivo_number = rid if rid.startswith("+") else f"+{rid}"
+        plan.forwarding.plivo_number = with_plus(rid)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +13,7 @@ import pytest
 
 from wizard.providers.templates import PROVIDERS
 
-BYON = str(Path(sys.executable).with_name("byon"))
+BYON = [sys.executable, "-m", "wizard"]  # this worktree's code (PYTHONPATH is inherited)
 
 PLAN = """\
 version = 1
@@ -40,13 +42,11 @@ password_env = "BYON_SIP_PASSWORD"
 
 
 def byon(*args: str, env_password: str | None = None) -> subprocess.CompletedProcess[str]:
-    import os
-
     env = dict(os.environ)
     if env_password:
         env["BYON_SIP_PASSWORD"] = env_password
     return subprocess.run(
-        [BYON, *args], capture_output=True, text=True, timeout=60, env=env, check=False
+        [*BYON, *args], capture_output=True, text=True, timeout=60, env=env, check=False
     )
 
 
@@ -155,3 +155,38 @@ def test_settings_imports_no_heavy_module(plan_file, extra):
     code, _, heavy = out.stdout.strip().partition(" ")
     assert code == "0", out.stderr
     assert heavy == "", f"byon settings {' '.join(extra)} imported {heavy}"
+
+
+def test_kamailio_prints_a_complete_config_that_kamailio_accepts(plan_file, tmp_path):
+    out = byon("settings", str(plan_file), "--provider", "kamailio", "--snippet", "kamailio.cfg")
+    assert out.returncode == 0, out.stderr
+    cfg = out.stdout
+    assert cfg.startswith("#!KAMAILIO\n") and '#!define PLIVO_EDGE "app.plivo.com"' in cfg
+    assert 'loadmodule "uac.so"' in cfg and "uac_auth()" in cfg and "failure_route[" in cfg
+    assert '"sip:" + PLIVO_APP_ID + "@app.plivo.com"' in cfg
+    assert "$env(BYON_SIP_PASSWORD)" in cfg
+    human = byon("settings", str(plan_file), "--provider", "kamailio")
+    assert "kamailio.cfg (checked with kamailio -c" in human.stdout
+    kamailio = shutil.which("kamailio") or "/usr/sbin/kamailio"
+    if not Path(kamailio).exists():
+        pytest.skip("kamailio is not installed (apt-get install kamailio)")
+    path = tmp_path / "kamailio.cfg"
+    path.write_text(cfg)
+    env = {**os.environ, "BYON_SIP_PASSWORD": "Sup3rSecretPassw0rd"}
+    checked = subprocess.run(
+        [kamailio, "-c", "-f", str(path)], capture_output=True, text=True, env=env, check=False
+    )
+    assert checked.returncode == 0, checked.stderr[-2000:]
+
+
+@pytest.mark.parametrize("provider", ["asterisk", "freeswitch"])
+def test_pbx_snippets_say_they_were_not_run_against_a_real_server(plan_file, provider):
+    out = byon("settings", str(plan_file), "--provider", provider)
+    assert out.returncode == 0, out.stderr
+    assert "not run against a real server" in out.stdout
+
+
+def test_an_unknown_snippet_name_exits_2_naming_the_ones_there(plan_file):
+    out = byon("settings", str(plan_file), "--snippet", "kamailio.cfg")
+    assert out.returncode == 2 and out.stdout == ""
+    assert "pjsip.conf, extensions.conf" in out.stderr

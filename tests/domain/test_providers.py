@@ -39,6 +39,7 @@ KEYS = [
     "freeswitch",
     "freepbx",
     "3cx",
+    "kamailio",
 ]
 
 
@@ -126,6 +127,10 @@ def test_direct_sip_settings_for_every_provider(key, auth_type):
     if "credential" in auth_type and key in ("telnyx", "vonage", "bandwidth"):
         # they cannot send digest credentials: say so first instead of showing fields
         assert "ip_acl" in s.gotchas[0] and PASSWORD_PLACEHOLDER not in text
+    elif "credential" in auth_type and key == "kamailio":
+        # the password stays out of kamailio.cfg: Kamailio reads it from the environment
+        assert "carrier_trunk" in text and "$env(BYON_SIP_PASSWORD)" in text
+        assert PASSWORD_PLACEHOLDER not in text
     elif "credential" in auth_type:
         assert "carrier_trunk" in text and PASSWORD_PLACEHOLDER in text
     else:
@@ -189,7 +194,7 @@ def test_gotchas_per_provider():
     )
     assert any("TLS" in g for g in settings_for(direct("credential"), "signalwire").gotchas)
     assert any(
-        "shared" in g and "ip_acl_and_credential" in g
+        "shared" in g and "keep the credential" in g
         for g in settings_for(direct(), "twilio").gotchas
     )
     assert any("registration" in g for g in settings_for(direct("credential"), "3cx").gotchas)
@@ -213,7 +218,9 @@ def test_source_ips_and_unconfirmed_flags():
     assert "192.76.120.10" in telnyx.source_ips and not telnyx.source_ips_unconfirmed
     vonage = settings_for(direct("ip_acl"), "vonage")
     assert vonage.source_ips and vonage.source_ips_unconfirmed
-    assert "UNCONFIRMED" in format_settings(vonage)
+    text = format_settings(vonage)
+    assert "UNCONFIRMED" not in text
+    assert "not confirmed by the provider; check https://developer.vonage.com/" in text
     assert settings_for(direct("ip_acl"), "bandwidth").source_ips_unconfirmed
     assert settings_for(direct("credential"), "signalwire").source_ips == []
     assert settings_for(direct(), "twilio").unconfirmed

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.errors import ByonError, PlanError, PlivoError
+from wizard.numbers import with_plus
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -291,7 +292,7 @@ async def _execute(
 
 def _ids(changes: list[Any]) -> dict[str, str]:
     return {
-        c.kind: ("+" + c.resource_id if c.kind == "number" else c.resource_id)
+        c.kind: (with_plus(c.resource_id) if c.kind == "number" else c.resource_id)
         for c in changes
         if c.resource_id
     }

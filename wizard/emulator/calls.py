@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
-import re
 from typing import TYPE_CHECKING, Any
 
 from wizard.emulator.state import REALM, ha1
+from wizard.numbers import digits_only
 
 if TYPE_CHECKING:
     from wizard.emulator.server import Emulator
@@ -21,7 +21,7 @@ class RouteError(ValueError):
 
 
 def normalize_number(value: str) -> str:
-    return re.sub(r"[\s().-]", "", value).lstrip("+")
+    return digits_only(value)
 
 
 def _text(route: dict[str, Any], key: str, *, required: bool) -> str | None:

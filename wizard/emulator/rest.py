@@ -23,6 +23,7 @@ from wizard.emulator.httputil import (
 )
 from wizard.emulator.shapes import available_out, number_out
 from wizard.emulator.state import REALM, ha1, new_application, new_number
+from wizard.numbers import digits_only
 
 if TYPE_CHECKING:
     from wizard.emulator.server import Emulator
@@ -404,7 +405,7 @@ class RestApi:
 
     # --- rented numbers --------------------------------------------------------------------
     def _number(self, number: str) -> dict[str, Any]:
-        num = self.st.numbers.get(number.lstrip("+"))
+        num = self.st.numbers.get(digits_only(number))
         if num is None:
             raise ApiError(404, "Number not found")
         return num
@@ -431,7 +432,7 @@ class RestApi:
         if q.get("type"):
             nums = [n for n in nums if n["number_type"] == q["type"]]
         if q.get("number_startswith"):
-            nums = [n for n in nums if n["number"].startswith(q["number_startswith"].lstrip("+"))]
+            nums = [n for n in nums if n["number"].startswith(digits_only(q["number_startswith"]))]
         if q.get("alias"):
             nums = [n for n in nums if n.get("alias") == q["alias"]]
         items = [self.number_out(n) for n in nums]
@@ -474,7 +475,7 @@ class RestApi:
         items = [n for n in self.st.inventory.values() if n["country_iso"] == iso]
         if kind != "any":
             items = [n for n in items if n["type"] == kind]
-        pattern = q.get("pattern", "").lstrip("+")
+        pattern = digits_only(q.get("pattern", ""))
         if pattern:
             # Guess: pattern is a substring of the national number (digits after the country code).
             items = [n for n in items if pattern in n["number"][len(n["country_code"]) :]]
@@ -486,7 +487,7 @@ class RestApi:
         return answer(200, paginate(request, objects, f"{self.prefix}PhoneNumber/"))
 
     async def buy(self, request: web.Request) -> web.Response:
-        number = request.match_info["number"].lstrip("+")
+        number = digits_only(request.match_info["number"])
         body = await read_body(request)
         app_id = self._app_ref(body)
         item = self.st.inventory.get(number)

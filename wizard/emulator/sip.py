@@ -14,6 +14,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from wizard.emulator.callrecords import carried
 from wizard.emulator.state import ha1
 from wizard.emulator.xmlcheck import MAX_XML_BYTES, check_answer
+from wizard.numbers import digits_only
 
 if TYPE_CHECKING:
     from wizard.emulator.server import Emulator
@@ -127,7 +128,7 @@ class SipEdge:
         auth_runs = True
         app = st.applications.get(user)
         if app is None:
-            number = st.numbers.get(user.lstrip("+"))
+            number = st.numbers.get(digits_only(user))
             if number is None:
                 return {
                     "sip_status": 404,

@@ -38,6 +38,7 @@ from wizard.errors import (
     RateLimited,
     scrub,
 )
+from wizard.numbers import digits_only, with_plus
 from wizard.plans.journal import (
     OnStep,
     StepEvent,
@@ -113,11 +114,11 @@ class ApplyResult:
 
 
 def _digits(number: str) -> str:
-    return number.strip().lstrip("+")
+    return digits_only(number)
 
 
 def _e164(digits: str) -> str:
-    return "+" + digits.lstrip("+") if digits else ""
+    return with_plus(digits)
 
 
 def _auth_kinds(plan: Plan) -> tuple[bool, bool]:

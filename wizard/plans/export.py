@@ -20,6 +20,7 @@ import asyncio
 from typing import Any
 
 from wizard.errors import ByonError, NotFound
+from wizard.numbers import with_plus
 from wizard.plans.plan import (
     AclPlan,
     ApplicationPlan,
@@ -102,10 +103,11 @@ async def export_plan(
         numbers = sorted(n.number for n in await client.list_numbers() if n.app_id == app.app_id)
         if numbers:
             plan.option = "did_forwarding"
-            plan.forwarding = ForwardingPlan(plivo_number="+" + numbers[0])
+            first = with_plus(numbers[0])
+            plan.forwarding = ForwardingPlan(plivo_number=first)
             if len(numbers) > 1:
                 warnings.append(
-                    f"{len(numbers)} numbers point at {app.app_name}; the plan names +{numbers[0]}"
+                    f"{len(numbers)} numbers point at {app.app_name}; the plan names {first}"
                 )
         else:
             plan.option = "direct_sip"

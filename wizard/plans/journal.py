@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.errors import ByonError, NotFound
+from wizard.numbers import digits_only
 
 JOURNAL_NAME = ".byon-journal.json"
 JOURNAL_VERSION = 1
@@ -169,7 +170,7 @@ async def find_ids_by_name(client: Any, kind: str, name: str) -> list[str]:
     if kind == "credential":
         return [c.credential_uuid for c in await client.list_credentials() if c.username == name]
     if kind == "number":
-        digits = name.lstrip("+")
+        digits = digits_only(name)
         try:
             return [(await client.get_number(digits)).number]
         except NotFound:

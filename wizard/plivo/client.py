@@ -562,4 +562,3 @@ class PlivoClient(Transport):
         except NotFound:
             return None
         return parse_call_detail(data)
-

@@ -150,6 +150,13 @@ TROUBLESHOOTING_ROWS: dict[str, Row] = {
             "to api.plivo.com, then place the test call again.",
             "byon",
         ),
+        Row(
+            "number_format",
+            "The call arrives but the agent doesn't match the number",
+            "Compare numbers without the '+' in your agent, or set the provider to send the "
+            "form byon's provider settings name.",
+            "byon",
+        ),
         Row("pass", "Verified", "", "byon"),
     )
 }
@@ -182,6 +189,7 @@ class Expectation:
     external_number: str = ""
     plivo_number: str = ""
     option: str = "direct_sip"
+    provider: str = ""  # the plan's provider key: its own settings go into the fix
 
     @classmethod
     def from_plan(cls, plan: Any, *, app_id: str | None = None) -> Expectation:
@@ -205,6 +213,7 @@ class Expectation:
             external_number=plan.external_number,
             plivo_number=plivo_number,
             option=option,
+            provider=getattr(plan, "provider", "") or "",
         )
 
     def uri(self) -> str:
@@ -216,7 +225,13 @@ def _row_fix(row: str, exp: Expectation) -> str:
 
 
 def _fail(row: str, sentence: str, exp: Expectation, fix: str | None = None) -> Diagnosis:
-    return Diagnosis("fail", sentence, fix if fix is not None else _row_fix(row, exp), row)
+    fix = fix if fix is not None else _row_fix(row, exp)
+    if exp.provider:
+        from wizard.providers.hints import provider_hint
+
+        hint = provider_hint(exp.provider, row, app_id=exp.app_id)
+        fix = f"{fix} {hint}" if hint and fix else hint or fix
+    return Diagnosis("fail", sentence, fix, row)
 
 
 PASS = Diagnosis("pass", "", "", "pass")
@@ -349,6 +364,12 @@ def diagnose_callback(params: dict[str, Any], expectation: Expectation) -> Diagn
             "provider authenticates with other credentials.",
             exp,
         )
+    if exp.provider:
+        from wizard.providers.hints import number_form_issue
+
+        issue = number_form_issue(exp.provider, to, _param(params, "From"))
+        if issue:
+            return _fail("number_format", issue, exp)
     return PASS
 
 

@@ -1,0 +1,154 @@
+"""The provider question on the option step, and the provider screen: a table that keeps its
+width, the IP ranges, snippets copied whole or written to a file (never through a symlink)."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Checkbox, DataTable, Input, Select, Static
+
+from tests.screens.helpers import demo_app, ready, settle
+from tests.screens.test_snapshots import _applied
+from wizard.providers.templates import PASSWORD_PLACEHOLDER
+
+
+async def _to_provider_screen(app, pilot, provider: str = "generic") -> None:
+    await ready(app, pilot)
+    await _applied(pilot)
+    await pilot.press("n")
+    await settle(app, pilot)
+    assert type(app.screen).__name__ == "ProviderScreen"
+    await _choose(app, pilot, provider)
+
+
+async def _choose(app, pilot, provider: str) -> None:
+    app.screen.query_one("#provider", Select).value = provider
+    await settle(app, pilot)
+
+
+def _widths(app) -> list[int]:
+    return [c.width for c in app.screen.query_one("#fields", DataTable).columns.values()]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_table_keeps_its_width_whatever_was_viewed(size):
+    """Issue 14 #15: the table grew with each provider viewed, pushing the copy column off."""
+    app = demo_app()
+    async with app.run_test(size=size) as pilot:
+        await _to_provider_screen(app, pilot, "asterisk")
+        first = _widths(app)
+        for key in ("twilio", "telnyx", "vonage", "kamailio", "freeswitch", "3cx", "asterisk"):
+            await _choose(app, pilot, key)
+            table = app.screen.query_one("#fields", DataTable)
+            # every column fits the screen: the copy column stays in view
+            assert sum(_widths(app)) + 2 * len(_widths(app)) <= size[0] - 2, key
+            assert table.virtual_size.width <= table.size.width, key
+        assert _widths(app) == first
+
+
+async def test_ip_ranges_and_snippets_are_copied_whole():
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _to_provider_screen(app, pilot, "twilio")
+        ips = app.screen.query_one("#ips", Static).render()
+        assert "54.172.60.0/30" in str(ips)
+        await pilot.press("i")
+        assert app.clipboard.splitlines()[0] == "54.172.60.0/30"
+        assert len(app.clipboard.splitlines()) == 8
+        await pilot.press("y")
+        settings = app.screen._settings
+        expected = settings.snippets[0].text
+        password = app.session.sip_password
+        if password:  # the clipboard gets the real password, the screen the placeholder
+            expected = expected.replace(PASSWORD_PLACEHOLDER, password)
+        assert app.clipboard == expected and "<Sip" in app.clipboard
+
+
+async def test_a_snippet_is_written_to_a_file_without_the_password(tmp_path):
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _to_provider_screen(app, pilot, "kamailio")
+        await pilot.press("w")
+        await settle(app, pilot)
+        target = tmp_path / "kamailio.cfg"
+        app.screen.query_one("#path", Input).value = str(target)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        text = target.read_text()
+        assert text.startswith("#!KAMAILIO") and "uac_auth()" in text
+        assert text == app.screen._settings.snippets[0].text
+        if app.session.sip_password:
+            assert app.session.sip_password not in text
+
+
+async def test_writing_refuses_a_symlink_and_leaves_it_alone(tmp_path):
+    real = tmp_path / "precious.conf"
+    real.write_text("keep me\n")
+    link = tmp_path / "pjsip.conf"
+    link.symlink_to(real)
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _to_provider_screen(app, pilot, "asterisk")
+        await pilot.press("w")
+        await settle(app, pilot)
+        app.screen.query_one("#path", Input).value = str(link)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        problem = str(app.screen.query_one("#path-problem", Static).render())
+        assert "symbolic link" in problem
+        assert type(app.screen).__name__ == "PathPrompt"  # still asking
+        await pilot.press("escape")
+        await settle(app, pilot)
+    assert real.read_text() == "keep me\n" and link.is_symlink()
+
+
+async def test_an_existing_file_is_replaced_only_after_a_second_enter(tmp_path):
+    target = tmp_path / "pjsip.conf"
+    target.write_text("old\n")
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _to_provider_screen(app, pilot, "asterisk")
+        await pilot.press("w")
+        await settle(app, pilot)
+        app.screen.query_one("#path", Input).value = str(target)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert "press enter again" in str(app.screen.query_one("#path-problem", Static).render())
+        assert target.read_text() == "old\n"
+        await pilot.press("enter")
+        await settle(app, pilot)
+    assert target.read_text().startswith("[plivo-auth]") or "[plivo]" in target.read_text()
+
+
+async def test_the_provider_is_asked_on_the_option_step_and_shapes_the_advice():
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        scr = app.screen
+        assert type(scr).__name__ == "OptionScreen"
+        scr.query_one("#q-stable", Checkbox).value = False  # rotating IPs: credentials
+        await _choose(app, pilot, "telnyx")
+        text = str(scr.query_one("#recommendation", Static).render())
+        assert "Telnyx" in text and "an IP ACL" in text  # Telnyx cannot answer the 407
+        await _choose(app, pilot, "twilio")
+        text = str(scr.query_one("#recommendation", Static).render())
+        assert "TwiML <Dial><Sip>" in text and "IP ACL of Twilio's 8 ranges" in text
+        scr.query_one("#use").focus()
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.plan.provider == "twilio"
+        assert app.plan.option == "direct_sip" and app.plan.auth.type == "credential"
+
+
+async def test_a_placeholder_is_never_copied_as_real():
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _to_provider_screen(app, pilot, "asterisk")
+        app.plan.application.app_id = ""  # as offline: no application yet
+        await _choose(app, pilot, "generic")
+        table = app.screen.query_one("#fields", DataTable)
+        row = next(i for i, v in enumerate(app.screen._values) if "{app_id}" in v[1])
+        table.move_cursor(row=row)
+        app.copy_to_clipboard("untouched")
+        await pilot.press("c")
+        await settle(app, pilot)
+        assert app.clipboard == "untouched"
