@@ -3,7 +3,7 @@
 Findings:
 - ``open_sip_uri``: an application with no ``sip_auth_type``; anyone who learns its
   SIP URI can place calls through it (toll fraud).
-- ``wide_acl_entry``: an IP ACL entry wider than /16 (IPv4) or /32 (IPv6): it trusts
+- ``wide_acl_entry``: an IP ACL entry wider than /16 (IPv4) or /48 (IPv6): it trusts
   far more hosts than any provider's edge.
 - ``shared_space_acl``: an application that authenticates by IP ACL alone with an
   entry in 100.64.0.0/10 (carrier-grade NAT): other customers share those addresses.
@@ -16,12 +16,11 @@ Findings:
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
-SHARED_SPACE = ipaddress.ip_network("100.64.0.0/10")
-MIN_PREFIX = {4: 16, 6: 32}
+# One judgement with validation and byon apply (risks.py): one limit, one wording.
+from wizard.plans.risks import in_shared_space, open_sip_uri, plain_http, wide_acl_entry
 
 
 @dataclass(frozen=True)
@@ -32,13 +31,6 @@ class Finding:
     name: str
     message: str
     fix: str
-
-
-def _network(entry: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
-    try:
-        return ipaddress.ip_network(entry.strip(), strict=False)
-    except ValueError:
-        return None
 
 
 def _fix_open(app: Any) -> str:
@@ -60,18 +52,13 @@ def findings_for(apps: list[Any], acls: list[Any], creds: list[Any]) -> list[Fin
                     "application",
                     app.app_id,
                     app.app_name,
-                    f"{app.sip_uri or 'the SIP URI'} accepts calls with no SIP authentication "
-                    "(toll-fraud risk)",
+                    open_sip_uri(app.app_id),
                     _fix_open(app),
                 )
             )
         elif app.sip_auth_type == "ip_acl":
             acl = acl_by_id.get(app.ip_acl_uuid)
-            shared = [
-                e
-                for e in (acl.ip_addresses if acl else ())
-                if (n := _network(e)) is not None and n.version == 4 and n.overlaps(SHARED_SPACE)
-            ]
+            shared = [e for e in (acl.ip_addresses if acl else ()) if in_shared_space(e)]
             if shared:
                 out.append(
                     Finding(
@@ -89,7 +76,7 @@ def findings_for(apps: list[Any], acls: list[Any], creds: list[Any]) -> list[Fin
                 )
         for field, kind in (("answer_url", "http_answer_url"), ("hangup_url", "http_hangup_url")):
             url = getattr(app, field, "") or ""
-            if url.lower().startswith("http://"):
+            if plain_http(url):
                 out.append(
                     Finding(
                         kind,
@@ -104,16 +91,15 @@ def findings_for(apps: list[Any], acls: list[Any], creds: list[Any]) -> list[Fin
                 )
     for acl in sorted(acls, key=lambda a: (a.name, a.ip_acl_uuid)):
         for entry in acl.ip_addresses:
-            n = _network(entry)
-            if n is not None and n.prefixlen < MIN_PREFIX[n.version]:
+            wide = wide_acl_entry(entry)
+            if wide:
                 out.append(
                     Finding(
                         "wide_acl_entry",
                         "ip_acl",
                         acl.ip_acl_uuid,
                         acl.name,
-                        f"entry {entry} covers {n.num_addresses:,} addresses (wider than "
-                        f"/{MIN_PREFIX[n.version]})",
+                        f"entry {wide}",
                         "list only your provider's SIP signalling addresses (ask them for "
                         "their outbound IPs or ranges), or add credential auth",
                     )
