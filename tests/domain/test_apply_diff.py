@@ -128,6 +128,28 @@ def test_credential_is_only_rotated_on_request():
     assert "password *** -> (new)" in render_change(cred)
 
 
+def test_a_credential_found_by_username_says_its_password_is_not_known():
+    """Planned offline: the password typed at the provider may not be the one Plivo has."""
+    found_by_name = AccountView(
+        application=APP, ip_acl=ACL, credential=CRED, by_name={"credential"}
+    )
+    cred = by_kind(diff(sip_plan(), found_by_name))["credential"]
+    assert cred.action == "unchanged" and cred.adopted
+    assert "not made from this plan" in render_change(cred) and "403" in render_change(cred)
+    by_id = AccountView(application=APP, ip_acl=ACL, credential=CRED)
+    assert not by_kind(diff(sip_plan(), by_id))["credential"].adopted
+    rotated = by_kind(diff(sip_plan(), found_by_name, rotate_password=True))["credential"]
+    assert rotated.action == "update" and not rotated.adopted
+
+
+def test_a_password_change_runs_after_every_step_that_can_be_undone():
+    old = Application("111", "ai-agent-inbound", answer_url="https://old.example/ans")
+    view = AccountView(application=old, ip_acl=ACL, credential=CRED)
+    changes = diff(sip_plan(), view, rotate_password=True)
+    assert [c.kind for c in changes if c.action != "unchanged"] == ["application", "credential"]
+    assert "(cannot be undone)" in render_change(changes[-1])
+
+
 def test_acl_entries_change_is_an_update_with_both_lists():
     plan = sip_plan("ip_acl")
     plan.auth.ip_acl.entries = ["203.0.113.10"]

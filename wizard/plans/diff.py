@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from wizard.errors import ByonError
 from wizard.numbers import digits_only, with_plus
 from wizard.plans.account import AccountView, auth_kinds
+from wizard.plans.validate import SEARCH_TYPES
 
 if TYPE_CHECKING:
     from wizard.plans.plan import Plan
@@ -84,6 +85,23 @@ def number_cost(number: AvailableNumber) -> dict[str, str]:
         "setup": _rate(number.setup_rate),
         "currency": CURRENCY,
     }
+
+
+def plan_purchase(plan: Plan, number: AvailableNumber, country_iso: str) -> None:
+    """Make buying ``number`` a change of the plan instead of buying it now: Review then
+    lists it with its cost, Apply buys it, and the bought number is written back.
+
+    The plan says ``plivo_number = "buy"`` with a search whose pattern is the number's
+    national digits, so it finds exactly that number (and a saved plan buys the same)."""
+    import phonenumbers
+
+    from wizard.plans.plan import ForwardingPlan, SearchPlan
+
+    parsed = phonenumbers.parse(with_plus(number.number), None)
+    pattern = phonenumbers.national_significant_number(parsed)
+    kind = number.type if number.type in SEARCH_TYPES else "any"
+    search = SearchPlan(country_iso=country_iso, type=kind, pattern=pattern)
+    plan.forwarding = ForwardingPlan(plivo_number="buy", search=search)
 
 
 def _acl_change(plan: Plan, view: AccountView) -> Change:
