@@ -98,13 +98,16 @@ class Session:
 
     @property
     def token(self) -> str:
+        """The auth token in use (kept out of repr)."""
         return self._token
 
     @property
     def online(self) -> bool:
+        """Connected to an account (live or demo)."""
         return self.client is not None
 
     def secrets(self) -> list[str]:
+        """Values no message may show: the token and the SIP password."""
         return [s for s in (self._token, self.sip_password) if s]
 
     # account ---------------------------------------------------------------
@@ -149,6 +152,7 @@ class Session:
         return account
 
     def require_client(self) -> Any:
+        """The API client; ByonError with the way forward when offline."""
         if self.client is None:
             raise ByonError(
                 "This step needs a Plivo account, and the wizard is offline.",
@@ -157,6 +161,7 @@ class Session:
         return self.client
 
     async def close(self) -> None:
+        """Put back what the session changed for verification and stop what it started."""
         await self.release_app()
         await self.stop_listener()
         if self.client is not None:
@@ -224,6 +229,7 @@ class Session:
             await takeover.restore()
 
     async def stop_listener(self) -> None:
+        """Stop the answer_url listener, if one runs."""
         if self.listener is not None:
             listener, self.listener = self.listener, None
             await listener.stop()

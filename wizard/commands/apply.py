@@ -377,6 +377,7 @@ def _write_back(plan: Any, ids: dict[str, str]) -> None:
 
 
 def run_export(args: Any) -> int:
+    """byon export: one application's routing as a plan (stdout or -o, written atomically)."""
     creds = _credentials()
     if isinstance(creds, str):
         _err(creds)

@@ -121,9 +121,11 @@ class _Run:
     secrets: list[str] = field(default_factory=list)
 
     def emit(self, step: str, state: str, message: str = "") -> None:
+        """Report a step's progress, secrets scrubbed."""
         self.on_step(StepEvent(step, state, scrub(message, self.secrets)))
 
     def resolve(self, v: Any, kind: str) -> Any:
+        """A field value, with "(new)" replaced by the id this run made."""
         if v != NEW:
             return v
         if kind not in self.ids:
@@ -208,6 +210,7 @@ class _Run:
             raise
 
     async def step(self, c: Change, deps: list[asyncio.Task[None]]) -> None:
+        """Run one change once its dependencies succeeded (skipped when one failed)."""
         if deps:
             await asyncio.wait(deps)
             if any(d.cancelled() or d.exception() is not None for d in deps):

@@ -40,70 +40,79 @@ def _fix_open(app: Any) -> str:
     )
 
 
+def _app_findings(app: Any, acl_by_id: dict[str, Any]) -> list[Finding]:
+    out: list[Finding] = []
+    if not app.sip_auth_type:
+        out.append(
+            Finding(
+                "open_sip_uri",
+                "application",
+                app.app_id,
+                app.app_name,
+                open_sip_uri(app.app_id),
+                _fix_open(app),
+            )
+        )
+    elif app.sip_auth_type == "ip_acl":
+        acl = acl_by_id.get(app.ip_acl_uuid)
+        shared = [e for e in (acl.ip_addresses if acl else ()) if in_shared_space(e)]
+        if shared:
+            out.append(
+                Finding(
+                    "shared_space_acl",
+                    "application",
+                    app.app_id,
+                    app.app_name,
+                    f"authenticates by IP ACL alone, and ACL {acl.name} trusts shared "
+                    f"(carrier-grade NAT) space: {', '.join(shared)}; other customers of "
+                    "that carrier share these addresses",
+                    "use sip_auth_type = ip_acl_and_credential (add [auth.credential] to "
+                    "the plan and byon apply), or replace the entries with the provider's "
+                    "public addresses",
+                )
+            )
+    for field, kind in (("answer_url", "http_answer_url"), ("hangup_url", "http_hangup_url")):
+        url = getattr(app, field, "") or ""
+        if plain_http(url):
+            out.append(
+                Finding(
+                    kind,
+                    "application",
+                    app.app_id,
+                    app.app_name,
+                    f"{field} {url} is plain http: callbacks and the XML that steers the "
+                    "call travel unencrypted",
+                    f"serve it over https and set {field} to the https:// address "
+                    "(application section of the plan, then byon apply)",
+                )
+            )
+    return out
+
+
+def _acl_findings(acl: Any) -> list[Finding]:
+    return [
+        Finding(
+            "wide_acl_entry",
+            "ip_acl",
+            acl.ip_acl_uuid,
+            acl.name,
+            f"entry {wide}",
+            "list only your provider's SIP signalling addresses (ask them for "
+            "their outbound IPs or ranges), or add credential auth",
+        )
+        for entry in acl.ip_addresses
+        if (wide := wide_acl_entry(entry))
+    ]
+
+
 def findings_for(apps: list[Any], acls: list[Any], creds: list[Any]) -> list[Finding]:
     """Pure: every finding for these resources, in a stable order."""
     out: list[Finding] = []
     acl_by_id = {a.ip_acl_uuid: a for a in acls}
     for app in sorted(apps, key=lambda a: (a.app_name, a.app_id)):
-        if not app.sip_auth_type:
-            out.append(
-                Finding(
-                    "open_sip_uri",
-                    "application",
-                    app.app_id,
-                    app.app_name,
-                    open_sip_uri(app.app_id),
-                    _fix_open(app),
-                )
-            )
-        elif app.sip_auth_type == "ip_acl":
-            acl = acl_by_id.get(app.ip_acl_uuid)
-            shared = [e for e in (acl.ip_addresses if acl else ()) if in_shared_space(e)]
-            if shared:
-                out.append(
-                    Finding(
-                        "shared_space_acl",
-                        "application",
-                        app.app_id,
-                        app.app_name,
-                        f"authenticates by IP ACL alone, and ACL {acl.name} trusts shared "
-                        f"(carrier-grade NAT) space: {', '.join(shared)}; other customers of "
-                        "that carrier share these addresses",
-                        "use sip_auth_type = ip_acl_and_credential (add [auth.credential] to "
-                        "the plan and byon apply), or replace the entries with the provider's "
-                        "public addresses",
-                    )
-                )
-        for field, kind in (("answer_url", "http_answer_url"), ("hangup_url", "http_hangup_url")):
-            url = getattr(app, field, "") or ""
-            if plain_http(url):
-                out.append(
-                    Finding(
-                        kind,
-                        "application",
-                        app.app_id,
-                        app.app_name,
-                        f"{field} {url} is plain http: callbacks and the XML that steers the "
-                        "call travel unencrypted",
-                        f"serve it over https and set {field} to the https:// address "
-                        "(application section of the plan, then byon apply)",
-                    )
-                )
+        out += _app_findings(app, acl_by_id)
     for acl in sorted(acls, key=lambda a: (a.name, a.ip_acl_uuid)):
-        for entry in acl.ip_addresses:
-            wide = wide_acl_entry(entry)
-            if wide:
-                out.append(
-                    Finding(
-                        "wide_acl_entry",
-                        "ip_acl",
-                        acl.ip_acl_uuid,
-                        acl.name,
-                        f"entry {wide}",
-                        "list only your provider's SIP signalling addresses (ask them for "
-                        "their outbound IPs or ranges), or add credential auth",
-                    )
-                )
+        out += _acl_findings(acl)
     used = {
         a.credential_uuid
         for a in apps

@@ -31,6 +31,8 @@ DEFAULT_CONTENT_TYPE = "audio/x-mulaw;rate=8000"
 
 @dataclass
 class AclPlan:
+    """[auth.ip_acl]: the provider's signalling addresses."""
+
     name: str = ""
     entries: list[str] = field(default_factory=list)
     ip_acl_uuid: str = ""
@@ -38,6 +40,8 @@ class AclPlan:
 
 @dataclass
 class CredentialPlan:
+    """[auth.credential]: the SIP username and the variable holding its password."""
+
     username: str = ""
     password_env: str = DEFAULT_PASSWORD_ENV
     credential_uuid: str = ""
@@ -45,6 +49,8 @@ class CredentialPlan:
 
 @dataclass
 class AuthPlan:
+    """[auth]: how Plivo authenticates the provider (direct_sip only)."""
+
     type: str = "credential"  # "ip_acl" | "credential" | "ip_acl_and_credential"
     ip_acl: AclPlan | None = None
     credential: CredentialPlan | None = None
@@ -52,6 +58,8 @@ class AuthPlan:
 
 @dataclass
 class ApplicationPlan:
+    """[application]: the Plivo application calls reach."""
+
     name: str = ""
     app_id: str = ""
     answer_url: str = ""
@@ -61,6 +69,8 @@ class ApplicationPlan:
 
 @dataclass
 class SearchPlan:
+    """[forwarding.search]: which number to buy when plivo_number = "buy"."""
+
     country_iso: str = "US"
     type: str = "local"
     pattern: str = ""
@@ -68,12 +78,16 @@ class SearchPlan:
 
 @dataclass
 class ForwardingPlan:
+    """[forwarding]: the Plivo number the provider forwards to (did_forwarding only)."""
+
     plivo_number: str = ""  # E.164, or "buy" with `search`
     search: SearchPlan | None = None
 
 
 @dataclass
 class StreamPlan:
+    """[stream]: the <Stream> XML the answer_url should return."""
+
     url: str = ""
     bidirectional: bool = True
     keep_call_alive: bool = True
@@ -83,6 +97,8 @@ class StreamPlan:
 
 @dataclass
 class Plan:
+    """A whole plan file; ``source`` is the file it came from (not compared)."""
+
     version: int = PLAN_VERSION
     option: str = "direct_sip"
     external_number: str = ""
@@ -209,6 +225,7 @@ def loads_plan_with_warnings(
 
 
 def loads_plan(text: str, *, filename: str = "<plan>", check: bool = True) -> Plan:
+    """Parse and validate plan text; PlanError naming file, line and key."""
     return loads_plan_with_warnings(text, filename=filename, check=check)[0]
 
 
@@ -229,6 +246,7 @@ def _read(path: Path) -> str:
 
 
 def load_plan_with_warnings(path: str | Path, *, check: bool = True) -> tuple[Plan, list[Finding]]:
+    """Read and validate a plan file: (plan, its warnings); PlanError on any error."""
     path = Path(path)
     plan, warnings = loads_plan_with_warnings(_read(path), filename=str(path), check=check)
     plan.source = path

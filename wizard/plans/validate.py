@@ -72,6 +72,7 @@ def normalize_e164(s: str) -> str:
 
 
 def check_country_iso(s: str) -> str | None:
+    """An error unless ``s`` is a two-letter country code phonenumbers knows."""
     import phonenumbers
 
     if s not in phonenumbers.SUPPORTED_REGIONS:
@@ -80,12 +81,14 @@ def check_country_iso(s: str) -> str | None:
 
 
 def check_search_type(s: str) -> str | None:
+    """An error unless ``s`` is a number type Plivo's search takes."""
     if s not in SEARCH_TYPES:
         return f"{s!r} is not a number type; use one of {', '.join(SEARCH_TYPES)}"
     return None
 
 
 def check_search_pattern(s: str) -> str | None:
+    """An error unless ``s`` is digits (and ``*``), as a number search pattern."""
     if s and not re.fullmatch(r"[0-9*]{1,15}", s):
         return f"{s!r} is not a search pattern; use digits (and * as a wildcard), like 415"
     return None
@@ -95,6 +98,7 @@ def check_search_pattern(s: str) -> str | None:
 
 
 def check_username(s: str) -> str | None:
+    """An error unless ``s`` is a SIP username Plivo accepts."""
     if not s:
         return "a SIP username is required: 3-64 characters of letters, digits, '.', '_' and '-'"
     if not _USERNAME.fullmatch(s):
@@ -148,6 +152,7 @@ def password_strength(pw: str) -> tuple[int, str]:
 
 
 def check_env_name(s: str) -> str | None:
+    """An error unless ``s`` names an environment variable (the password never goes in a plan)."""
     # The value is never repeated: a user may have pasted the password itself here.
     if not _ENV_NAME.fullmatch(s or ""):
         return (
@@ -171,6 +176,7 @@ def env_name_warning(s: str) -> str | None:
 
 
 def check_app_name(s: str) -> str | None:
+    """An error unless ``s`` is an application name Plivo accepts."""
     if not s:
         return "an application name is required: 1-255 characters of letters, digits, '_' and '-'"
     if not _APP_NAME.fullmatch(s):
@@ -182,24 +188,28 @@ def check_app_name(s: str) -> str | None:
 
 
 def check_acl_name(s: str) -> str | None:
+    """An error unless ``s`` is a one-line IP ACL name."""
     if not s.strip() or len(s) > 255 or any(ord(c) < 32 or ord(c) == 127 for c in s):
         return "the IP ACL needs a name: 1-255 characters on one line, like carrier-edge"
     return None
 
 
 def check_app_id(s: str) -> str | None:
+    """An error unless ``s`` is empty or a Plivo app id (digits)."""
     if s and not _APP_ID.fullmatch(s):
         return f"{s!r} is not a Plivo app id (all digits); leave it empty and apply fills it in"
     return None
 
 
 def check_resource_id(s: str, what: str) -> str | None:
+    """An error unless ``s`` is empty or looks like a Plivo resource id."""
     if s and not _RESOURCE_ID.fullmatch(s):
         return f"{s!r} is not a {what}; leave it empty and apply fills it in"
     return None
 
 
 def check_auth_id(s: str) -> str | None:
+    """An error unless ``s`` is empty or a Plivo auth id (never echoed: it may be a token)."""
     if s and not _AUTH_ID.fullmatch(s):
         return (
             # not echoed: a pasted auth token must not end up in a message
@@ -210,24 +220,28 @@ def check_auth_id(s: str) -> str | None:
 
 
 def check_option(s: str) -> str | None:
+    """An error unless ``s`` is one of the two routing options."""
     if s not in OPTIONS:
         return f"{s!r} is not a routing option; use one of {', '.join(OPTIONS)}"
     return None
 
 
 def check_auth_type(s: str) -> str | None:
+    """An error unless ``s`` is one of Plivo's SIP auth types."""
     if s not in AUTH_TYPES:
         return f"{s!r} is not a SIP auth type; use one of {', '.join(AUTH_TYPES)}"
     return None
 
 
 def check_answer_method(s: str) -> str | None:
+    """An error unless ``s`` is GET or POST."""
     if s not in ANSWER_METHODS:
         return f"{s!r} is not an HTTP method Plivo uses; use GET or POST"
     return None
 
 
 def check_content_type(s: str) -> str | None:
+    """An error unless ``s`` is a stream content type Plivo sends."""
     if s not in CONTENT_TYPES:
         return (
             f"{s!r} is not a stream content type Plivo sends; use one of {', '.join(CONTENT_TYPES)}"
@@ -236,6 +250,7 @@ def check_content_type(s: str) -> str | None:
 
 
 def check_audio_track(s: str) -> str | None:
+    """An error unless ``s`` is a stream audio track Plivo knows."""
     if s not in AUDIO_TRACKS:
         return f"{s!r} is not an audio track; use one of {', '.join(AUDIO_TRACKS)}"
     return None
@@ -288,6 +303,7 @@ def check_url(url: str, what: str = "the URL") -> str | None:
 
 
 def url_warning(url: str, what: str = "the URL") -> str | None:
+    """A warning for a valid callback URL in clear text or on this machine (risks.py)."""
     if check_url(url, what):
         return None
     if plain_http(url):
@@ -299,10 +315,12 @@ def url_warning(url: str, what: str = "the URL") -> str | None:
 
 
 def check_stream_url(url: str, what: str = "stream.url") -> str | None:
+    """An absolute ws(s) URL for the agent's audio stream."""
     return _check_abs_url(url, what, ("wss", "ws"), "wss://agent.example.com/media")
 
 
 def stream_url_warning(url: str, what: str = "stream.url") -> str | None:
+    """A warning for a valid stream URL in clear text or on this machine (risks.py)."""
     if check_stream_url(url, what):
         return None
     if plain_ws(url):
