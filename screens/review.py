@@ -25,6 +25,13 @@ def escape(text: str) -> str:
     return text.replace("[", "\\[")
 
 
+def _undo_state(state: str) -> str:
+    """An undo step's event state as a line mark."""
+    if state == "done":
+        return "rolled_back"
+    return state if state in STATE else "running"
+
+
 class ReviewScreen(StepScreen):
     STEP = "review"
     TITLE = "Review and apply · what will change in your Plivo account"
@@ -126,11 +133,17 @@ class ReviewScreen(StepScreen):
         if warning:
             lines.append(f"[$warning]warning[/] {escape(warning.removeprefix('warning: '))}")
             self.query_one("#findings", Static).update("\n".join(lines))
+        earlier = [
+            f"[$warning]↺[/] {escape(u)} (left by an earlier run; Apply does it first)"
+            for u in session.journal_steps(self.plan)
+        ]
         diff.update(
-            "\n".join(f"{MARK[c.action]} {escape(render_change(c)[2:])}" for c in self.changes)
+            "\n".join(
+                earlier + [f"{MARK[c.action]} {escape(render_change(c)[2:])}" for c in self.changes]
+            )
             or "Nothing to change."
         )
-        if all(c.action == "unchanged" for c in self.changes):
+        if not earlier and all(c.action == "unchanged" for c in self.changes):
             self.applied = True
             self._buttons()
 
@@ -156,6 +169,22 @@ class ReviewScreen(StepScreen):
                 self._open_confirmed,
             )
             return
+        adopted = session.password_unknown()
+        if adopted is not None and not session.rotate_password:
+            # an existing credential the plan did not make: its password may not be the
+            # provider's, and every call would get 403
+            self.app.push_screen(
+                ConfirmScreen(
+                    f"Credential {adopted.name} exists already",
+                    f"{escape(adopted.name)} was not made from this plan, so Plivo keeps its "
+                    "own password, and calls get 403 unless your provider sends that one. "
+                    "Set its password to the one in this wizard, or stop here.",
+                    yes="Rotate the password",
+                    no="Stop",
+                ),
+                self._rotate_chosen,
+            )
+            return
         self.clear_error()
         self.query_one("#apply").display = False
         self.run_apply()
@@ -164,6 +193,13 @@ class ReviewScreen(StepScreen):
         if yes:
             self.app.session.open_sip_confirmed = True
             self.action_apply()
+
+    def _rotate_chosen(self, yes: bool | None) -> None:
+        if yes:
+            self.app.session.rotate_password = True
+            self.action_apply()
+        else:
+            self.show_error("Stopped: nothing was applied.")
 
     @on(Button.Pressed, "#retry")
     def action_retry(self) -> None:
@@ -187,12 +223,19 @@ class ReviewScreen(StepScreen):
         from wizard.plans.apply import render_change
 
         session = await self.app.wait_session()
-        while True:
-            changes = await session.pending_changes(self.plan)
-            todo = [c for c in changes if c.action != "unchanged"]
-            if not todo:
-                break
-            change = todo[0]
+        if session.journal_steps(self.plan):
+
+            def on_undo(event) -> None:
+                self._line(f"undo-{event.step}", _undo_state(event.state), event.message)
+
+            if not await session.finish_journal(self.plan, on_undo):
+                self.failed = True
+                self.show_error("An earlier run's undo steps still fail; see the lines above.")
+                self._buttons()
+                return
+        # one read of the account, then each change in order
+        changes = await session.pending_changes(self.plan)
+        for change in [c for c in changes if c.action != "unchanged"]:
             key = change.kind
             self._line(key, "running", render_change(change))
 
@@ -229,15 +272,7 @@ class ReviewScreen(StepScreen):
         session = await self.app.wait_session()
 
         def on_step(event) -> None:
-            self._line(
-                f"undo-{event.step}",
-                "rolled_back"
-                if event.state == "done"
-                else event.state
-                if event.state in STATE
-                else "running",
-                event.message,
-            )
+            self._line(f"undo-{event.step}", _undo_state(event.state), event.message)
 
         left = await session.undo_applied(on_step)
         self.failed = False

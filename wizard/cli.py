@@ -70,12 +70,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("apply", parents=[api], help="make the account match a plan file")
     p.add_argument("plan", metavar="PLAN.toml")
     p.add_argument("--yes", "-y", action="store_true", help="apply without asking")
-    p.add_argument("--dry-run", action="store_true", help="only print the changes")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="only print the warnings and changes; sends no change and writes no file",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.add_argument(
         "--rotate-password",
         action="store_true",
-        help="set an existing credential's password (from its password_env, else generated)",
+        help="set an existing credential's password (from its password_env, else generated); "
+        "needed when the credential exists but was not made from this plan",
+    )
+    p.add_argument(
+        "--allow-wide-acl",
+        action="store_true",
+        help="apply IP ACL entries wider than /16 (IPv4) or /48 (IPv6), which byon audit "
+        "flags; refused without this flag",
+    )
+    p.add_argument(
+        "--allow-open-sip",
+        action="store_true",
+        help="apply a plan that leaves the application's SIP URI accepting calls with no "
+        "authentication (DID forwarding; toll-fraud risk); refused without this flag",
     )
 
     p = sub.add_parser("export", parents=[api], help="write an application's routing as a plan")

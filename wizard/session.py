@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from wizard.errors import ByonError
-from wizard.numbers import digits_only, with_plus
 
 LIVE, DEMO, OFFLINE = "live", "demo", "offline"
 CONNECT_DEADLINE = 4.0  # seconds of retries for the account check
@@ -85,7 +84,9 @@ class Session:
     password_generated: bool = False
     open_sip_confirmed: bool = False  # the user explicitly accepted an unauthenticated SIP URI
     deadline: float = 15.0  # seconds a request may spend on retries
-    undo: list[Any] = field(default_factory=list, repr=False)  # journal.Undo, oldest first
+    # the one apply engine: its undo list is what Undo on Review takes back
+    applier: Any = field(default=None, repr=False)
+    rotate_password: bool = False  # the user chose to set the existing credential's password
     last_view: Any = field(default=None, repr=False)  # the account as last read for review
     # the app whose answer_url points at the listener (journaled: a crash is undone next run)
     takeover: Any = field(default=None, repr=False)
@@ -93,13 +94,16 @@ class Session:
 
     @property
     def token(self) -> str:
+        """The auth token in use (kept out of repr)."""
         return self._token
 
     @property
     def online(self) -> bool:
+        """Connected to an account (live or demo)."""
         return self.client is not None
 
     def secrets(self) -> list[str]:
+        """Values no message may show: the token and the SIP password."""
         return [s for s in (self._token, self.sip_password) if s]
 
     # account ---------------------------------------------------------------
@@ -147,6 +151,7 @@ class Session:
         return account
 
     def require_client(self) -> Any:
+        """The API client; ByonError with the way forward when offline."""
         if self.client is None:
             raise ByonError(
                 "This step needs a Plivo account, and the wizard is offline.",
@@ -155,6 +160,7 @@ class Session:
         return self.client
 
     async def close(self) -> None:
+        """Put back what the session changed for verification and stop what it started."""
         await self.release_app()
         await self.stop_listener()
         if self.client is not None:
@@ -226,6 +232,7 @@ class Session:
             await takeover.restore()
 
     async def stop_listener(self) -> None:
+        """Stop the answer_url listener, if one runs."""
         if self.listener is not None:
             listener, self.listener = self.listener, None
             await listener.stop()
@@ -266,82 +273,77 @@ class Session:
         )
 
     # applying, one change at a time ---------------------------------------------
-    async def pending_changes(self, plan: Any) -> list[Any]:
-        """Read the account and diff it with the plan (the review screen's lines)."""
-        from wizard.plans.apply import diff, read_account
+    def _applier_for(self, plan: Any) -> Any:
+        """The session's one apply engine (one undo list), following the current plan."""
+        from wizard.plans.apply import Applier
 
-        view = await read_account(self.require_client(), plan)
-        self.last_view = view
-        return diff(plan, view)
+        client = self.require_client()
+        if self.applier is None or self.applier.client is not client:
+            undo = self.applier.undo if self.applier is not None else []
+            self.applier = Applier(client, plan, auth_id=self.auth_id)
+            self.applier.undo = undo
+        self.applier.plan = plan
+        self.applier.password = self.sip_password or None
+        self.applier.rotate_password = self.rotate_password
+        return self.applier
+
+    @property
+    def undo(self) -> list[Any]:
+        """What this session applied and can undo (journal.Undo, oldest first)."""
+        return self.applier.undo if self.applier is not None else []
+
+    async def pending_changes(self, plan: Any) -> list[Any]:
+        """Read the account once and diff it with the plan (the review screen's lines)."""
+        applier = self._applier_for(plan)
+        changes = await applier.read()
+        self.last_view = applier.view
+        return changes
+
+    def journal_steps(self, plan: Any) -> list[str]:
+        """What an earlier run left to undo for this plan; applying finishes it first."""
+        if self.client is None:
+            return []
+        return [u.describe() for u in self._applier_for(plan).journal_steps()]
 
     def open_sip_warning(self, plan: Any) -> str | None:
         """The risk apply cannot fix for DID forwarding, from the last account read."""
-        from wizard.plans.apply import open_sip_warning
+        from wizard.plans.risks import dangerous_risks
 
-        return open_sip_warning(plan, self.last_view) if self.last_view is not None else None
+        if self.last_view is None:
+            return None
+        risks = dangerous_risks(plan, self.last_view.application)
+        opened = [r for r in risks if r.kind == "open_sip_uri"]
+        return f"warning: {opened[0].message}." if opened else None
+
+    def password_unknown(self) -> Any:
+        """The credential change of the last read whose password is not known to match
+        (an existing credential the plan did not make), or None."""
+        if self.applier is None:
+            return None
+        return next((c for c in self.applier.changes if c.adopted), None)
+
+    async def finish_journal(self, plan: Any, on_step: Callable[[Any], None]) -> bool:
+        """Finish what an earlier run could not undo (shown on Review before Apply)."""
+        return await self._applier_for(plan).finish_journal(on_step)
 
     async def apply_one(self, plan: Any, change: Any, on_step: Callable[[Any], None]) -> Any:
-        """Apply one change; on success learn its id into the plan and remember the way back.
+        """Apply one change of the last read; its id goes into the plan, its way back
+        into the one undo list.
 
         The wizard applies change by change so that a failure keeps every earlier step
         (the user then chooses retry or undo) instead of rolling everything back.
         """
-        from wizard.plans.apply import apply_changes
-        from wizard.plans.journal import Undo
-
-        result = await apply_changes(
-            self.require_client(),
-            plan,
-            [change],
-            on_step=on_step,
-            password=self.sip_password or None,
-            auth_id=self.auth_id,
-        )
-        if not result.ok:
-            return result
-        if result.generated_password:
+        result = await self._applier_for(plan).run([change], on_step=on_step)
+        if result.ok and result.generated_password:
             self.sip_password = result.generated_password
             self.password_generated = True
-        rid = result.ids.get(change.kind, "") or change.resource_id
-        learn_id(plan, change.kind, rid)
-        if change.action == "create" and change.kind != "number":
-            self.undo.append(Undo("delete", change.kind, rid, change.name))
-        elif change.action == "update" and change.kind in ("ip_acl", "application", "number"):
-            old = {k: o or "" for k, (o, _n) in change.fields.items()}
-            if change.kind == "ip_acl" and "ip_addresses" in old:
-                old["ip_addresses"] = list(change.fields["ip_addresses"][0] or [])
-            target = digits_only(rid) if change.kind == "number" else rid
-            self.undo.append(Undo("update", change.kind, target, change.name, old))
         return result
 
     async def undo_applied(self, on_step: Callable[[Any], None]) -> list[Any]:
         """Undo this session's changes, newest first; return what could not be undone."""
-        from wizard.plans.journal import journal_path_for, roll_back
-
-        undos, self.undo = list(reversed(self.undo)), []
-        left = await roll_back(
-            self.require_client(),
-            undos,
-            journal=journal_path_for(None),
-            auth_id=self.auth_id,
-            on_step=on_step,
-        )
-        self.undo = list(reversed(left))
-        return left
-
-
-def learn_id(plan: Any, kind: str, rid: str) -> None:
-    """Write an id the account gave us back into the plan."""
-    if not rid:
-        return
-    if kind == "application":
-        plan.application.app_id = rid
-    elif kind == "ip_acl" and plan.auth and plan.auth.ip_acl:
-        plan.auth.ip_acl.ip_acl_uuid = rid
-    elif kind == "credential" and plan.auth and plan.auth.credential:
-        plan.auth.credential.credential_uuid = rid
-    elif kind == "number" and plan.forwarding:
-        plan.forwarding.plivo_number = with_plus(rid)
+        if self.applier is None:
+            return []
+        return await self.applier.undo_all(on_step)
 
 
 @dataclass(frozen=True)

@@ -262,7 +262,7 @@ def test_env_password_for_an_existing_credential_is_not_applied_silently(served,
 
 def test_buy_plan_writes_the_number_back(served, tmp_path):
     path = plan_file(tmp_path, BUY_PLAN)
-    r = served.byon("apply", str(path), "--yes")
+    r = served.byon("apply", str(path), "--yes", "--allow-open-sip")
     assert r.returncode == 0, r.stderr
     (num,) = served.state()["numbers"]
     assert f'plivo_number = "+{num["number"]}"' in path.read_text()
@@ -347,9 +347,10 @@ def test_ctrl_c_during_apply_rolls_back_and_exits_130(served, tmp_path):
 
 
 def test_forwarding_plan_warns_about_the_open_sip_uri(served, tmp_path):
-    r = served.byon("apply", str(plan_file(tmp_path, BUY_PLAN)), "--dry-run")
-    assert r.returncode == 0
-    assert "no authentication (toll-fraud risk)" in r.stderr
+    r = served.byon("apply", str(plan_file(tmp_path, BUY_PLAN)), "--dry-run", "--allow-open-sip")
+    assert r.returncode == 0, r.stderr
+    assert "no SIP authentication (toll-fraud risk)" in r.stderr
+    assert "accepted with --allow-open-sip" in r.stderr
 
 
 def test_kill_9_mid_apply_then_apply_again_converges_without_duplicates(served, tmp_path):

@@ -57,7 +57,7 @@ async def _leave_takeover(client, app, state: Path) -> Path:
 )
 async def test_next_command_restores_the_answer_url(argv, demo_emulator, demo_client, tmp_path):
     state = tmp_path / "state"
-    app = await demo_client.find_application_by_name("sales-agent")
+    (app,) = await demo_client.list_applications(app_name="sales-agent")
     journal = await _leave_takeover(demo_client, app, state)
     assert (await demo_client.get_application(app.app_id)).answer_url == DEAD_LISTENER
 

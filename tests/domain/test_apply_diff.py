@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from wizard.errors import ByonError
-from wizard.plans.apply import NEW, AccountView, Change, diff, learned_ids, render_change
+from wizard.errors import ByonError, PlanError
+from wizard.plans.account import AccountView
+from wizard.plans.diff import NEW, Change, diff, render_change
 from wizard.plans.plan import (
     AclPlan,
     ApplicationPlan,
@@ -14,6 +15,7 @@ from wizard.plans.plan import (
     ForwardingPlan,
     Plan,
     SearchPlan,
+    set_id,
 )
 from wizard.plivo.client import Application, AvailableNumber, Credential, IpAcl, Number
 
@@ -126,6 +128,28 @@ def test_credential_is_only_rotated_on_request():
     assert "password *** -> (new)" in render_change(cred)
 
 
+def test_a_credential_found_by_username_says_its_password_is_not_known():
+    """Planned offline: the password typed at the provider may not be the one Plivo has."""
+    found_by_name = AccountView(
+        application=APP, ip_acl=ACL, credential=CRED, by_name={"credential"}
+    )
+    cred = by_kind(diff(sip_plan(), found_by_name))["credential"]
+    assert cred.action == "unchanged" and cred.adopted
+    assert "not made from this plan" in render_change(cred) and "403" in render_change(cred)
+    by_id = AccountView(application=APP, ip_acl=ACL, credential=CRED)
+    assert not by_kind(diff(sip_plan(), by_id))["credential"].adopted
+    rotated = by_kind(diff(sip_plan(), found_by_name, rotate_password=True))["credential"]
+    assert rotated.action == "update" and not rotated.adopted
+
+
+def test_a_password_change_runs_after_every_step_that_can_be_undone():
+    old = Application("111", "ai-agent-inbound", answer_url="https://old.example/ans")
+    view = AccountView(application=old, ip_acl=ACL, credential=CRED)
+    changes = diff(sip_plan(), view, rotate_password=True)
+    assert [c.kind for c in changes if c.action != "unchanged"] == ["application", "credential"]
+    assert "(cannot be undone)" in render_change(changes[-1])
+
+
 def test_acl_entries_change_is_an_update_with_both_lists():
     plan = sip_plan("ip_acl")
     plan.auth.ip_acl.entries = ["203.0.113.10"]
@@ -161,12 +185,21 @@ def test_forwarding_number_already_routed_is_unchanged():
 
 
 def test_buy_picks_the_first_search_result_and_runs_last():
-    view = AccountView(available=[AvailableNumber("14155550111"), AvailableNumber("14155550112")])
+    view = AccountView(
+        available=[
+            AvailableNumber("14155550111", setup_rate="0.00000", monthly_rental_rate="0.80000"),
+            AvailableNumber("14155550112"),
+        ]
+    )
     changes = diff(fwd_plan("buy"), view)
     n = by_kind(changes)["number"]
     assert n.action == "create" and n.name == "+14155550111" and n.irreversible
     assert "application" in n.depends_on
-    assert render_change(n) == "+ create number +14155550111 (buy; app_id (new))"
+    assert render_change(n) == (
+        "+ create number +14155550111 (buy for 0.80 USD a month + 0.00 USD setup; "
+        "app_id (new); cannot be undone: the rental runs until you release the number)"
+    )
+    assert n.cost == {"monthly": "0.80", "setup": "0.00", "currency": "USD"}
 
 
 def test_buy_with_nothing_available_says_what_to_do():
@@ -183,15 +216,14 @@ def test_buy_waits_for_every_reversible_step():
     assert n.depends_on == ("application",)
 
 
-def test_learned_ids_only_lists_what_differs():
+def test_set_id_is_the_one_way_ids_enter_a_plan():
     plan = sip_plan()
     plan.application.app_id = "111"
     ids = {"application": "111", "ip_acl": "acl-1", "credential": "cred-1"}
-    assert learned_ids(plan, ids) == {
-        "auth.ip_acl.ip_acl_uuid": "acl-1",
-        "auth.credential.credential_uuid": "cred-1",
-    }
+    assert [k for k, v in ids.items() if set_id(plan, k, v)] == ["ip_acl", "credential"]
+    assert plan.auth.ip_acl.ip_acl_uuid == "acl-1"
+    assert plan.auth.credential.credential_uuid == "cred-1"
     fwd = fwd_plan("buy")
-    assert learned_ids(fwd, {"number": "+14155550111"})["forwarding.plivo_number"] == (
-        "+14155550111"
-    )
+    assert set_id(fwd, "number", "14155550111") and fwd.forwarding.plivo_number == "+14155550111"
+    with pytest.raises(PlanError, match=r"no \[auth.ip_acl\] table"):
+        set_id(fwd, "ip_acl", "x")

@@ -16,9 +16,9 @@ from tests.domain.test_apply_helpers import (
     writes,
 )
 from wizard.errors import ByonError
-from wizard.plans.apply import diff, learned_ids, read_account, render_change
+from wizard.plans.apply import diff, read_account, render_change
 from wizard.plans.passwords import generate_password
-from wizard.plans.plan import load_plan, write_back_ids
+from wizard.plans.plan import load_plan, set_id, write_back_ids
 from wizard.plans.validate import check_password
 
 PASSWORD = "Carrier-Trunk-2024x"
@@ -58,7 +58,7 @@ async def test_acl_and_credential_are_created_concurrently(client, emulator, tmp
 async def test_second_run_is_unchanged_and_sends_no_write(client, emulator, tmp_path):
     path = write_plan(tmp_path)
     result, _ = await run_apply(client, path, password=PASSWORD)
-    write_back_ids(path, learned_ids(load_plan(path), result.ids))
+    write_back_ids(path, result.ids)
     before = snapshot(emulator)
     emulator.log.clear()
     plan = load_plan(path)
@@ -77,7 +77,7 @@ async def test_second_run_is_unchanged_and_sends_no_write(client, emulator, tmp_
 async def test_ids_written_back_keep_comments(client, tmp_path):
     path = write_plan(tmp_path)
     result, _ = await run_apply(client, path, password=PASSWORD)
-    write_back_ids(path, learned_ids(load_plan(path), result.ids))
+    write_back_ids(path, result.ids)
     text = path.read_text()
     assert "# Routing for the support line; reviewed in PR 12." in text
     plan = load_plan(path)
@@ -107,7 +107,7 @@ async def test_stale_id_falls_back_to_the_name(client, emulator, tmp_path):
     assert view.application is not None
     assert all(c.action == "unchanged" for c in diff(plan, view))
     real = emulator.dump_state()["applications"][0]["app_id"]
-    assert learned_ids(plan, {"application": real}) == {"application.app_id": real}
+    assert set_id(plan, "application", real) and plan.application.app_id == real
 
 
 async def test_two_apps_with_the_plans_name_is_refused_with_the_fix(client, tmp_path):
@@ -130,7 +130,7 @@ async def test_generated_password_is_returned_once_and_valid(client, emulator, t
     (cred,) = emulator.dump_state(secrets=True)["credentials"]
     assert cred["ha1"] == ha1("carrier_trunk", pw)
     assert not any(pw in e.message for e in events)
-    write_back_ids(path, learned_ids(load_plan(path), result.ids))
+    write_back_ids(path, result.ids)
     assert pw not in path.read_text()
     assert pw not in repr(result)
     # A second run neither generates nor changes anything.
@@ -177,7 +177,7 @@ async def test_did_forwarding_buys_once_and_writes_the_number_back(client, emula
     (num,) = state["numbers"]
     assert num["app_id"] == app["app_id"]
     assert result.ids["number"] == "+" + num["number"]
-    write_back_ids(path, learned_ids(load_plan(path), result.ids))
+    write_back_ids(path, result.ids)
     assert load_plan(path).forwarding.plivo_number == "+" + num["number"]
     assert "# bought on the first run" in path.read_text()
     emulator.log.clear()

@@ -63,6 +63,15 @@ async def fragile_client(emulator):
         yield c
 
 
+async def until(condition, turns: int = 4000) -> None:
+    """Let the event loop run until ``condition()`` holds (the emulator shares the loop)."""
+    for _ in range(turns):
+        if condition():
+            return
+        await asyncio.sleep(0.001)
+    pytest.fail("the awaited state never came")
+
+
 def only_named_once(emulator) -> None:
     assert all(n == 1 for n in count_named(emulator).values()), count_named(emulator)
 
@@ -283,7 +292,8 @@ async def test_unknown_create_outcome_found_by_name_is_rolled_back(client, emula
     plan = load_plan(path)
     changes = diff(plan, await read_account(client, plan))
     task = asyncio.ensure_future(apply_changes(client, plan, changes, password=PASSWORD))
-    await asyncio.sleep(0.5)  # the ACL is done; the credential is made but not yet answered
+    # the credential is made on the server, its answer held back: that is when Ctrl-C lands
+    await until(lambda: count_named(emulator).get("credential:carrier_trunk") == 1)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

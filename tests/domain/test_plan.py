@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import stat
 import tomllib
-from pathlib import Path
 
 import pytest
 
@@ -490,14 +489,19 @@ def test_failed_write_leaves_the_old_file_and_no_temp(tmp_path, monkeypatch):
 def test_write_back_ids_keeps_comments_and_layout(tmp_path):
     path = tmp_path / "p.toml"
     path.write_text(EXAMPLE)
-    write_back_ids(
+    changed = write_back_ids(
         path,
         {
-            "application.app_id": "20468599130939380",
-            "auth.ip_acl.ip_acl_uuid": "acl-uuid-1",
-            "auth.credential.credential_uuid": "cred-uuid-1",
+            "application": "20468599130939380",
+            "ip_acl": "acl-uuid-1",
+            "credential": "cred-uuid-1",
         },
     )
+    assert sorted(changed) == [
+        "application.app_id",
+        "auth.credential.credential_uuid",
+        "auth.ip_acl.ip_acl_uuid",
+    ]
     text = path.read_text()
     before, after = EXAMPLE.splitlines(), text.splitlines()
     assert len(before) == len(after)
@@ -515,12 +519,12 @@ def test_write_back_ids_keeps_comments_and_layout(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.toml"]
 
 
-def test_write_back_inserts_a_missing_key_after_its_header(tmp_path):
+def test_write_back_inserts_a_missing_key_in_its_table(tmp_path):
     path = tmp_path / "f.toml"
     path.write_text(FORWARDING)
-    write_back_ids(path, {"application.app_id": "42", "forwarding.plivo_number": "+14155550199"})
+    write_back_ids(path, {"application": "42", "number": "+14155550199"})
     text = path.read_text()
-    assert 'app_id = "42"' in text.split("[application]")[1].splitlines()[1]
+    assert 'app_id = "42"' in text.split("[application]")[1].split("[")[0]
     assert 'plivo_number = "+14155550199"' in text
     assert "[forwarding.search]" in text  # kept: it says how the number was chosen
     plan = load_plan(path)
@@ -534,7 +538,7 @@ def test_write_back_to_an_inline_table_falls_back_to_a_full_dump(tmp_path):
         'credential = { username = "carrier_trunk", password_env = "PW" }\n'
     )
     path.write_text(text)
-    write_back_ids(path, {"auth.credential.credential_uuid": "cred-9"})
+    write_back_ids(path, {"credential": "cred-9"})
     assert load_plan(path).auth.credential.credential_uuid == "cred-9"
 
 
@@ -542,7 +546,7 @@ def test_write_back_refuses_an_id_for_a_missing_table(tmp_path):
     path = tmp_path / "f.toml"
     path.write_text(FORWARDING)
     with pytest.raises(PlanError) as info:
-        write_back_ids(path, {"auth.ip_acl.ip_acl_uuid": "x"})
+        write_back_ids(path, {"ip_acl": "x"})
     assert info.value.key == "auth.ip_acl.ip_acl_uuid" and str(path) in str(info.value)
     assert "no [auth.ip_acl] table" in str(info.value)
     with pytest.raises(PlanError, match="not an id apply learns"):
@@ -553,7 +557,7 @@ def test_write_back_refuses_an_id_for_a_missing_table(tmp_path):
 def test_write_back_keeps_crlf_line_endings(tmp_path):
     path = tmp_path / "crlf.toml"
     path.write_bytes(FORWARDING.replace("\n", "\r\n").encode())
-    write_back_ids(path, {"application.app_id": "7"})
+    write_back_ids(path, {"application": "7"})
     raw = path.read_bytes()
     assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
     assert load_plan(path).application.app_id == "7"
@@ -565,14 +569,18 @@ def test_unwritable_directory_is_a_plan_error(tmp_path):
     assert "dir.toml" in str(info.value)
 
 
-def test_save_through_a_symlink_updates_the_target(tmp_path):
+def test_writing_through_a_symlink_is_refused_and_the_target_kept(tmp_path):
     target = tmp_path / "real.toml"
     target.write_text(EXAMPLE)
     link = tmp_path / "link.toml"
     link.symlink_to(target)
-    write_back_ids(link, {"application.app_id": "5"})
-    assert link.is_symlink()
-    assert load_plan(Path(target)).application.app_id == "5"
+    with pytest.raises(PlanError, match="symbolic link") as info:
+        write_back_ids(link, {"application": "5"})
+    assert "link.toml" in str(info.value)
+    with pytest.raises(PlanError, match="symbolic link"):
+        save_plan(full_plan(), link)
+    assert link.is_symlink() and target.read_text() == EXAMPLE
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.toml", "real.toml"]
 
 
 # --- each plan-toml.md validation rule, from a file, with file:line: key ---------------------

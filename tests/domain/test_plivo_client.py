@@ -76,13 +76,13 @@ async def test_application_with_sip_auth_fields(client):
     assert (await client.get_application(app.app_id)).sip_auth_type == ""
 
 
-async def test_find_application_by_name_is_exact(client):
+async def test_listing_applications_by_name_is_exact(client):
     await client.create_application(app_name="sales", answer_url="https://a.example/1")
     await client.create_application(app_name="sales-eu", answer_url="https://a.example/2")
-    found = await client.find_application_by_name("sales")
-    assert found is not None and found.answer_url == "https://a.example/1"
-    assert await client.find_application_by_name("sale") is None
-    assert await client.find_application_by_name("nobody") is None
+    (found,) = await client.list_applications(app_name="sales")
+    assert found.answer_url == "https://a.example/1"
+    assert await client.list_applications(app_name="sale") == []
+    assert await client.list_applications(app_name="nobody") == []
 
 
 async def test_credential_crud_never_keeps_the_password(client, emulator):
@@ -95,8 +95,6 @@ async def test_credential_crud_never_keeps_the_password(client, emulator):
     got = await client.get_credential(cred.credential_uuid)
     assert (got.credential_uuid, got.username) == (cred.credential_uuid, "trunk-user")
     assert [c.credential_uuid for c in await client.list_credentials()] == [cred.credential_uuid]
-    assert (await client.find_credential_by_username("trunk-user")) == got
-    assert await client.find_credential_by_username("other") is None
 
     await client.update_credential(cred.credential_uuid, "An0therGoodPassword")
     assert "An0therGoodPassword" not in repr(emulator.dump_state())
@@ -120,8 +118,7 @@ async def test_ip_acl_crud(client):
     got = await client.get_ip_acl(acl.ip_acl_uuid)
     assert (got.name, got.ip_addresses) == ("carrier-2", ("192.0.2.1",))
 
-    assert (await client.find_ip_acl_by_name("carrier-2")).ip_acl_uuid == acl.ip_acl_uuid
-    assert await client.find_ip_acl_by_name("carrier") is None
+    assert [a.name for a in await client.list_ip_acls()] == ["carrier-2"]
 
     await client.delete_ip_acl(acl.ip_acl_uuid)
     assert await client.list_ip_acls() == []

@@ -168,7 +168,7 @@ async def test_did_forwarding_buying_a_number():
         assert app.plan.forwarding.plivo_number == f"+{number}"
         # the plan cannot secure the SIP URI under DID forwarding: the review says so
         findings = str(app.screen.query_one("#findings", Static).content)
-        assert "no authentication (toll-fraud risk)" in findings
+        assert "no SIP authentication (toll-fraud risk)" in findings
         # an open SIP URI needs an explicit, warned choice: declining creates nothing
         apps_before = len(app.session.emulator.dump_state()["applications"])
         await apply_all(app, pilot)

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from wizard.errors import ByonError, PlanError, PlivoError
-from wizard.numbers import with_plus
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -62,10 +61,12 @@ def _password(plan: Any) -> tuple[str | None, str | None]:
 
 
 def run_apply(args: Any) -> int:
-    from wizard.plans.plan import load_plan
+    """byon apply PLAN.toml: show the plan's warnings and the changes, ask, apply, write
+    the learned ids back (never with --dry-run)."""
+    from wizard.plans.plan import load_plan_with_warnings
 
     try:
-        plan = load_plan(args.plan)
+        plan, warnings = load_plan_with_warnings(args.plan)
     except PlanError as exc:
         _err(f"byon: {exc}")
         return EXIT_BAD_INPUT
@@ -77,17 +78,23 @@ def run_apply(args: Any) -> int:
     if problem:
         _err(problem)
         return EXIT_BAD_INPUT
-    prepared = asyncio.run(_prepare(args, plan, creds))
+    _show_warnings(args, plan, warnings)
+    # the plan alone shows a wide ACL: refused before any request is sent
+    wide = _risks(plan, None, "wide_acl_entry")
+    if not (args.dry_run or getattr(args, "allow_wide_acl", False)) and _refused(args, wide):
+        return EXIT_BAD_INPUT
+    prepared = asyncio.run(_prepare(args, plan, creds, password))
     if isinstance(prepared, int):
         return prepared
-    changes, account_id = prepared
-    todo = [c for c in changes if c.action != "unchanged"]
+    applier = prepared
+    if _refused(args, _risks(plan, applier.view.application)):
+        return EXIT_BAD_INPUT
     if args.dry_run:
-        _err(f"Dry run: {len(todo)} change(s) not applied.")
+        _err(f"Dry run: {len(applier.pending())} change(s) not applied.")
         return EXIT_OK
     if not args.yes:
         # Asked outside the event loop, so Ctrl-C here simply ends byon with nothing sent.
-        answer = _confirm(len(todo))
+        answer = _confirm(applier)
         if answer is None:
             _err(
                 "byon: no terminal to ask on; pass --yes to apply without asking "
@@ -97,7 +104,53 @@ def run_apply(args: Any) -> int:
         if not answer:
             _err("Nothing applied.")
             return EXIT_FAILED
-    return asyncio.run(_execute(args, plan, creds, changes, password, account_id))
+    return asyncio.run(_execute(args, plan, creds, applier))
+
+
+def _show_warnings(args: Any, plan: Any, warnings: list[Any]) -> None:
+    """The plan's warnings, the very lines `byon settings` prints, before any question."""
+    from wizard.plans.plan import format_warnings
+
+    for w, line in zip(warnings, format_warnings(warnings, plan.source), strict=True):
+        _err(f"byon: {line}")
+        if getattr(args, "json", False):
+            _out({"event": "warning", "key": w.key, "message": w.message})
+
+
+def _risks(plan: Any, application: Any, kind: str = "") -> list[Any]:
+    """The dangerous risks (risks.py) of applying the plan, those of one kind if given."""
+    from wizard.plans.risks import dangerous_risks
+
+    return [r for r in dangerous_risks(plan, application) if not kind or r.kind == kind]
+
+
+def _refused(args: Any, risks: list[Any]) -> bool:
+    """Say why apply stops for each risk not accepted by its flag; True if any."""
+    allowed = {
+        "--allow-wide-acl": getattr(args, "allow_wide_acl", False),
+        "--allow-open-sip": getattr(args, "allow_open_sip", False),
+    }
+    refused = [r for r in risks if not allowed[r.flag]]
+    for r in risks:
+        if r not in refused:
+            _err(f"warning: {r.message} (accepted with {r.flag})")
+    for r in refused:
+        _err(
+            f"byon: {r.key}: refused: {r.message}. Nothing was changed: {r.fix}, or pass "
+            f"{r.flag} to apply it knowing the risk."
+        )
+    if refused and getattr(args, "json", False):
+        _out(
+            {
+                "event": "result",
+                "ok": False,
+                "refused": [
+                    {"kind": r.kind, "key": r.key, "message": r.message, "flag": r.flag}
+                    for r in refused
+                ],
+            }
+        )
+    return bool(refused)
 
 
 def _printer(as_json: bool):
@@ -123,17 +176,40 @@ def _printer(as_json: bool):
     return show
 
 
-def _confirm(n: int) -> bool | None:
-    """True/False from the user; None when there is no terminal to ask on."""
+def _confirm(applier: Any) -> bool | None:
+    """True/False from the user; None when there is no terminal to ask on. With an
+    existing credential the plan did not make, "r" rotates its password too."""
     if not sys.stdin.isatty():
         return None
-    sys.stderr.write(f"Apply these {n} change{'s' if n != 1 else ''}? [y/N] ")
+    n = len(applier.pending())
+    adopted = next((c for c in applier.changes if c.adopted), None)
+    if adopted is not None:
+        sys.stderr.write(
+            f"Apply these {n} change{'s' if n != 1 else ''}? [y = apply, keeping the password "
+            f"of {adopted.name} / r = apply and rotate its password / N = stop] "
+        )
+    else:
+        sys.stderr.write(f"Apply these {n} change{'s' if n != 1 else ''}? [y/N] ")
     sys.stderr.flush()
     try:
-        answer = sys.stdin.readline()
+        answer = sys.stdin.readline().strip().lower()
     except EOFError:
         return False
-    return answer.strip().lower() in ("y", "yes")
+    if adopted is not None and answer in ("r", "rotate"):
+        applier.rotate_password = True
+        applier.changes = _rediff(applier)
+        return True
+    return answer in ("y", "yes")
+
+
+def _rediff(applier: Any) -> list[Any]:
+    from wizard.plans.diff import diff, render_change
+
+    changes = diff(applier.plan, applier.view, rotate_password=applier.rotate_password)
+    for c in changes:
+        if c.action != "unchanged":
+            _err(render_change(c))
+    return changes
 
 
 def _client(args: Any, creds: tuple[str, str]) -> Any:
@@ -142,140 +218,110 @@ def _client(args: Any, creds: tuple[str, str]) -> Any:
     return PlivoClient(creds[0], creds[1], base_url=api_url_from_env(args.api_url))
 
 
-async def _prepare(args: Any, plan: Any, creds: tuple[str, str]) -> int | tuple[list[Any], str]:
-    """Finish an earlier rollback, read the account, print the diff. An int is an exit code."""
-    from wizard.plans.apply import (
-        change_json,
-        diff,
-        learned_ids,
-        open_sip_warning,
-        read_account,
-        render_change,
-    )
-    from wizard.plans.journal import journal_path_for, read_journal, resume
-    from wizard.plans.plan import write_back_ids
+async def _prepare(args: Any, plan: Any, creds: tuple[str, str], password: str | None) -> int | Any:
+    """Finish an earlier rollback, read the account, print the diff: the Applier that holds
+    them, or an exit code."""
+    from wizard.plans.apply import Applier
     from wizard.verify.takeover import restore_leftovers
 
     as_json = bool(getattr(args, "json", False))
-    journal = journal_path_for(plan.source)
+    rotate = bool(getattr(args, "rotate_password", False))
     async with _client(args, creds) as client:
+        applier = Applier(client, plan, password=password, auth_id=creds[0], rotate_password=rotate)
         if not args.dry_run:
             await restore_leftovers(client, _err)
         try:
-            if journal.exists() and args.dry_run:
-                _owner, pending = read_journal(journal)
-                _err(
-                    f"byon: an earlier apply left an unfinished rollback in {journal}; "
-                    "byon apply (without --dry-run) finishes it first: "
-                    + "; ".join(u.describe() for u in pending)
-                )
-            elif journal.exists():
-                _err(
-                    f"byon: an earlier apply left an unfinished rollback in {journal}; "
-                    "finishing it first"
-                )
-                ok = await resume(client, journal, auth_id=creds[0], on_step=_printer(as_json))
-                if not ok:
-                    _err(
-                        f"byon: the rollback is still not complete; {journal} lists what "
-                        "remains. Fix the cause shown above and run byon apply again."
-                    )
-                    return EXIT_FAILED
-                _err("byon: the earlier rollback is complete")
-            view = await read_account(client, plan)
-            rotate = bool(getattr(args, "rotate_password", False))
-            changes = diff(plan, view, rotate_password=rotate)
+            code = await _journal_first(args, applier, as_json)
+            if code is not None:
+                return code
+            changes = await applier.read()
         except PlivoError as exc:
             _err(f"byon: reading the account failed: {exc}")
             return EXIT_FAILED
         except ByonError as exc:
             _err(f"byon: {exc}")
             return EXIT_FAILED
-    for note in view.notes:
+    _show_changes(args, plan, applier, as_json)
+    if all(c.action == "unchanged" for c in changes):
+        if not args.dry_run:  # a dry run only prints (cli.md): the file stays as it is
+            _write_back(plan, applier.ids)
+        _err("Nothing to change: the account already matches the plan.")
+        if as_json:
+            _out({"event": "result", "ok": True, "changed": 0})
+        return EXIT_OK
+    return applier
+
+
+async def _journal_first(args: Any, applier: Any, as_json: bool) -> int | None:
+    """An earlier run's unfinished rollback: listed by --dry-run, else finished first."""
+    journal = applier.journal
+    if not journal.exists():
+        return None
+    if args.dry_run:
+        _err(
+            f"byon: an earlier apply left an unfinished rollback in {journal}; "
+            "byon apply (without --dry-run) finishes it first: "
+            + "; ".join(u.describe() for u in applier.journal_steps())
+        )
+        return None
+    _err(f"byon: an earlier apply left an unfinished rollback in {journal}; finishing it first")
+    if not await applier.finish_journal(_printer(as_json)):
+        _err(
+            f"byon: the rollback is still not complete; {journal} lists what "
+            "remains. Fix the cause shown above and run byon apply again."
+        )
+        return EXIT_FAILED
+    _err("byon: the earlier rollback is complete")
+    return None
+
+
+def _show_changes(args: Any, plan: Any, applier: Any, as_json: bool) -> None:
+    """The diff lines, then what they mean for an existing credential's password."""
+    from wizard.plans.apply import change_json, render_change
+
+    for note in applier.view.notes:
         _err(f"note: {note}")
-    for c in changes:
+    for c in applier.changes:
         if as_json:
             _out({"event": "change", **change_json(c)})
         else:
             _err(render_change(c))
     cred = plan.auth.credential if plan.auth is not None else None
-    if (
-        cred is not None
-        and os.environ.get(cred.password_env)
-        and not rotate
-        and any(c.kind == "credential" and c.action == "unchanged" for c in changes)
-    ):
+    same = next((c for c in applier.changes if c.kind == "credential"), None)
+    if cred is None or same is None or same.action != "unchanged":
+        return
+    if same.adopted:
+        _err(
+            f"note: credential {cred.username} keeps the password Plivo has. Pass "
+            "--rotate-password to set it to $" + cred.password_env + " (or a generated one, "
+            "shown once), or stop here and check which password your provider sends."
+        )
+    elif os.environ.get(cred.password_env):
         _err(
             f"note: credential {cred.username} exists, so ${cred.password_env} was not "
             "applied (Plivo cannot say whether it matches); pass --rotate-password to set it."
         )
-    warning = open_sip_warning(plan, view)
-    if warning:
-        _err(warning)
-    if all(c.action == "unchanged" for c in changes):
-        _write_back(plan, learned_ids(plan, _ids(changes)), write_back_ids)
-        _err("Nothing to change: the account already matches the plan.")
-        if as_json:
-            _out({"event": "result", "ok": True, "changed": 0})
-        return EXIT_OK
-    return changes, view.auth_id
 
 
-async def _execute(
-    args: Any,
-    plan: Any,
-    creds: tuple[str, str],
-    changes: list[Any],
-    password: str | None,
-    account_id: str,
-) -> int:
-    from wizard.plans.apply import apply_changes, learned_ids
-    from wizard.plans.journal import journal_path_for
-    from wizard.plans.plan import write_back_ids
-
+async def _execute(args: Any, plan: Any, creds: tuple[str, str], applier: Any) -> int:
     as_json = bool(getattr(args, "json", False))
-    todo = [c for c in changes if c.action != "unchanged"]
+    todo = applier.pending()
     async with _client(args, creds) as client:
+        applier.client = client
         try:
-            result = await apply_changes(
-                client,
-                plan,
-                changes,
-                on_step=_printer(as_json),
-                password=password,
-                journal=journal_path_for(plan.source),
-                auth_id=account_id or creds[0],
-            )
+            result = await applier.run(on_step=_printer(as_json))
         except asyncio.CancelledError:
-            journal = journal_path_for(plan.source)
-            if journal.exists():
-                _err(f"byon: interrupted; {journal} lists what remains to undo.")
+            if applier.journal.exists():
+                _err(f"byon: interrupted; {applier.journal} lists what remains to undo.")
             else:
                 _err("byon: interrupted; what this run changed was rolled back.")
             raise
     for note in result.notes:
         _err(f"note: {note}")
     if not result.ok:
-        _err(f"byon: apply failed: {result.error}")
-        if result.remaining:
-            _err(
-                f"byon: the rollback could not finish; {result.journal} lists what remains "
-                "and the next byon apply finishes it first."
-            )
-        elif result.rolled_back:
-            _err("byon: everything this run changed was rolled back; the account is as it was.")
-        if as_json:
-            _out(
-                {
-                    "event": "result",
-                    "ok": False,
-                    "error": str(result.error),
-                    "rolled_back": result.rolled_back,
-                    "remaining": result.remaining,
-                }
-            )
+        _failed(result, as_json)
         return EXIT_FAILED
-    _write_back(plan, learned_ids(plan, result.ids), write_back_ids)
+    _write_back(plan, result.ids)
     if result.generated_password:
         cred = plan.auth.credential
         _err(
@@ -290,19 +336,35 @@ async def _execute(
     return EXIT_OK
 
 
-def _ids(changes: list[Any]) -> dict[str, str]:
-    return {
-        c.kind: (with_plus(c.resource_id) if c.kind == "number" else c.resource_id)
-        for c in changes
-        if c.resource_id
-    }
+def _failed(result: Any, as_json: bool) -> None:
+    _err(f"byon: apply failed: {result.error}")
+    if result.remaining:
+        _err(
+            f"byon: the rollback could not finish; {result.journal} lists what remains "
+            "and the next byon apply finishes it first."
+        )
+    elif result.rolled_back:
+        _err("byon: everything this run changed was rolled back; the account is as it was.")
+    if as_json:
+        _out(
+            {
+                "event": "result",
+                "ok": False,
+                "error": str(result.error),
+                "rolled_back": result.rolled_back,
+                "remaining": result.remaining,
+            }
+        )
 
 
-def _write_back(plan: Any, ids: dict[str, str], write_back_ids: Any) -> None:
+def _write_back(plan: Any, ids: dict[str, str]) -> None:
+    """The learned ids into the plan file; only the ids change, comments stay."""
+    from wizard.plans.plan import write_back_ids
+
     if not ids or plan.source is None:
         return
     try:
-        write_back_ids(plan.source, ids)
+        changed = write_back_ids(plan.source, ids)
     except (OSError, ByonError) as exc:
         # The account is right; only the file lags. Say which ids to copy by hand.
         _err(
@@ -310,10 +372,12 @@ def _write_back(plan: Any, ids: dict[str, str], write_back_ids: Any) -> None:
             + ", ".join(f"{k} = {v}" for k, v in ids.items())
         )
     else:
-        _err(f"Wrote {', '.join(ids)} back into {plan.source}.")
+        if changed:
+            _err(f"Wrote {', '.join(changed)} back into {plan.source}.")
 
 
 def run_export(args: Any) -> int:
+    """byon export: one application's routing as a plan (stdout or -o, written atomically)."""
     creds = _credentials()
     if isinstance(creds, str):
         _err(creds)
@@ -347,13 +411,16 @@ async def _export(args: Any, creds: tuple[str, str]) -> int:
     for w in warnings:
         _err(f"warning: {w}")
     if args.output:
+        from wizard.files import write_atomic
+
         out = Path(args.output)
-        tmp = out.with_name(f".{out.name}.tmp")
         try:
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, out)
+            write_atomic(out, text)
         except OSError as exc:
             _err(f"byon: cannot write {out}: {exc.strerror or exc}")
+            return EXIT_BAD_INPUT
+        except ByonError as exc:
+            _err(f"byon: cannot write {out}: {exc}")
             return EXIT_BAD_INPUT
         _err(f"Wrote {out}")
     else:

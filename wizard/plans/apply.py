@@ -1,28 +1,26 @@
-"""Make the account match a plan: read, diff (+ / ~ / =), apply in dependency order, roll back.
+"""The apply engine: carry out the changes from diff.py, one, some or all, and undo them.
+
+One engine for both faces: ``byon apply`` runs every change at once (independent
+ones concurrently) and rolls everything back on a failure; the wizard runs them
+one by one, keeps what succeeded when a later one fails, and offers retry or
+undo. Either way ``Applier`` keeps the one undo list, puts each learned id into
+the plan through ``plan.set_id``, and keeps the one rollback journal (the one
+``journal_path_for`` names), which both faces finish before anything else.
 
 Decisions (also in docs of ``byon apply``):
-- Ids in the plan win. An id that no longer exists (a plan copied from staging to
-  production, a resource deleted in the console) is not an error: apply falls back
-  to the name, says so in a note, and writes the right id back.
-- Two applications (or ACLs) with the plan's name and no id in the plan: refused,
-  because picking one would be a guess; the message says to set the id.
-- An existing credential's password is only changed with ``rotate_password``
-  (``--rotate-password``): Plivo cannot tell whether it already matches.
-- Steps that cannot be undone (buying a number, changing a password) run after
-  every step that can, so a failure never needs to undo them.
 - A create whose outcome is unknown (timeout, dropped connection, Ctrl-C while in
   flight) is looked up by name before the rollback, so nothing is orphaned. An update
   whose outcome is unknown is reverted anyway (restoring old values is harmless);
   one Plivo refused outright (4xx) is not.
-- A rollback that cannot finish leaves ``.byon-journal.json`` next to the plan
-  (wizard/plans/journal.py); the next ``byon apply`` finishes it before anything else
-  (``--dry-run`` only lists it).
+- Buying a number and changing a password have no undo: the API cannot take them
+  back. diff.py orders them after every step that can be undone.
+- A rollback that cannot finish leaves its remaining steps in the journal
+  (wizard/plans/journal.py); the next apply finishes it before anything else.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,67 +37,43 @@ from wizard.errors import (
     scrub,
 )
 from wizard.numbers import digits_only, with_plus
+from wizard.plans.account import AccountView, read_account
+from wizard.plans.diff import NEW, Change, change_json, diff, render_change
 from wizard.plans.journal import (
     OnStep,
     StepEvent,
     Undo,
     find_ids_by_name,
     journal_path_for,
+    read_journal,
+    resume,
     roll_back,
 )
 from wizard.plans.passwords import generate_password
+from wizard.plans.plan import set_id
 
 if TYPE_CHECKING:
     from wizard.plans.plan import Plan
-    from wizard.plivo.client import Application, AvailableNumber, Credential, IpAcl, Number
 
+# Re-exported: callers of the engine name these from here.
 __all__ = [
     "AccountView",
+    "Applier",
     "ApplyResult",
     "Change",
     "StepEvent",
     "apply_changes",
+    "change_json",
     "diff",
     "read_account",
     "render_change",
 ]
 
-NEW = "(new)"  # stands for an id that this run will create
-KINDS = ("ip_acl", "credential", "application", "number")
-
-
-@dataclass
-class AccountView:
-    """The plan's resources as they exist in the account (None: not there)."""
-
-    auth_id: str = ""
-    application: Application | None = None
-    ip_acl: IpAcl | None = None
-    credential: Credential | None = None
-    number: Number | None = None  # the plan's number, or the app's number when buying
-    available: list[AvailableNumber] = field(default_factory=list)  # search results (buy)
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Change:
-    action: str  # "create" | "update" | "unchanged"
-    kind: str  # "ip_acl" | "credential" | "application" | "number"
-    name: str
-    fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # field -> (old, new)
-    depends_on: tuple[str, ...] = ()  # kinds that must be done first
-    resource_id: str = ""  # the existing resource's id (update / unchanged)
-
-    @property
-    def irreversible(self) -> bool:
-        """Buying a number or changing a password cannot be taken back by the API."""
-        return (self.kind == "number" and self.action == "create") or (
-            self.kind == "credential" and self.action == "update"
-        )
-
 
 @dataclass
 class ApplyResult:
+    """What one run did: ok, the ids it knows, and on failure what was rolled back."""
+
     ok: bool
     ids: dict[str, str] = field(default_factory=dict)  # kind -> id (numbers as E.164)
     generated_password: str | None = field(default=None, repr=False)
@@ -108,338 +82,6 @@ class ApplyResult:
     remaining: list[str] = field(default_factory=list)  # undo steps left in the journal
     journal: Path | None = None
     notes: list[str] = field(default_factory=list)
-
-
-# ---------------------------------------------------------------- reading
-
-
-def _digits(number: str) -> str:
-    return digits_only(number)
-
-
-def _e164(digits: str) -> str:
-    return with_plus(digits)
-
-
-def _auth_kinds(plan: Plan) -> tuple[bool, bool]:
-    """(wants an ACL, wants a credential) for a direct_sip plan."""
-    if plan.option != "direct_sip" or plan.auth is None:
-        return False, False
-    t = plan.auth.type
-    return ("ip_acl" in t and plan.auth.ip_acl is not None), (
-        "credential" in t and plan.auth.credential is not None
-    )
-
-
-def _one(found: list[Any], kind: str, name: str, id_key: str) -> Any:
-    if len(found) > 1:
-        ids = ", ".join(getattr(f, id_key) for f in found)
-        raise ByonError(
-            f"{len(found)} {kind}s are named {name!r} in this account ({ids}).",
-            hint=f"Set {id_key} in the plan to the one to use.",
-        )
-    return found[0] if found else None
-
-
-async def _find_app(client: Any, plan: Plan, notes: list[str]) -> Application | None:
-    ap = plan.application
-    if ap.app_id:
-        try:
-            return await client.get_application(ap.app_id)
-        except NotFound:
-            notes.append(f"application {ap.app_id} no longer exists; looking it up by name")
-    apps = await client.list_applications(app_name=ap.name)
-    return _one([a for a in apps if a.app_name == ap.name], "application", ap.name, "app_id")
-
-
-async def _find_acl(client: Any, plan: Plan, notes: list[str]) -> IpAcl | None:
-    acl = plan.auth.ip_acl  # type: ignore[union-attr]
-    if acl.ip_acl_uuid:
-        try:
-            return await client.get_ip_acl(acl.ip_acl_uuid)
-        except NotFound:
-            notes.append(f"ip_acl {acl.ip_acl_uuid} no longer exists; looking it up by name")
-    found = [a for a in await client.list_ip_acls() if a.name == acl.name]
-    return _one(found, "ip_acl", acl.name, "ip_acl_uuid")
-
-
-async def _find_credential(client: Any, plan: Plan, notes: list[str]) -> Credential | None:
-    cred = plan.auth.credential  # type: ignore[union-attr]
-    if cred.credential_uuid:
-        try:
-            got = await client.get_credential(cred.credential_uuid)
-            if got.username == cred.username:
-                return got
-            # A username cannot change on Plivo: the plan's username is what counts.
-            notes.append(
-                f"credential {cred.credential_uuid} has username {got.username!r}, "
-                f"not {cred.username!r}; looking it up by username"
-            )
-        except NotFound:
-            notes.append(
-                f"credential {cred.credential_uuid} no longer exists; looking it up by username"
-            )
-    found = [c for c in await client.list_credentials() if c.username == cred.username]
-    return _one(found, "credential", cred.username, "credential_uuid")
-
-
-async def _find_number(client: Any, plan: Plan) -> Number | list[Number] | None:
-    fwd = plan.forwarding
-    if fwd.plivo_number == "buy":  # type: ignore[union-attr]
-        return await client.list_numbers()
-    try:
-        return await client.get_number(_digits(fwd.plivo_number))  # type: ignore[union-attr]
-    except NotFound:
-        raise ByonError(
-            f"{fwd.plivo_number} is not a number this Plivo account rents.",  # type: ignore[union-attr]
-            hint='Rent it first, or set plivo_number = "buy" with a [forwarding.search].',
-        ) from None
-
-
-async def _search(client: Any, plan: Plan) -> list[AvailableNumber]:
-    s = plan.forwarding.search  # type: ignore[union-attr]
-    if s is None:
-        raise ByonError(
-            'plivo_number = "buy" needs a [forwarding.search] section.',
-            hint="Add country_iso, type and pattern under [forwarding.search].",
-        )
-    return await client.search_phone_numbers(
-        s.country_iso, type=s.type or None, pattern=s.pattern or None, limit=1
-    )
-
-
-async def _none() -> None:
-    return None
-
-
-async def read_account(client: Any, plan: Plan) -> AccountView:
-    """Fetch everything the plan touches, in one concurrent round of GETs."""
-    notes: list[str] = []
-    want_acl, want_cred = _auth_kinds(plan)
-    fwd = plan.forwarding if plan.option == "did_forwarding" else None
-    buying = fwd is not None and fwd.plivo_number == "buy"
-    account, app, acl, cred, number, available = await asyncio.gather(
-        client.get_account(),
-        _find_app(client, plan, notes),
-        _find_acl(client, plan, notes) if want_acl else _none(),
-        _find_credential(client, plan, notes) if want_cred else _none(),
-        _find_number(client, plan) if fwd is not None else _none(),
-        _search(client, plan) if buying else _none(),
-    )
-    if isinstance(number, list):  # buying: a number already routed to the app counts as bought
-        mine = sorted(n.number for n in number if app is not None and n.app_id == app.app_id)
-        number = next((n for n in number if mine and n.number == mine[0]), None)
-    return AccountView(
-        auth_id=account.auth_id,
-        application=app,
-        ip_acl=acl,
-        credential=cred,
-        number=number,
-        available=list(available or []),
-        notes=notes,
-    )
-
-
-# ---------------------------------------------------------------- diff
-
-
-def _norm_entries(entries: Any) -> set[str]:
-    out = set()
-    for e in entries or ():
-        try:
-            out.add(str(ipaddress.ip_network(str(e).strip(), strict=False)))
-        except ValueError:
-            out.add(str(e).strip())
-    return out
-
-
-def diff(plan: Plan, view: AccountView, *, rotate_password: bool = False) -> list[Change]:
-    """The changes that make the account match the plan, in dependency order."""
-    changes: list[Change] = []
-    want_acl, want_cred = _auth_kinds(plan)
-    created: set[str] = set()
-
-    if want_acl:
-        p = plan.auth.ip_acl  # type: ignore[union-attr]
-        cur = view.ip_acl
-        if cur is None:
-            changes.append(Change("create", "ip_acl", p.name, {"ip_addresses": (None, p.entries)}))
-            created.add("ip_acl")
-        else:
-            f: dict[str, tuple[Any, Any]] = {}
-            if cur.name != p.name:
-                f["name"] = (cur.name, p.name)
-            if _norm_entries(cur.ip_addresses) != _norm_entries(p.entries):
-                f["ip_addresses"] = (list(cur.ip_addresses), list(p.entries))
-            changes.append(
-                Change("update" if f else "unchanged", "ip_acl", p.name, f, (), cur.ip_acl_uuid)
-            )
-
-    if want_cred:
-        p = plan.auth.credential  # type: ignore[union-attr]
-        cur = view.credential
-        if cur is None:
-            changes.append(
-                Change("create", "credential", p.username, {"username": (None, p.username)})
-            )
-            created.add("credential")
-        elif rotate_password:
-            changes.append(
-                Change(
-                    "update",
-                    "credential",
-                    p.username,
-                    {"password": ("***", NEW)},
-                    (),
-                    cur.credential_uuid,
-                )
-            )
-        else:
-            changes.append(
-                Change("unchanged", "credential", p.username, {}, (), cur.credential_uuid)
-            )
-
-    ap = plan.application
-    want: dict[str, Any] = {
-        "answer_url": ap.answer_url,
-        "answer_method": (ap.answer_method or "POST").upper(),
-    }
-    if ap.hangup_url:  # empty: leave Plivo's value (it defaults to answer_url)
-        want["hangup_url"] = ap.hangup_url
-    if want_acl or want_cred:
-        want["sip_auth_type"] = plan.auth.type  # type: ignore[union-attr]
-        if want_acl:
-            want["ip_acl_uuid"] = view.ip_acl.ip_acl_uuid if view.ip_acl else NEW
-        if want_cred:
-            want["credential_uuid"] = view.credential.credential_uuid if view.credential else NEW
-    app_deps = tuple(k for k in ("ip_acl", "credential") if k in created)
-    app = view.application
-    if app is None:
-        changes.append(
-            Change(
-                "create", "application", ap.name, {k: (None, v) for k, v in want.items()}, app_deps
-            )
-        )
-        created.add("application")
-    else:
-        f = {}
-        if app.app_name != ap.name:
-            f["app_name"] = (app.app_name, ap.name)
-        for k, v in want.items():
-            old = getattr(app, k, "") or ""
-            if k == "answer_method":
-                old = (old or "POST").upper()
-            if old != v:
-                f[k] = (old, v)
-        changes.append(
-            Change("update" if f else "unchanged", "application", ap.name, f, app_deps, app.app_id)
-        )
-
-    fwd = plan.forwarding if plan.option == "did_forwarding" else None
-    if fwd is not None:
-        target = app.app_id if app is not None else NEW
-        app_dep = ("application",) if "application" in created else ()
-        if view.number is not None and (
-            fwd.plivo_number == "buy" or _digits(fwd.plivo_number) == view.number.number
-        ):
-            n = view.number
-            if n.app_id == target:
-                changes.append(Change("unchanged", "number", _e164(n.number), {}, (), n.number))
-            else:
-                changes.append(
-                    Change(
-                        "update",
-                        "number",
-                        _e164(n.number),
-                        {"app_id": (n.app_id or None, target)},
-                        app_dep,
-                        n.number,
-                    )
-                )
-        elif fwd.plivo_number == "buy":
-            if not view.available:
-                s = fwd.search
-                raise ByonError(
-                    f"No number to buy matches country {s.country_iso if s else '?'}, "
-                    f"type {s.type if s else '?'}, pattern {s.pattern if s else '?'!r}.",
-                    hint="Widen [forwarding.search] (a shorter pattern, another type) and retry.",
-                )
-            pick = view.available[0].number
-            changes.append(
-                Change("create", "number", _e164(pick), {"app_id": (None, target)}, app_dep)
-            )
-
-    # Irreversible steps wait for every reversible one, so a failure never has to undo them.
-    reversible = tuple(c.kind for c in changes if c.action != "unchanged" and not c.irreversible)
-    for c in changes:
-        if c.irreversible:
-            extra = tuple(k for k in reversible if k != c.kind)
-            if c.kind == "number":
-                extra += tuple(x.kind for x in changes if x.irreversible and x.kind != "number")
-            c.depends_on = tuple(dict.fromkeys(c.depends_on + extra))
-    return changes
-
-
-def _fmt(v: Any) -> str:
-    if v is None or v == "":
-        return "(none)"
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(str(x) for x in v) + "]"
-    return str(v)
-
-
-def open_sip_warning(plan: Plan, view: AccountView) -> str | None:
-    """DID forwarding leaves the application without SIP auth: say so, every time.
-
-    The plan file cannot secure it (no [auth] with did_forwarding), so the CLI and
-    the wizard both warn, and `byon audit` lists it."""
-    if plan.option != "did_forwarding":
-        return None
-    app = view.application
-    if app is not None and app.sip_auth_type:
-        return None
-    where = f"sip:{app.app_id}@app.plivo.com" if app is not None else "its SIP URI"
-    return (
-        f"warning: application {plan.application.name} accepts SIP calls to {where} with no "
-        "authentication (toll-fraud risk). DID forwarding reaches it through the Plivo number, "
-        "not the SIP URI; byon audit lists every such application."
-    )
-
-
-def render_change(c: Change) -> str:
-    """One line: ``+ create ...``, ``~ update ...: field old -> new``, ``= unchanged ...``."""
-    if c.action == "unchanged":
-        return f"= unchanged {c.kind} {c.name}"
-    if c.action == "create":
-        if c.kind == "ip_acl":
-            n = len(c.fields["ip_addresses"][1])
-            detail = f"({n} entr{'y' if n == 1 else 'ies'})"
-        elif c.kind == "number":
-            detail = f"(buy; app_id {_fmt(c.fields['app_id'][1])})"
-        elif c.kind == "application":
-            detail = (
-                "(" + ", ".join(f"{k} {_fmt(new)}" for k, (_old, new) in c.fields.items()) + ")"
-            )
-        else:
-            detail = ""
-        return f"+ create {c.kind} {c.name} {detail}".rstrip()
-    parts = ", ".join(f"{k} {_fmt(old)} -> {_fmt(new)}" for k, (old, new) in c.fields.items())
-    return f"~ update {c.kind} {c.name}: {parts}"
-
-
-def change_json(c: Change) -> dict[str, Any]:
-    return {
-        "action": c.action,
-        "kind": c.kind,
-        "name": c.name,
-        "id": c.resource_id or None,
-        "fields": {k: [old, new] for k, (old, new) in c.fields.items()},
-        "depends_on": list(c.depends_on),
-        "line": render_change(c),
-    }
-
-
-# ---------------------------------------------------------------- applying
 
 
 def _definite(exc: BaseException | None) -> bool:
@@ -456,6 +98,15 @@ def _ignore(_event: StepEvent) -> None:
     return None
 
 
+def _known_ids(changes: list[Change]) -> dict[str, str]:
+    """The ids of resources that exist already (numbers in E.164)."""
+    return {
+        c.kind: with_plus(c.resource_id) if c.kind == "number" else c.resource_id
+        for c in changes
+        if c.resource_id
+    }
+
+
 @dataclass
 class _Run:
     client: Any
@@ -470,9 +121,11 @@ class _Run:
     secrets: list[str] = field(default_factory=list)
 
     def emit(self, step: str, state: str, message: str = "") -> None:
+        """Report a step's progress, secrets scrubbed."""
         self.on_step(StepEvent(step, state, scrub(message, self.secrets)))
 
     def resolve(self, v: Any, kind: str) -> Any:
+        """A field value, with "(new)" replaced by the id this run made."""
         if v != NEW:
             return v
         if kind not in self.ids:
@@ -481,59 +134,70 @@ class _Run:
         return self.ids[kind]
 
     async def do(self, c: Change) -> None:
-        cl = self.client
-        if c.kind == "ip_acl":
-            p = self.plan.auth.ip_acl  # type: ignore[union-attr]
-            if c.action == "create":
-                acl = await cl.create_ip_acl(p.name, list(p.entries))
-                self.ids["ip_acl"] = acl.ip_acl_uuid
-                self.undo.append(Undo("delete", "ip_acl", acl.ip_acl_uuid, p.name))
-            else:
-                old = {k: o for k, (o, _n) in c.fields.items()}
-                await self.update(
-                    Undo("update", "ip_acl", c.resource_id, p.name, old),
-                    cl.update_ip_acl(
-                        c.resource_id,
-                        name=p.name if "name" in c.fields else None,
-                        ip_addresses=list(p.entries) if "ip_addresses" in c.fields else None,
-                    ),
-                )
-        elif c.kind == "credential":
-            p = self.plan.auth.credential  # type: ignore[union-attr]
-            pw = self.password
-            if pw is None:
-                pw = self.generated = generate_password()
-            self.secrets.append(pw)
-            if c.action == "create":
-                cred = await cl.create_credential(p.username, pw)
-                self.ids["credential"] = cred.credential_uuid
-                self.undo.append(Undo("delete", "credential", cred.credential_uuid, p.username))
-            else:
-                await cl.update_credential(c.resource_id, pw)
-        elif c.kind == "application":
-            new = {k: self.resolve(n, k.removesuffix("_uuid")) for k, (_o, n) in c.fields.items()}
-            if c.action == "create":
-                app = await cl.create_application(app_name=c.name, **new)
-                self.ids["application"] = app.app_id
-                self.undo.append(Undo("delete", "application", app.app_id, c.name))
-            else:
-                old = {k: o or "" for k, (o, _n) in c.fields.items()}
-                await self.update(
-                    Undo("update", "application", c.resource_id, c.name, old),
-                    cl.update_application(c.resource_id, **new),
-                )
-        elif c.kind == "number":
-            app_id = self.resolve(c.fields["app_id"][1], "application")
-            digits = _digits(c.name)
-            if c.action == "create":
-                await cl.buy_phone_number(digits, app_id=app_id)
-            else:
-                old = c.fields["app_id"][0] or ""
-                await self.update(
-                    Undo("update", "number", digits, c.name, {"app_id": old}),
-                    cl.assign_number(digits, app_id),
-                )
-            self.ids["number"] = _e164(digits)
+        """Send the request(s) of one change, registering its way back."""
+        step = {
+            "ip_acl": self._ip_acl,
+            "credential": self._credential,
+            "application": self._application,
+            "number": self._number,
+        }[c.kind]
+        await step(c)
+
+    async def _ip_acl(self, c: Change) -> None:
+        p = self.plan.auth.ip_acl  # type: ignore[union-attr]
+        if c.action == "create":
+            acl = await self.client.create_ip_acl(p.name, list(p.entries))
+            self.ids["ip_acl"] = acl.ip_acl_uuid
+            self.undo.append(Undo("delete", "ip_acl", acl.ip_acl_uuid, p.name))
+            return
+        old = {k: o for k, (o, _n) in c.fields.items()}
+        await self.update(
+            Undo("update", "ip_acl", c.resource_id, p.name, old),
+            self.client.update_ip_acl(
+                c.resource_id,
+                name=p.name if "name" in c.fields else None,
+                ip_addresses=list(p.entries) if "ip_addresses" in c.fields else None,
+            ),
+        )
+
+    async def _credential(self, c: Change) -> None:
+        p = self.plan.auth.credential  # type: ignore[union-attr]
+        pw = self.password
+        if pw is None:
+            pw = self.generated = generate_password()
+        self.secrets.append(pw)
+        if c.action == "create":
+            cred = await self.client.create_credential(p.username, pw)
+            self.ids["credential"] = cred.credential_uuid
+            self.undo.append(Undo("delete", "credential", cred.credential_uuid, p.username))
+        else:  # a password change: Plivo cannot give the old one back, so no undo
+            await self.client.update_credential(c.resource_id, pw)
+
+    async def _application(self, c: Change) -> None:
+        new = {k: self.resolve(n, k.removesuffix("_uuid")) for k, (_o, n) in c.fields.items()}
+        if c.action == "create":
+            app = await self.client.create_application(app_name=c.name, **new)
+            self.ids["application"] = app.app_id
+            self.undo.append(Undo("delete", "application", app.app_id, c.name))
+            return
+        old = {k: o or "" for k, (o, _n) in c.fields.items()}
+        await self.update(
+            Undo("update", "application", c.resource_id, c.name, old),
+            self.client.update_application(c.resource_id, **new),
+        )
+
+    async def _number(self, c: Change) -> None:
+        app_id = self.resolve(c.fields["app_id"][1], "application")
+        number = digits_only(c.name)
+        if c.action == "create":  # a purchase: the API cannot take it back, so no undo
+            await self.client.buy_phone_number(number, app_id=app_id)
+        else:
+            old = c.fields["app_id"][0] or ""
+            await self.update(
+                Undo("update", "number", number, c.name, {"app_id": old}),
+                self.client.assign_number(number, app_id),
+            )
+        self.ids["number"] = with_plus(number)
 
     async def update(self, undo: Undo, request: Awaitable[None]) -> None:
         """Send an update, its undo registered first: a lost answer may hide a done change."""
@@ -546,6 +210,7 @@ class _Run:
             raise
 
     async def step(self, c: Change, deps: list[asyncio.Task[None]]) -> None:
+        """Run one change once its dependencies succeeded (skipped when one failed)."""
         if deps:
             await asyncio.wait(deps)
             if any(d.cancelled() or d.exception() is not None for d in deps):
@@ -609,6 +274,178 @@ class _Run:
         return notes
 
 
+class Applier:
+    """One plan against one account: read, diff, run changes, undo, finish the journal.
+
+    ``undo`` is the one list of ways back (oldest first) for everything this
+    applier did that has not been undone; the wizard keeps one applier per session.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        plan: Plan,
+        *,
+        password: str | None = None,
+        auth_id: str = "",
+        journal: Path | None = None,
+        rotate_password: bool = False,
+    ) -> None:
+        self.client = client
+        self.plan = plan
+        self.password = password
+        self.auth_id = auth_id or getattr(client, "auth_id", "")
+        self.rotate_password = rotate_password
+        self._journal = journal
+        self.undo: list[Undo] = []
+        self.view: AccountView | None = None
+        self.changes: list[Change] = []
+        self.ids: dict[str, str] = {}
+        self.generated_password: str | None = None
+        self._done: list[Change] = []  # changes of the last read that were applied
+
+    @property
+    def journal(self) -> Path:
+        """The one rollback journal for this plan (the CLI's and the wizard's)."""
+        return self._journal or journal_path_for(self.plan.source)
+
+    async def read(self) -> list[Change]:
+        """Read the account once and diff it with the plan."""
+        self.view = await read_account(self.client, self.plan)
+        self.changes = diff(self.plan, self.view, rotate_password=self.rotate_password)
+        self._done = []
+        self.ids = _known_ids(self.changes)
+        return self.changes
+
+    def pending(self) -> list[Change]:
+        """The changes of the last read that are not done yet, in a safe order."""
+        return [
+            c
+            for c in self.changes
+            if c.action != "unchanged" and not any(c is d for d in self._done)
+        ]
+
+    def journal_steps(self) -> list[Undo]:
+        """Undo steps an earlier run left in the journal (ByonError if unreadable)."""
+        if not self.journal.exists():
+            return []
+        return read_journal(self.journal)[1]
+
+    async def finish_journal(self, on_step: OnStep | None = None) -> bool:
+        """Finish what an earlier run could not roll back; True when nothing remains."""
+        return await resume(
+            self.client, self.journal, auth_id=self.auth_id, on_step=on_step or _ignore
+        )
+
+    async def run(
+        self, changes: list[Change] | None = None, *, on_step: OnStep | None = None
+    ) -> ApplyResult:
+        """Carry out ``changes`` (default: every pending one), independent ones concurrently.
+
+        On success their undo steps join ``undo`` and learned ids go into the plan. On
+        failure, what this call did is rolled back (newest first; earlier calls' changes
+        stay) and ``ok=False`` comes back; on cancellation (Ctrl-C) it rolls back and
+        re-raises. A rollback that cannot finish is left in the journal."""
+        todo = [c for c in (self.pending() if changes is None else changes)]
+        todo = [c for c in todo if c.action != "unchanged" and not any(c is d for d in self._done)]
+        run = _Run(self.client, self.plan, self.password, on_step or _ignore)
+        run.ids = {**self.ids, **_known_ids(changes or [])}
+        if self.password:
+            run.secrets.append(self.password)
+        cancelled = await _run_all(run, todo)
+        failed = {k: e for k, e in run.errors.items() if not isinstance(e, _Skipped)}
+        notes: list[str] = []
+        if failed or cancelled is not None:
+            notes = await run.settle_unknown(todo)
+            failed = {k: e for k, e in run.errors.items() if not isinstance(e, _Skipped)}
+        if not failed and cancelled is None:
+            return self._succeeded(run, todo, notes)
+        result = await self._roll_back(run, todo, cancelled or next(iter(failed.values())))
+        result.notes = notes + result.notes
+        if cancelled is not None:
+            raise cancelled
+        return result
+
+    def _succeeded(self, run: _Run, todo: list[Change], notes: list[str]) -> ApplyResult:
+        self.ids.update(run.ids)
+        self._fill_new_ids()
+        self.undo += run.undo
+        for kind, rid in run.ids.items():
+            set_id(self.plan, kind, rid)
+        if run.generated:
+            self.generated_password = run.generated
+        self._done += todo
+        return ApplyResult(
+            ok=True, ids=dict(self.ids), generated_password=run.generated, notes=notes
+        )
+
+    def _fill_new_ids(self) -> None:
+        """Changes still to run name the ids just made instead of "(new)", so their lines
+        (and a retry) show what they will really send."""
+        for c in self.pending():
+            for k, (old, new) in c.fields.items():
+                kind = "application" if k == "app_id" else k.removesuffix("_uuid")
+                if new == NEW and kind in self.ids:
+                    c.fields[k] = (old, self.ids[kind])
+
+    async def _roll_back(self, run: _Run, todo: list[Change], error: BaseException) -> ApplyResult:
+        newest_first = list(reversed(run.undo))
+        left = await roll_back(
+            self.client,
+            newest_first,
+            journal=self.journal,
+            auth_id=self.auth_id,
+            plan=str(self.plan.source or ""),
+            on_step=run.on_step,
+        )
+        result = ApplyResult(ok=False, ids=dict(run.ids), error=error)
+        result.rolled_back = [u.describe() for u in newest_first[: len(newest_first) - len(left)]]
+        result.remaining = [u.describe() for u in left]
+        result.journal = self.journal if left else None
+        if run.state.get("credential") == "done" and any(
+            c.kind == "credential" and c.action == "update" for c in todo
+        ):
+            result.notes.append("the credential's password was changed and stays changed")
+        if run.generated and run.state.get("credential") == "done":
+            # the credential it was made for stays (its password was changed): say it once
+            result.generated_password = run.generated
+        return result
+
+    async def undo_all(self, on_step: OnStep | None = None) -> list[Undo]:
+        """Undo everything in ``undo``, newest first; return what could not be undone
+        (it stays in ``undo`` and in the journal)."""
+        undos, self.undo = list(reversed(self.undo)), []
+        left = await roll_back(
+            self.client,
+            undos,
+            journal=self.journal,
+            auth_id=self.auth_id,
+            plan=str(self.plan.source or ""),
+            on_step=on_step or _ignore,
+        )
+        self.undo = list(reversed(left))
+        return left
+
+
+async def _run_all(run: _Run, todo: list[Change]) -> asyncio.CancelledError | None:
+    """Start every step once its dependencies are done; the CancelledError of a Ctrl-C."""
+    tasks: dict[str, asyncio.Task[None]] = {}
+    for c in todo:  # diff() lists each change after the ones it depends on
+        deps = [tasks[d] for d in c.depends_on if d in tasks]
+        tasks[c.kind] = asyncio.ensure_future(run.step(c, deps))
+    try:
+        if tasks:
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+    except asyncio.CancelledError as exc:
+        pending = [t for t in tasks.values() if not t.done()]
+        for t in pending:
+            t.cancel()
+        if pending:
+            await asyncio.wait(pending)
+        return exc
+    return None
+
+
 async def apply_changes(
     client: Any,
     plan: Plan,
@@ -619,91 +456,7 @@ async def apply_changes(
     journal: Path | None = None,
     auth_id: str = "",
 ) -> ApplyResult:
-    """Carry out ``changes`` (from ``diff``), independent steps concurrently.
-
-    On failure, rolls back what this run did (newest first) and returns ``ok=False``;
-    on cancellation (Ctrl-C), rolls back and re-raises. A rollback that cannot finish
-    is left in ``journal`` (default: next to the plan file) for the next run.
-    """
-    run = _Run(client, plan, password, on_step or _ignore)
-    if password:
-        run.secrets.append(password)
-    for c in changes:
-        if c.resource_id:
-            run.ids[c.kind] = _e164(c.resource_id) if c.kind == "number" else c.resource_id
-    todo = [c for c in changes if c.action != "unchanged"]
-    tasks: dict[str, asyncio.Task[None]] = {}
-    for c in todo:  # diff() lists each change after the ones it depends on
-        deps = [tasks[d] for d in c.depends_on if d in tasks]
-        tasks[c.kind] = asyncio.ensure_future(run.step(c, deps))
-    cancelled: BaseException | None = None
-    try:
-        if tasks:
-            await asyncio.gather(*tasks.values(), return_exceptions=True)
-    except asyncio.CancelledError as exc:
-        cancelled = exc
-        pending = [t for t in tasks.values() if not t.done()]
-        for t in pending:
-            t.cancel()
-        if pending:
-            await asyncio.wait(pending)
-    failed = {k: e for k, e in run.errors.items() if not isinstance(e, _Skipped)}
-    result = ApplyResult(ok=False, ids=dict(run.ids), generated_password=run.generated)
-    if not failed and cancelled is None:
-        result.ok = True
-        return result
-
-    result.notes += await run.settle_unknown(todo)
-    failed = {k: e for k, e in run.errors.items() if not isinstance(e, _Skipped)}
-    if not failed and cancelled is None:
-        result.ok = True
-        result.ids = dict(run.ids)
-        return result
-    result.error = cancelled or next(iter(failed.values()))
-    jpath = journal or journal_path_for(plan.source)
-    left = await roll_back(
-        client,
-        list(reversed(run.undo)),
-        journal=jpath,
-        auth_id=auth_id or getattr(client, "auth_id", ""),
-        plan=str(plan.source or ""),
-        on_step=on_step or _ignore,
-    )
-    newest_first = list(reversed(run.undo))
-    result.rolled_back = [u.describe() for u in newest_first[: len(newest_first) - len(left)]]
-    result.remaining = [u.describe() for u in left]
-    result.journal = jpath if left else None
-    if run.state.get("credential") == "done" and any(
-        c.kind == "credential" and c.action == "update" for c in todo
-    ):
-        result.notes.append("the credential's password was changed and stays changed")
-    if run.generated and run.state.get("credential") != "done":
-        result.generated_password = None  # never shown: the credential it was for is gone
-    if cancelled is not None:
-        raise cancelled
-    return result
-
-
-def learned_ids(plan: Plan, ids: dict[str, str]) -> dict[str, str]:
-    """The write_back_ids keys whose value differs from what the plan file holds."""
-    out: dict[str, str] = {}
-    if ids.get("application") and ids["application"] != plan.application.app_id:
-        out["application.app_id"] = ids["application"]
-    want_acl, want_cred = _auth_kinds(plan)
-    if want_acl and ids.get("ip_acl") and ids["ip_acl"] != plan.auth.ip_acl.ip_acl_uuid:  # type: ignore[union-attr]
-        out["auth.ip_acl.ip_acl_uuid"] = ids["ip_acl"]
-    if (
-        want_cred
-        and ids.get("credential")
-        and ids["credential"] != plan.auth.credential.credential_uuid  # type: ignore[union-attr]
-    ):
-        out["auth.credential.credential_uuid"] = ids["credential"]
-    fwd = plan.forwarding
-    if (
-        plan.option == "did_forwarding"
-        and fwd is not None
-        and ids.get("number")
-        and fwd.plivo_number == "buy"
-    ):
-        out["forwarding.plivo_number"] = ids["number"]
-    return out
+    """Carry out ``changes`` (from ``diff``) in one go: ``Applier.run`` for callers that
+    hold no applier. All of it, or on failure none of it (see ``Applier.run``)."""
+    applier = Applier(client, plan, password=password, auth_id=auth_id, journal=journal)
+    return await applier.run(changes, on_step=on_step)

@@ -3,7 +3,7 @@
 Findings:
 - ``open_sip_uri``: an application with no ``sip_auth_type``; anyone who learns its
   SIP URI can place calls through it (toll fraud).
-- ``wide_acl_entry``: an IP ACL entry wider than /16 (IPv4) or /32 (IPv6): it trusts
+- ``wide_acl_entry``: an IP ACL entry wider than /16 (IPv4) or /48 (IPv6): it trusts
   far more hosts than any provider's edge.
 - ``shared_space_acl``: an application that authenticates by IP ACL alone with an
   entry in 100.64.0.0/10 (carrier-grade NAT): other customers share those addresses.
@@ -16,12 +16,11 @@ Findings:
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
-SHARED_SPACE = ipaddress.ip_network("100.64.0.0/10")
-MIN_PREFIX = {4: 16, 6: 32}
+# One judgement with validation and byon apply (risks.py): one limit, one wording.
+from wizard.plans.risks import in_shared_space, open_sip_uri, plain_http, wide_acl_entry
 
 
 @dataclass(frozen=True)
@@ -34,13 +33,6 @@ class Finding:
     fix: str
 
 
-def _network(entry: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
-    try:
-        return ipaddress.ip_network(entry.strip(), strict=False)
-    except ValueError:
-        return None
-
-
 def _fix_open(app: Any) -> str:
     return (
         f"set sip_auth_type with an IP ACL or a credential: `byon export --app {app.app_id} "
@@ -48,76 +40,79 @@ def _fix_open(app: Any) -> str:
     )
 
 
+def _app_findings(app: Any, acl_by_id: dict[str, Any]) -> list[Finding]:
+    out: list[Finding] = []
+    if not app.sip_auth_type:
+        out.append(
+            Finding(
+                "open_sip_uri",
+                "application",
+                app.app_id,
+                app.app_name,
+                open_sip_uri(app.app_id),
+                _fix_open(app),
+            )
+        )
+    elif app.sip_auth_type == "ip_acl":
+        acl = acl_by_id.get(app.ip_acl_uuid)
+        shared = [e for e in (acl.ip_addresses if acl else ()) if in_shared_space(e)]
+        if shared:
+            out.append(
+                Finding(
+                    "shared_space_acl",
+                    "application",
+                    app.app_id,
+                    app.app_name,
+                    f"authenticates by IP ACL alone, and ACL {acl.name} trusts shared "
+                    f"(carrier-grade NAT) space: {', '.join(shared)}; other customers of "
+                    "that carrier share these addresses",
+                    "use sip_auth_type = ip_acl_and_credential (add [auth.credential] to "
+                    "the plan and byon apply), or replace the entries with the provider's "
+                    "public addresses",
+                )
+            )
+    for field, kind in (("answer_url", "http_answer_url"), ("hangup_url", "http_hangup_url")):
+        url = getattr(app, field, "") or ""
+        if plain_http(url):
+            out.append(
+                Finding(
+                    kind,
+                    "application",
+                    app.app_id,
+                    app.app_name,
+                    f"{field} {url} is plain http: callbacks and the XML that steers the "
+                    "call travel unencrypted",
+                    f"serve it over https and set {field} to the https:// address "
+                    "(application section of the plan, then byon apply)",
+                )
+            )
+    return out
+
+
+def _acl_findings(acl: Any) -> list[Finding]:
+    return [
+        Finding(
+            "wide_acl_entry",
+            "ip_acl",
+            acl.ip_acl_uuid,
+            acl.name,
+            f"entry {wide}",
+            "list only your provider's SIP signalling addresses (ask them for "
+            "their outbound IPs or ranges), or add credential auth",
+        )
+        for entry in acl.ip_addresses
+        if (wide := wide_acl_entry(entry))
+    ]
+
+
 def findings_for(apps: list[Any], acls: list[Any], creds: list[Any]) -> list[Finding]:
     """Pure: every finding for these resources, in a stable order."""
     out: list[Finding] = []
     acl_by_id = {a.ip_acl_uuid: a for a in acls}
     for app in sorted(apps, key=lambda a: (a.app_name, a.app_id)):
-        if not app.sip_auth_type:
-            out.append(
-                Finding(
-                    "open_sip_uri",
-                    "application",
-                    app.app_id,
-                    app.app_name,
-                    f"{app.sip_uri or 'the SIP URI'} accepts calls with no SIP authentication "
-                    "(toll-fraud risk)",
-                    _fix_open(app),
-                )
-            )
-        elif app.sip_auth_type == "ip_acl":
-            acl = acl_by_id.get(app.ip_acl_uuid)
-            shared = [
-                e
-                for e in (acl.ip_addresses if acl else ())
-                if (n := _network(e)) is not None and n.version == 4 and n.overlaps(SHARED_SPACE)
-            ]
-            if shared:
-                out.append(
-                    Finding(
-                        "shared_space_acl",
-                        "application",
-                        app.app_id,
-                        app.app_name,
-                        f"authenticates by IP ACL alone, and ACL {acl.name} trusts shared "
-                        f"(carrier-grade NAT) space: {', '.join(shared)}; other customers of "
-                        "that carrier share these addresses",
-                        "use sip_auth_type = ip_acl_and_credential (add [auth.credential] to "
-                        "the plan and byon apply), or replace the entries with the provider's "
-                        "public addresses",
-                    )
-                )
-        for field, kind in (("answer_url", "http_answer_url"), ("hangup_url", "http_hangup_url")):
-            url = getattr(app, field, "") or ""
-            if url.lower().startswith("http://"):
-                out.append(
-                    Finding(
-                        kind,
-                        "application",
-                        app.app_id,
-                        app.app_name,
-                        f"{field} {url} is plain http: callbacks and the XML that steers the "
-                        "call travel unencrypted",
-                        f"serve it over https and set {field} to the https:// address "
-                        "(application section of the plan, then byon apply)",
-                    )
-                )
+        out += _app_findings(app, acl_by_id)
     for acl in sorted(acls, key=lambda a: (a.name, a.ip_acl_uuid)):
-        for entry in acl.ip_addresses:
-            n = _network(entry)
-            if n is not None and n.prefixlen < MIN_PREFIX[n.version]:
-                out.append(
-                    Finding(
-                        "wide_acl_entry",
-                        "ip_acl",
-                        acl.ip_acl_uuid,
-                        acl.name,
-                        f"entry {entry} covers {n.num_addresses:,} addresses (wider than "
-                        f"/{MIN_PREFIX[n.version]})",
-                        "list only your provider's SIP signalling addresses (ask them for "
-                        "their outbound IPs or ranges), or add credential auth",
-                    )
-                )
+        out += _acl_findings(acl)
     used = {
         a.credential_uuid
         for a in apps

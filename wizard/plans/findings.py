@@ -21,3 +21,13 @@ class Finding:
     @property
     def is_error(self) -> bool:
         return self.level == "error"
+
+
+def error(key: str, message: str | None) -> list[Finding]:
+    """``[Finding("error", key, message)]``, or nothing when there is no message."""
+    return [Finding("error", key, message)] if message else []
+
+
+def warning(key: str, message: str | None) -> list[Finding]:
+    """``[Finding("warning", key, message)]``, or nothing when there is no message."""
+    return [Finding("warning", key, message)] if message else []

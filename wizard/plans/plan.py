@@ -1,35 +1,38 @@
-"""The Plan: one dataclass tree, loaded from and dumped to TOML.
+"""The Plan: one dataclass tree, loaded from and written to TOML.
 
 The dataclasses are the contract every screen, the CLI and apply share.
-Rules: shared/contracts/plan-toml.md; the checks themselves live in
-validate.py so the wizard's forms and the plan file can never disagree.
+Rules: shared/contracts/plan-toml.md. The file's shape is in schema.py, the
+meaning of its values in validate.py (so the wizard's forms and the plan file
+can never disagree), comment-keeping edits in tomledit.py, and key lines for
+messages in lines.py. ``set_id`` is the one way an id learned from the account
+enters a plan.
 """
 
 from __future__ import annotations
 
 import copy
-import difflib
-import os
 import re
 import sys
-import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wizard.errors import PlanError
+from wizard.errors import ByonError, PlanError
 from wizard.plans.findings import Finding
+from wizard.plans.lines import LineIndex, lookup
+from wizard.plans.schema import DEFAULT_PASSWORD_ENV, check_shape, type_name
 from wizard.plans.validate import check_e164, normalize_e164, validate_plan
 
 PLAN_VERSION = 1
 OPTIONS = ("direct_sip", "did_forwarding")
-DEFAULT_PASSWORD_ENV = "BYON_SIP_PASSWORD"
 DEFAULT_CONTENT_TYPE = "audio/x-mulaw;rate=8000"
 
 
 @dataclass
 class AclPlan:
+    """[auth.ip_acl]: the provider's signalling addresses."""
+
     name: str = ""
     entries: list[str] = field(default_factory=list)
     ip_acl_uuid: str = ""
@@ -37,6 +40,8 @@ class AclPlan:
 
 @dataclass
 class CredentialPlan:
+    """[auth.credential]: the SIP username and the variable holding its password."""
+
     username: str = ""
     password_env: str = DEFAULT_PASSWORD_ENV
     credential_uuid: str = ""
@@ -44,6 +49,8 @@ class CredentialPlan:
 
 @dataclass
 class AuthPlan:
+    """[auth]: how Plivo authenticates the provider (direct_sip only)."""
+
     type: str = "credential"  # "ip_acl" | "credential" | "ip_acl_and_credential"
     ip_acl: AclPlan | None = None
     credential: CredentialPlan | None = None
@@ -51,6 +58,8 @@ class AuthPlan:
 
 @dataclass
 class ApplicationPlan:
+    """[application]: the Plivo application calls reach."""
+
     name: str = ""
     app_id: str = ""
     answer_url: str = ""
@@ -60,6 +69,8 @@ class ApplicationPlan:
 
 @dataclass
 class SearchPlan:
+    """[forwarding.search]: which number to buy when plivo_number = "buy"."""
+
     country_iso: str = "US"
     type: str = "local"
     pattern: str = ""
@@ -67,12 +78,16 @@ class SearchPlan:
 
 @dataclass
 class ForwardingPlan:
+    """[forwarding]: the Plivo number the provider forwards to (did_forwarding only)."""
+
     plivo_number: str = ""  # E.164, or "buy" with `search`
     search: SearchPlan | None = None
 
 
 @dataclass
 class StreamPlan:
+    """[stream]: the <Stream> XML the answer_url should return."""
+
     url: str = ""
     bidirectional: bool = True
     keep_call_alive: bool = True
@@ -82,6 +97,8 @@ class StreamPlan:
 
 @dataclass
 class Plan:
+    """A whole plan file; ``source`` is the file it came from (not compared)."""
+
     version: int = PLAN_VERSION
     option: str = "direct_sip"
     external_number: str = ""
@@ -109,242 +126,7 @@ class PlanErrors(PlanError):
         return self.message
 
 
-# --- the schema --------------------------------------------------------------------------------
-
-_TABLE = "table"
-_LIST_STR = "list of strings"
-# table path -> key -> type. Order is the order dump_plan writes.
-SCHEMA: dict[str, dict[str, object]] = {
-    "": {
-        "version": int,
-        "account": _TABLE,
-        "route": _TABLE,
-        "application": _TABLE,
-        "auth": _TABLE,
-        "forwarding": _TABLE,
-        "stream": _TABLE,
-    },
-    "account": {"auth_id": str},
-    "route": {"option": str, "external_number": str, "provider": str},
-    "application": {
-        "name": str,
-        "app_id": str,
-        "answer_url": str,
-        "answer_method": str,
-        "hangup_url": str,
-    },
-    "auth": {"type": str, "ip_acl": _TABLE, "credential": _TABLE},
-    "auth.ip_acl": {"name": str, "ip_acl_uuid": str, "entries": _LIST_STR},
-    "auth.credential": {"username": str, "credential_uuid": str, "password_env": str},
-    "forwarding": {"plivo_number": str, "search": _TABLE},
-    "forwarding.search": {"country_iso": str, "type": str, "pattern": str},
-    "stream": {
-        "url": str,
-        "bidirectional": bool,
-        "keep_call_alive": bool,
-        "content_type": str,
-        "audio_track": str,
-    },
-}
-# Keys that must be written out, because a default would silently pick something.
-REQUIRED = {
-    "": ("version", "route", "application"),
-    "route": ("option",),
-    "application": ("name", "answer_url"),
-    "auth": ("type",),
-    "auth.ip_acl": ("name", "entries"),
-    "auth.credential": ("username",),
-    "forwarding": ("plivo_number",),
-    "stream": ("url",),
-}
-_SECRET_KEYS = {
-    "password",
-    "passwd",
-    "pass",
-    "secret",
-    "sip_password",
-    "auth_token",
-    "token",
-    "plivo_auth_token",
-    "api_key",
-    "api_secret",
-}
-_TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", _TABLE: "a table"}
-
-
-def _type_name(value: object) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    return "a date or time" if value is not None else "nothing"
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-# --- line numbers ------------------------------------------------------------------------------
-
-_KEYPART = r'(?:"(?:[^"\\]|\\.)*"|\'[^\']*\'|[A-Za-z0-9_-]+)'
-_HEADER = re.compile(rf"^\s*\[(?!\[)\s*({_KEYPART}(?:\s*\.\s*{_KEYPART})*)\s*\]")
-_ARRAY_HEADER = re.compile(rf"^\s*\[\[\s*({_KEYPART}(?:\s*\.\s*{_KEYPART})*)\s*\]\]")
-_KEYLINE = re.compile(rf"^\s*({_KEYPART}(?:\s*\.\s*{_KEYPART})*)\s*=")
-
-
-def _split_key(dotted: str) -> list[str]:
-    parts = re.findall(_KEYPART, dotted)
-    out = []
-    for p in parts:
-        if p[:1] in "\"'":
-            p = p[1:-1]
-        out.append(p)
-    return out
-
-
-class LineIndex:
-    """Where each dotted key (and table header) sits in a TOML text.
-
-    tomllib gives no positions, so this is a light line scan: table headers,
-    ``key =`` lines, and multi-line strings skipped. Good enough to point a
-    user at the right line; keys inside inline tables map to the line of
-    their table's key.
-    """
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-        self.keys: dict[str, int] = {}
-        self.headers: dict[str, int] = {}
-        table = ""
-        in_ml: str | None = None
-        for n, raw in enumerate(self.lines, start=1):
-            if in_ml:
-                if raw.count(in_ml) % 2 == 1:
-                    in_ml = None
-                continue
-            m = _ARRAY_HEADER.match(raw) or _HEADER.match(raw)
-            if m:
-                table = ".".join(_split_key(m.group(1)))
-                self.headers.setdefault(table, n)
-                self.keys.setdefault(table, n)
-                continue
-            m = _KEYLINE.match(raw)
-            if m:
-                full = ".".join(
-                    [table, *_split_key(m.group(1))] if table else _split_key(m.group(1))
-                )
-                self.keys.setdefault(full, n)
-                rest = raw[m.end() :]
-                for q in ('"""', "'''"):
-                    if rest.count(q) % 2 == 1:
-                        in_ml = q
-                        break
-
-    def line_of(self, key: str, value: object = None) -> int:
-        """The line of ``key`` (``a.b.c`` or ``a.b.c[2]``), else of its nearest table, else 1."""
-        m = re.fullmatch(r"(.*)\[(\d+)\]", key)
-        if m:
-            base = self.line_of(m.group(1))
-            if isinstance(value, str) and value:
-                for q in (f'"{value}"', f"'{value}'"):
-                    for n in range(base, len(self.lines) + 1):
-                        if q in self.lines[n - 1]:
-                            return n
-            return base
-        probe = key
-        while probe:
-            if probe in self.keys:
-                return self.keys[probe]
-            probe = probe.rpartition(".")[0]
-        return 1
-
-
 # --- loading -----------------------------------------------------------------------------------
-
-
-def _lookup(data: dict[str, Any], key: str) -> object:
-    m = re.fullmatch(r"(.*)\[(\d+)\]", key)
-    idx = int(m.group(2)) if m else None
-    node: object = data
-    for part in (m.group(1) if m else key).split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    if idx is not None:
-        return node[idx] if isinstance(node, list) and idx < len(node) else None
-    return node
-
-
-def _secret_message(key: str) -> str:
-    if "token" in key:
-        return (
-            "secrets never go in plan files: the auth token comes from PLIVO_AUTH_TOKEN in "
-            "the environment; remove this key"
-        )
-    return (
-        "secrets never go in plan files: put the password in an environment variable and "
-        "name it in [auth.credential] with "
-        f'password_env = "{DEFAULT_PASSWORD_ENV}"; remove this key'
-    )
-
-
-def _unknown_message(path: str, key: str, value: object) -> str:
-    allowed = list(SCHEMA.get(path, {}))
-    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-    hint = f'did you mean "{close[0]}"? ' if close else ""
-    what = "table" if isinstance(value, dict) else "key"
-    where = f"in [{path}]" if path else "at the top level"
-    shown = ", ".join(allowed) if allowed else "none"
-    return f"unknown {what} {where}; {hint}allowed: {shown}"
-
-
-def _check_shape(data: dict[str, Any], path: str, problems: list[tuple[str, str]]) -> None:
-    """Unknown keys, secrets, wrong types and missing required keys, in file order."""
-    spec = SCHEMA[path]
-    for key, value in data.items():
-        full = _join(path, key)
-        if key.lower() in _SECRET_KEYS or key.lower().endswith(("_password", "_token", "_secret")):
-            problems.append((full, _secret_message(key.lower())))
-            continue
-        if key not in spec:
-            problems.append((full, _unknown_message(path, key, value)))
-            continue
-        want = spec[key]
-        if want is _TABLE:
-            if isinstance(value, dict):
-                _check_shape(value, full, problems)
-            else:
-                problems.append((full, f"must be a table [{full}], not {_type_name(value)}"))
-        elif want == _LIST_STR:
-            if not isinstance(value, list):
-                problems.append(
-                    (
-                        full,
-                        f'must be a list of strings like ["203.0.113.10"], not {_type_name(value)}',
-                    )
-                )
-            else:
-                for i, item in enumerate(value):
-                    if not isinstance(item, str):
-                        problems.append(
-                            (f"{full}[{i}]", f"must be a string in quotes, not {_type_name(item)}")
-                        )
-        elif want is int:
-            if not isinstance(value, int) or isinstance(value, bool):
-                problems.append((full, f"must be an integer, not {_type_name(value)}"))
-        elif not isinstance(value, want):  # type: ignore[arg-type]
-            problems.append((full, f"must be {_TYPE_NAMES[want]}, not {_type_name(value)}"))
-    for key in REQUIRED.get(path, ()):
-        if key not in data:
-            full = _join(path, key)
-            what = f"table [{full}]" if spec[key] is _TABLE else "key"
-            problems.append((full, f"missing {what}: it is required"))
 
 
 def _build(data: dict[str, Any]) -> Plan:
@@ -402,7 +184,7 @@ def _syntax_error(exc: tomllib.TOMLDecodeError, text: str, filename: str) -> Pla
 
 def _raise(problems: list[tuple[str, str]], index: LineIndex, data: dict, filename: str) -> None:
     errors = [
-        PlanError(msg, file=filename, line=index.line_of(key, _lookup(data, key)), key=key)
+        PlanError(msg, file=filename, line=index.line_of(key, lookup(data, key)), key=key)
         for key, msg in problems
     ]
     if len(errors) == 1:
@@ -423,7 +205,7 @@ def loads_plan_with_warnings(
     version = data.get("version")
     bad_type = not isinstance(version, int) or isinstance(version, bool)
     if "version" in data and (bad_type or version != PLAN_VERSION):
-        shown = repr(version) if isinstance(version, int | str | float) else _type_name(version)
+        shown = repr(version) if isinstance(version, int | str | float) else type_name(version)
         raise PlanError(
             f"version {shown} is not supported; this byon reads plans with version = 1",
             file=filename,
@@ -431,7 +213,7 @@ def loads_plan_with_warnings(
             key="version",
         )
     problems: list[tuple[str, str]] = []
-    _check_shape(data, "", problems)
+    check_shape(data, "", problems)
     if problems:
         _raise(problems, index, data, filename)
     plan = _build(data)
@@ -443,6 +225,7 @@ def loads_plan_with_warnings(
 
 
 def loads_plan(text: str, *, filename: str = "<plan>", check: bool = True) -> Plan:
+    """Parse and validate plan text; PlanError naming file, line and key."""
     return loads_plan_with_warnings(text, filename=filename, check=check)[0]
 
 
@@ -463,6 +246,7 @@ def _read(path: Path) -> str:
 
 
 def load_plan_with_warnings(path: str | Path, *, check: bool = True) -> tuple[Plan, list[Finding]]:
+    """Read and validate a plan file: (plan, its warnings); PlanError on any error."""
     path = Path(path)
     plan, warnings = loads_plan_with_warnings(_read(path), filename=str(path), check=check)
     plan.source = path
@@ -571,37 +355,6 @@ def dump_plan(plan: Plan) -> str:
     return _HEADER_COMMENT + tomli_w.dumps(plan_to_dict(plan))
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    """Temp file in the same directory, fsync, os.replace: readers see old or new, never half."""
-    path = path.resolve() if path.is_symlink() else path
-    directory = path.parent
-    try:
-        mode = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise _write_error(path, exc) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        if isinstance(exc, OSError):
-            raise _write_error(path, exc) from None
-        raise
-
-
 def _write_error(path: Path, exc: OSError) -> PlanError:
     return PlanError(
         f"cannot be written ({exc.strerror or exc}); the old file, if any, is unchanged: "
@@ -610,122 +363,18 @@ def _write_error(path: Path, exc: OSError) -> PlanError:
     )
 
 
-def _toml_value(value: object) -> str:
-    """One-line TOML for a value (arrays inline, so an edit stays on its line)."""
-    import tomli_w
+def _write(path: Path, text: str) -> None:
+    """Through the one atomic writer; its refusals become PlanErrors naming the file."""
+    from wizard.files import write_atomic
 
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return tomli_w.dumps({"v": value}).partition("=")[2].strip()
-
-
-def _edit_text(text: str, changes: dict[str, object]) -> str | None:
-    """``text`` with each dotted key's value replaced in place (comments kept), or None
-    when a change cannot be made as a one-line edit (a multi-line value, a missing table)."""
-    lines = text.splitlines(keepends=True)
-    newline = "\r\n" if "\r\n" in text else "\n"
-    for key, value in changes.items():
-        table, _, leaf = key.rpartition(".")
-        index = LineIndex("".join(lines))
-        rendered = _toml_value(value)
-        if "\n" in rendered:
-            return None
-        if key in index.keys:
-            n = index.keys[key]
-            raw = lines[n - 1]
-            m = _KEYLINE.match(raw)
-            if not m or _split_key(m.group(1))[-1] != leaf:
-                return None
-            rest = raw[m.end() :]
-            # Keep a trailing comment when the old value is a simple one-line scalar.
-            vm = re.match(
-                r'\s*("(?:[^"\\]|\\.)*"|\'[^\']*\'|\[[^\]#"\']*\]|\[(?:\s*"[^"#\\]*"\s*,?)*\s*\]'
-                r"|true|false|[-+0-9A-Za-z_.:]+)(\s*(#.*)?)$",
-                rest.rstrip("\r\n"),
-            )
-            if not vm:
-                return None
-            tail = vm.group(2) or ""
-            if vm.group(3):
-                # Keep a trailing comment in its column when the value grows or shrinks.
-                pad = len(tail) - len(tail.lstrip()) - (len(rendered) - len(vm.group(1)))
-                tail = " " * max(1, pad) + tail.lstrip()
-            ending = raw[len(raw.rstrip("\r\n")) :] or newline
-            lines[n - 1] = f"{raw[: m.end()]} {rendered}{tail}{ending}"
-        elif table and table in index.headers:
-            n = index.headers[table]
-            if n - 1 < len(lines) and not lines[n - 1].endswith(("\n", "\r")):
-                lines[n - 1] += newline
-            lines.insert(n, f"{leaf} = {rendered}{newline}")
-        else:
-            return None
-    return "".join(lines)
-
-
-_ID_KEYS = (
-    "application.app_id",
-    "auth.ip_acl.ip_acl_uuid",
-    "auth.credential.credential_uuid",
-    "forwarding.plivo_number",
-)
-
-
-def _set_dotted(plan: Plan, key: str, value: str) -> None:
-    if key not in _ID_KEYS:
-        raise PlanError(f"is not an id apply learns; one of {', '.join(_ID_KEYS)}", key=key)
-    if key == "application.app_id":
-        plan.application.app_id = value
-    elif key == "auth.ip_acl.ip_acl_uuid" and plan.auth and plan.auth.ip_acl:
-        plan.auth.ip_acl.ip_acl_uuid = value
-    elif key == "auth.credential.credential_uuid" and plan.auth and plan.auth.credential:
-        plan.auth.credential.credential_uuid = value
-    elif key == "forwarding.plivo_number" and plan.forwarding:
-        plan.forwarding.plivo_number = value
-    else:
-        table = key.rpartition(".")[0]
-        raise PlanError(f"cannot write this id back: the plan has no [{table}] table", key=key)
-
-
-def _diff(old: dict[str, Any], new: dict[str, Any], path: str = "") -> dict[str, object] | None:
-    """Leaf changes from old to new, or None when tables appear or vanish."""
-    changes: dict[str, object] = {}
-    for key in old.keys() | new.keys():
-        full = _join(path, key)
-        a, b = old.get(key), new.get(key)
-        if isinstance(a, dict) or isinstance(b, dict):
-            if not (isinstance(a, dict) and isinstance(b, dict)):
-                return None
-            sub = _diff(a, b, full)
-            if sub is None:
-                return None
-            changes.update(sub)
-        elif a != b:
-            if b is None and a == "":
-                continue  # dump leaves out empty optional keys; the file may keep them
-            if b is None:
-                return None  # a key to delete: leave it to a fresh dump
-            changes[full] = b
-    return changes
-
-
-def save_plan(plan: Plan, path: str | Path) -> Path:
-    """Write the plan atomically; when the file exists, keep the user's comments
-    (values are edited in place; a structural change rewrites the file)."""
-    path = Path(path)
-    text = dump_plan(plan)
     try:
-        old_text = path.read_bytes().decode("utf-8")
-        old_data = tomllib.loads(old_text)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        old_text, old_data = None, None
-    if old_text is not None and old_data is not None:
-        changes = _diff(old_data, plan_to_dict(plan))
-        edited = _edit_text(old_text, changes) if changes is not None else None
-        if edited is not None and _same(edited, plan):
-            text = edited
-    _atomic_write(path, text)
-    plan.source = path
-    return path
+        write_atomic(path, text)
+    except OSError as exc:
+        raise _write_error(path, exc) from None
+    except PlanError:
+        raise
+    except ByonError as exc:
+        raise PlanError(f"cannot be written: {exc}", file=str(path)) from None
 
 
 def _same(text: str, plan: Plan) -> bool:
@@ -735,21 +384,102 @@ def _same(text: str, plan: Plan) -> bool:
         return False
 
 
-def write_back_ids(path: str | Path, ids: dict[str, str]) -> None:
-    """Set learned ids (keys: "application.app_id", "auth.ip_acl.ip_acl_uuid",
-    "auth.credential.credential_uuid", "forwarding.plivo_number") in the file
-    atomically, keeping comments and layout."""
+def save_plan(plan: Plan, path: str | Path) -> Path:
+    """Write the plan atomically; when the file exists, keep the user's comments and
+    layout (tomlkit edits only the values that changed)."""
+    from wizard.plans.tomledit import edit_toml
+
+    path = Path(path)
+    text = dump_plan(plan)
+    old_text = _read_existing(path)
+    if old_text is not None:
+        try:
+            edited = edit_toml(old_text, plan_to_dict(plan))
+        except Exception:  # not TOML any more (edited by hand): a fresh dump replaces it
+            edited = None
+        if edited is not None and _same(edited, plan):
+            text = edited
+    _write(path, text)
+    plan.source = path
+    return path
+
+
+def _read_existing(path: Path) -> str | None:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+# kind of resource -> where its id lives in the plan file
+ID_KEYS = {
+    "application": "application.app_id",
+    "ip_acl": "auth.ip_acl.ip_acl_uuid",
+    "credential": "auth.credential.credential_uuid",
+    "number": "forwarding.plivo_number",
+}
+
+
+def _id_slot(plan: Plan, kind: str) -> tuple[Any, str]:
+    """(the object holding ``kind``'s id, its attribute); PlanError when the table is missing."""
+    if kind not in ID_KEYS:
+        raise PlanError(f"is not an id apply learns; one of {', '.join(ID_KEYS)}", key=kind)
+    auth = plan.auth
+    slots = {
+        "application": (plan.application, "app_id"),
+        "ip_acl": (auth.ip_acl if auth else None, "ip_acl_uuid"),
+        "credential": (auth.credential if auth else None, "credential_uuid"),
+        "number": (plan.forwarding, "plivo_number"),
+    }
+    target, attr = slots[kind]
+    if target is None:
+        table = ID_KEYS[kind].rpartition(".")[0]
+        raise PlanError(
+            f"cannot write this id back: the plan has no [{table}] table", key=ID_KEYS[kind]
+        )
+    return target, attr
+
+
+def set_id(plan: Plan, kind: str, rid: str) -> bool:
+    """Put an id the account gave us into the plan; True when the plan changed.
+
+    The one way ids learned by apply enter a plan (the wizard's and the CLI's). Numbers
+    are written in E.164. Raises PlanError when the plan has no table for the id."""
+    target, attr = _id_slot(plan, kind)
+    if not rid:
+        return False
+    if kind == "number" and not rid.startswith("+"):
+        rid = f"+{rid}"
+    if getattr(target, attr) == rid:
+        return False
+    setattr(target, attr, rid)
+    return True
+
+
+def write_back_ids(path: str | Path, ids: dict[str, str]) -> list[str]:
+    """Set learned ids (kind -> id, see ID_KEYS) in the plan file atomically, keeping
+    every comment and changing only those values. Returns the keys it changed."""
+    from wizard.plans.tomledit import set_values
+
     path = Path(path)
     text = _read(path)
     plan = loads_plan(text, filename=str(path), check=False)
     want = copy.deepcopy(plan)
-    for key, value in ids.items():
+    changed: dict[tuple[str, ...], str] = {}
+    for kind, rid in ids.items():
         try:
-            _set_dotted(want, key, value)
+            if set_id(want, kind, rid):
+                target, attr = _id_slot(want, kind)
+                changed[tuple(ID_KEYS[kind].split("."))] = getattr(target, attr)
         except PlanError as exc:
-            raise PlanError(exc.message, file=str(path), key=key) from None
-    edited = _edit_text(text, dict(ids))
+            raise PlanError(exc.message, file=str(path), key=exc.key) from None
+    if not changed:
+        return []
+    try:
+        edited = set_values(text, changed)
+    except Exception:  # a layout tomlkit cannot edit in place: rewrite the file whole
+        edited = None
     if edited is None or not _same(edited, want):
-        edited = dump_plan(want)  # structure we cannot edit line by line: rewrite it whole
-    if edited != text:
-        _atomic_write(path, edited)
+        edited = dump_plan(want)
+    _write(path, edited)
+    return [".".join(k) for k in changed]

@@ -14,7 +14,12 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from wizard.plans.findings import Finding
+from wizard.plans.acl import MAX_ACL_ENTRIES as MAX_ACL_ENTRIES
+from wizard.plans.acl import acl_entry_warning as acl_entry_warning
+from wizard.plans.acl import check_acl_entries
+from wizard.plans.acl import check_acl_entry as check_acl_entry
+from wizard.plans.findings import Finding, error, warning
+from wizard.plans.risks import plain_http, plain_ws
 
 if TYPE_CHECKING:
     from wizard.plans.plan import Plan
@@ -25,10 +30,6 @@ ANSWER_METHODS = ("GET", "POST")
 CONTENT_TYPES = ("audio/x-l16;rate=8000", "audio/x-l16;rate=16000", "audio/x-mulaw;rate=8000")
 AUDIO_TRACKS = ("inbound", "outbound", "both")
 SEARCH_TYPES = ("local", "tollfree", "mobile", "national", "fixed", "any")
-MAX_ACL_ENTRIES = 50
-# Wider than this is legal but suspicious: a /16 is 65,536 addresses.
-WIDE_PREFIX_V4 = 16
-WIDE_PREFIX_V6 = 48
 
 _USERNAME = re.compile(r"[A-Za-z0-9._-]{3,64}")
 # Plivo documents the alphabet but no length; 255 matches the emulator's assumption.
@@ -37,43 +38,6 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 _AUTH_ID = re.compile(r"(MA|SA)[A-Z0-9]{18}")
 _APP_ID = re.compile(r"[0-9]{1,32}")
 _RESOURCE_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
-
-SHARED_V4 = ipaddress.ip_network("100.64.0.0/10")
-# Addresses Plivo can never see a provider's INVITE come from. Documentation
-# ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32) are left
-# out on purpose: examples use them, and they are harmless in an ACL.
-_NON_PUBLIC: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...] = tuple(
-    (ipaddress.ip_network(net), label)
-    for net, label in (
-        ("0.0.0.0/8", "unspecified"),
-        ("10.0.0.0/8", "private"),
-        ("127.0.0.0/8", "loopback"),
-        ("169.254.0.0/16", "link-local"),
-        ("172.16.0.0/12", "private"),
-        ("192.0.0.0/24", "reserved"),
-        ("192.168.0.0/16", "private"),
-        ("198.18.0.0/15", "reserved"),
-        ("224.0.0.0/4", "multicast"),
-        ("240.0.0.0/4", "reserved"),
-        ("::/128", "unspecified"),
-        ("::1/128", "loopback"),
-        ("::ffff:0:0/96", "reserved"),
-        ("100::/64", "reserved"),
-        ("fc00::/7", "private"),
-        ("fe80::/10", "link-local"),
-        ("fec0::/10", "reserved"),
-        ("ff00::/8", "multicast"),
-    )
-)
-
-
-def _error(key: str, message: str | None) -> list[Finding]:
-    return [Finding("error", key, message)] if message else []
-
-
-def _warning(key: str, message: str | None) -> list[Finding]:
-    return [Finding("warning", key, message)] if message else []
-
 
 # --- phone numbers -----------------------------------------------------------------------------
 
@@ -108,6 +72,7 @@ def normalize_e164(s: str) -> str:
 
 
 def check_country_iso(s: str) -> str | None:
+    """An error unless ``s`` is a two-letter country code phonenumbers knows."""
     import phonenumbers
 
     if s not in phonenumbers.SUPPORTED_REGIONS:
@@ -116,122 +81,24 @@ def check_country_iso(s: str) -> str | None:
 
 
 def check_search_type(s: str) -> str | None:
+    """An error unless ``s`` is a number type Plivo's search takes."""
     if s not in SEARCH_TYPES:
         return f"{s!r} is not a number type; use one of {', '.join(SEARCH_TYPES)}"
     return None
 
 
 def check_search_pattern(s: str) -> str | None:
+    """An error unless ``s`` is digits (and ``*``), as a number search pattern."""
     if s and not re.fullmatch(r"[0-9*]{1,15}", s):
         return f"{s!r} is not a search pattern; use digits (and * as a wildcard), like 415"
     return None
-
-
-# --- IP ACL ------------------------------------------------------------------------------------
-
-
-def _parse_acl_entry(entry: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | str:
-    """The network an entry stands for, or an error sentence."""
-    if not isinstance(entry, str) or not entry:
-        return "an empty entry; give an IPv4/IPv6 address or CIDR range like 203.0.113.10"
-    if entry != entry.strip() or " " in entry:
-        return f"{entry!r} contains spaces; write the address alone, like 203.0.113.10"
-    if "/" in entry:
-        try:
-            return ipaddress.ip_network(entry, strict=True)
-        except ValueError as exc:
-            if "host bits set" in str(exc):
-                net = ipaddress.ip_network(entry, strict=False)
-                return (
-                    f"{entry!r} has host bits set: the range it names is {net}; "
-                    f"write {net} (or the single address without /prefix)"
-                )
-            return f"{entry!r} is not a CIDR range; write it like 198.51.100.0/28 or 2001:db8::/48"
-    try:
-        addr = ipaddress.ip_address(entry)
-    except ValueError:
-        return (
-            f"{entry!r} is not an IP address; write an IPv4/IPv6 address or CIDR range, "
-            "like 203.0.113.10 or 198.51.100.0/28"
-        )
-    return ipaddress.ip_network(addr)
-
-
-def check_acl_entry(entry: str, auth_type: str = "ip_acl") -> str | None:
-    """An error unless ``entry`` is a public address or range a provider could send from."""
-    net = _parse_acl_entry(entry)
-    if isinstance(net, str):
-        return net
-    if net.prefixlen == 0:
-        return (
-            f"{entry!r} matches every address, which is no IP ACL at all; "
-            "list your provider's signaling IPs instead"
-        )
-    for bad, label in _NON_PUBLIC:
-        if net.version == bad.version and net.overlaps(bad):
-            return (
-                f"{entry!r} is in {label} address space ({bad}); Plivo sees only public "
-                "addresses, so list your provider's public signaling IPs"
-            )
-    if net.version == 4 and net.overlaps(SHARED_V4) and auth_type == "ip_acl":
-        return (
-            f"{entry!r} is in shared/CGNAT space (100.64.0.0/10), where many customers "
-            "send from the same addresses; IP ACL alone cannot tell them apart, so use "
-            'auth type "ip_acl_and_credential"'
-        )
-    return None
-
-
-def acl_entry_warning(entry: str) -> str | None:
-    """A warning for a valid entry that lets in a suspiciously wide range."""
-    net = _parse_acl_entry(entry)
-    if isinstance(net, str):
-        return None
-    limit = WIDE_PREFIX_V4 if net.version == 4 else WIDE_PREFIX_V6
-    if 0 < net.prefixlen < limit:
-        return (
-            f"{entry!r} allows {net.num_addresses:,} addresses (wider than /{limit}); "
-            "ask your provider for its exact signaling IPs"
-        )
-    return None
-
-
-def check_acl_entries(entries: list[str], auth_type: str = "ip_acl") -> list[Finding]:
-    """Every problem with an ACL's entry list (key ``auth.ip_acl.entries[i]``)."""
-    key = "auth.ip_acl.entries"
-    if not entries:
-        return _error(
-            key, "at least one address is required: your provider's signaling IPs or CIDR ranges"
-        )
-    found: list[Finding] = []
-    if len(entries) > MAX_ACL_ENTRIES:
-        found += _error(
-            key,
-            f"{len(entries)} entries; an IP ACL holds at most {MAX_ACL_ENTRIES}: "
-            "merge neighbouring addresses into CIDR ranges",
-        )
-    seen: dict[object, int] = {}
-    for i, entry in enumerate(entries):
-        k = f"{key}[{i}]"
-        err = check_acl_entry(entry, auth_type)
-        if err:
-            found += _error(k, err)
-            continue
-        net = _parse_acl_entry(entry)
-        if net in seen:
-            found += _error(
-                k, f"{entry!r} repeats entry {seen[net] + 1} ({entries[seen[net]]!r}); list it once"
-            )
-            continue
-        seen[net] = i
-        found += _warning(k, acl_entry_warning(entry))
-    return found
 
 
 # --- credentials -------------------------------------------------------------------------------
 
 
 def check_username(s: str) -> str | None:
+    """An error unless ``s`` is a SIP username Plivo accepts."""
     if not s:
         return "a SIP username is required: 3-64 characters of letters, digits, '.', '_' and '-'"
     if not _USERNAME.fullmatch(s):
@@ -285,6 +152,7 @@ def password_strength(pw: str) -> tuple[int, str]:
 
 
 def check_env_name(s: str) -> str | None:
+    """An error unless ``s`` names an environment variable (the password never goes in a plan)."""
     # The value is never repeated: a user may have pasted the password itself here.
     if not _ENV_NAME.fullmatch(s or ""):
         return (
@@ -308,6 +176,7 @@ def env_name_warning(s: str) -> str | None:
 
 
 def check_app_name(s: str) -> str | None:
+    """An error unless ``s`` is an application name Plivo accepts."""
     if not s:
         return "an application name is required: 1-255 characters of letters, digits, '_' and '-'"
     if not _APP_NAME.fullmatch(s):
@@ -319,24 +188,28 @@ def check_app_name(s: str) -> str | None:
 
 
 def check_acl_name(s: str) -> str | None:
+    """An error unless ``s`` is a one-line IP ACL name."""
     if not s.strip() or len(s) > 255 or any(ord(c) < 32 or ord(c) == 127 for c in s):
         return "the IP ACL needs a name: 1-255 characters on one line, like carrier-edge"
     return None
 
 
 def check_app_id(s: str) -> str | None:
+    """An error unless ``s`` is empty or a Plivo app id (digits)."""
     if s and not _APP_ID.fullmatch(s):
         return f"{s!r} is not a Plivo app id (all digits); leave it empty and apply fills it in"
     return None
 
 
 def check_resource_id(s: str, what: str) -> str | None:
+    """An error unless ``s`` is empty or looks like a Plivo resource id."""
     if s and not _RESOURCE_ID.fullmatch(s):
         return f"{s!r} is not a {what}; leave it empty and apply fills it in"
     return None
 
 
 def check_auth_id(s: str) -> str | None:
+    """An error unless ``s`` is empty or a Plivo auth id (never echoed: it may be a token)."""
     if s and not _AUTH_ID.fullmatch(s):
         return (
             # not echoed: a pasted auth token must not end up in a message
@@ -347,24 +220,28 @@ def check_auth_id(s: str) -> str | None:
 
 
 def check_option(s: str) -> str | None:
+    """An error unless ``s`` is one of the two routing options."""
     if s not in OPTIONS:
         return f"{s!r} is not a routing option; use one of {', '.join(OPTIONS)}"
     return None
 
 
 def check_auth_type(s: str) -> str | None:
+    """An error unless ``s`` is one of Plivo's SIP auth types."""
     if s not in AUTH_TYPES:
         return f"{s!r} is not a SIP auth type; use one of {', '.join(AUTH_TYPES)}"
     return None
 
 
 def check_answer_method(s: str) -> str | None:
+    """An error unless ``s`` is GET or POST."""
     if s not in ANSWER_METHODS:
         return f"{s!r} is not an HTTP method Plivo uses; use GET or POST"
     return None
 
 
 def check_content_type(s: str) -> str | None:
+    """An error unless ``s`` is a stream content type Plivo sends."""
     if s not in CONTENT_TYPES:
         return (
             f"{s!r} is not a stream content type Plivo sends; use one of {', '.join(CONTENT_TYPES)}"
@@ -373,6 +250,7 @@ def check_content_type(s: str) -> str | None:
 
 
 def check_audio_track(s: str) -> str | None:
+    """An error unless ``s`` is a stream audio track Plivo knows."""
     if s not in AUDIO_TRACKS:
         return f"{s!r} is not an audio track; use one of {', '.join(AUDIO_TRACKS)}"
     return None
@@ -425,9 +303,10 @@ def check_url(url: str, what: str = "the URL") -> str | None:
 
 
 def url_warning(url: str, what: str = "the URL") -> str | None:
+    """A warning for a valid callback URL in clear text or on this machine (risks.py)."""
     if check_url(url, what):
         return None
-    if urlsplit(url).scheme.lower() == "http":
+    if plain_http(url):
         return (
             f"{what} uses http://: Plivo's callbacks (caller numbers, SIP details) travel "
             "unencrypted; use https://"
@@ -436,13 +315,15 @@ def url_warning(url: str, what: str = "the URL") -> str | None:
 
 
 def check_stream_url(url: str, what: str = "stream.url") -> str | None:
+    """An absolute ws(s) URL for the agent's audio stream."""
     return _check_abs_url(url, what, ("wss", "ws"), "wss://agent.example.com/media")
 
 
 def stream_url_warning(url: str, what: str = "stream.url") -> str | None:
+    """A warning for a valid stream URL in clear text or on this machine (risks.py)."""
     if check_stream_url(url, what):
         return None
-    if urlsplit(url).scheme.lower() == "ws":
+    if plain_ws(url):
         return f"{what} uses ws://: the call's audio would travel unencrypted; use wss://"
     return _local_host_warning(url, what)
 
@@ -458,46 +339,46 @@ def validate_plan(plan: Plan) -> list[Finding]:
     """Every error and warning for a plan, each naming its TOML key."""
     f: list[Finding] = []
     if plan.version != 1:
-        f += _error(
+        f += error(
             "version", f"version {plan.version} is not supported; this byon reads version = 1"
         )
-    f += _error("account.auth_id", check_auth_id(plan.auth_id))
-    f += _error("route.option", check_option(plan.option))
+    f += error("account.auth_id", check_auth_id(plan.auth_id))
+    f += error("route.option", check_option(plan.option))
     if plan.external_number:
         num_err = check_e164(plan.external_number)
-        f += _error(
+        f += error(
             "route.external_number", num_err and f"the number kept at your provider: {num_err}"
         )
     else:
         # Plivo does not store it (export cannot fill it in); only the settings need it.
-        f += _warning(
+        f += warning(
             "route.external_number",
             "is empty: provider settings will show {external_number}; set it to the number "
             "kept at your provider, in E.164 form like +14155550100",
         )
-    f += _error("route.provider", _check_provider(plan.provider))
+    f += error("route.provider", _check_provider(plan.provider))
 
     app = plan.application
-    f += _error("application.name", check_app_name(app.name))
-    f += _error("application.app_id", check_app_id(app.app_id))
-    f += _error("application.answer_url", check_url(app.answer_url, "answer_url"))
-    f += _warning("application.answer_url", url_warning(app.answer_url, "answer_url"))
-    f += _error("application.answer_method", check_answer_method(app.answer_method))
+    f += error("application.name", check_app_name(app.name))
+    f += error("application.app_id", check_app_id(app.app_id))
+    f += error("application.answer_url", check_url(app.answer_url, "answer_url"))
+    f += warning("application.answer_url", url_warning(app.answer_url, "answer_url"))
+    f += error("application.answer_method", check_answer_method(app.answer_method))
     if app.hangup_url:
-        f += _error("application.hangup_url", check_url(app.hangup_url, "hangup_url"))
-        f += _warning("application.hangup_url", url_warning(app.hangup_url, "hangup_url"))
+        f += error("application.hangup_url", check_url(app.hangup_url, "hangup_url"))
+        f += warning("application.hangup_url", url_warning(app.hangup_url, "hangup_url"))
 
     direct = plan.option == "direct_sip"
     forwarding = plan.option == "did_forwarding"
     if direct and plan.auth is None:
-        f += _error(
+        f += error(
             "auth",
             "direct_sip needs an [auth] table: without SIP authentication anyone who learns "
             "the SIP URI can call your application (toll fraud); add [auth] with "
             f"type = one of {', '.join(AUTH_TYPES)}",
         )
     if forwarding and plan.auth is not None:
-        f += _error(
+        f += error(
             "auth",
             "[auth] is for direct_sip only: with did_forwarding calls arrive at a Plivo number "
             'and SIP authentication never runs; remove [auth] or set option = "direct_sip"',
@@ -505,13 +386,13 @@ def validate_plan(plan: Plan) -> list[Finding]:
     if plan.auth is not None:
         f += _auth_findings(plan)
     if forwarding and plan.forwarding is None:
-        f += _error(
+        f += error(
             "forwarding",
             "did_forwarding needs a [forwarding] table with plivo_number (an account number "
             'in E.164, or "buy" with [forwarding.search])',
         )
     if direct and plan.forwarding is not None:
-        f += _error(
+        f += error(
             "forwarding",
             "[forwarding] is for did_forwarding only: with direct_sip the provider sends SIP "
             'to the application; remove [forwarding] or set option = "did_forwarding"',
@@ -520,12 +401,12 @@ def validate_plan(plan: Plan) -> list[Finding]:
         f += _forwarding_findings(plan)
     if plan.stream is not None:
         s = plan.stream
-        f += _error("stream.url", check_stream_url(s.url))
-        f += _warning("stream.url", stream_url_warning(s.url))
-        f += _error("stream.content_type", check_content_type(s.content_type))
-        f += _error("stream.audio_track", check_audio_track(s.audio_track))
+        f += error("stream.url", check_stream_url(s.url))
+        f += warning("stream.url", stream_url_warning(s.url))
+        f += error("stream.content_type", check_content_type(s.content_type))
+        f += error("stream.audio_track", check_audio_track(s.audio_track))
         if not check_audio_track(s.audio_track):
-            f += _error("stream.audio_track", check_stream_tracks(s.bidirectional, s.audio_track))
+            f += error("stream.audio_track", check_stream_tracks(s.bidirectional, s.audio_track))
     if not any(x.is_error for x in f):
         f += _provider_findings(plan)
     return f
@@ -534,46 +415,46 @@ def validate_plan(plan: Plan) -> list[Finding]:
 def _auth_findings(plan: Plan) -> list[Finding]:
     auth = plan.auth
     assert auth is not None
-    f = _error("auth.type", check_auth_type(auth.type))
+    f = error("auth.type", check_auth_type(auth.type))
     if f:
         return f
     if _includes(auth.type, "ip_acl"):
         if auth.ip_acl is None:
-            f += _error(
+            f += error(
                 "auth.ip_acl",
                 f'type "{auth.type}" needs an [auth.ip_acl] table with name and entries '
                 "(your provider's signaling IPs)",
             )
         else:
-            f += _error("auth.ip_acl.name", check_acl_name(auth.ip_acl.name))
-            f += _error(
+            f += error("auth.ip_acl.name", check_acl_name(auth.ip_acl.name))
+            f += error(
                 "auth.ip_acl.ip_acl_uuid", check_resource_id(auth.ip_acl.ip_acl_uuid, "IP ACL id")
             )
             f += check_acl_entries(auth.ip_acl.entries, auth.type)
     elif auth.ip_acl is not None:
-        f += _error(
+        f += error(
             "auth.ip_acl",
             f'[auth.ip_acl] is used only when type includes ip_acl, and type is "{auth.type}"; '
             'remove the table or set type = "ip_acl_and_credential"',
         )
     if _includes(auth.type, "credential"):
         if auth.credential is None:
-            f += _error(
+            f += error(
                 "auth.credential",
                 f'type "{auth.type}" needs an [auth.credential] table with username and '
                 "password_env (the name of the variable holding the password)",
             )
         else:
             c = auth.credential
-            f += _error("auth.credential.username", check_username(c.username))
-            f += _error("auth.credential.password_env", check_env_name(c.password_env))
-            f += _warning("auth.credential.password_env", env_name_warning(c.password_env))
-            f += _error(
+            f += error("auth.credential.username", check_username(c.username))
+            f += error("auth.credential.password_env", check_env_name(c.password_env))
+            f += warning("auth.credential.password_env", env_name_warning(c.password_env))
+            f += error(
                 "auth.credential.credential_uuid",
                 check_resource_id(c.credential_uuid, "credential id"),
             )
     elif auth.credential is not None:
-        f += _error(
+        f += error(
             "auth.credential",
             f"[auth.credential] is used only when type includes credential, and type is "
             f'"{auth.type}"; remove the table or set type = "ip_acl_and_credential"',
@@ -587,14 +468,14 @@ def _forwarding_findings(plan: Plan) -> list[Finding]:
     f: list[Finding] = []
     if fw.plivo_number == "buy":
         if fw.search is None:
-            f += _error(
+            f += error(
                 "forwarding.plivo_number",
                 'plivo_number = "buy" needs a [forwarding.search] table (country_iso, type, '
                 "pattern) saying which number to buy",
             )
     else:
         err = check_e164(fw.plivo_number)
-        f += _error(
+        f += error(
             "forwarding.plivo_number",
             err and f'the Plivo number to forward to: {err}, or "buy" with [forwarding.search]',
         )
@@ -604,16 +485,16 @@ def _forwarding_findings(plan: Plan) -> list[Finding]:
             and normalize_e164(fw.plivo_number) == normalize_e164(plan.external_number)
         )
         if same:
-            f += _error(
+            f += error(
                 "forwarding.plivo_number",
                 "is the same number as route.external_number; forward to a Plivo number "
                 "that is not the one kept at your provider",
             )
     if fw.search is not None:
         s = fw.search
-        f += _error("forwarding.search.country_iso", check_country_iso(s.country_iso))
-        f += _error("forwarding.search.type", check_search_type(s.type))
-        f += _error("forwarding.search.pattern", check_search_pattern(s.pattern))
+        f += error("forwarding.search.country_iso", check_country_iso(s.country_iso))
+        f += error("forwarding.search.type", check_search_type(s.type))
+        f += error("forwarding.search.pattern", check_search_pattern(s.pattern))
     return f
 
 

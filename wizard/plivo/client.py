@@ -247,10 +247,6 @@ class PlivoClient(Transport):
             apps = [a for a in apps if a.app_name == app_name]
         return apps
 
-    async def find_application_by_name(self, app_name: str) -> Application | None:
-        apps = await self.list_applications(app_name=app_name)
-        return apps[0] if apps else None
-
     async def get_application(self, app_id: str) -> Application:
         data = await self._request(
             "GET",
@@ -324,12 +320,6 @@ class PlivoClient(Transport):
         )
         return [parse_credential(r) for r in rows]
 
-    async def find_credential_by_username(self, username: str) -> Credential | None:
-        for cred in await self.list_credentials():
-            if cred.username == username:
-                return cred
-        return None
-
     async def get_credential(self, credential_uuid: str) -> Credential:
         data = await self._request(
             "GET",
@@ -340,7 +330,8 @@ class PlivoClient(Transport):
 
     async def create_credential(self, username: str, password: str) -> Credential:
         async def lookup() -> Credential | None:
-            return await self.find_credential_by_username(username)
+            found = [c for c in await self.list_credentials() if c.username == username]
+            return found[0] if found else None
 
         data = await self._create(
             CREDENTIAL_PATH,
@@ -377,12 +368,6 @@ class PlivoClient(Transport):
             IP_ACL_PATH, "ip_acl_uuid", _Op("list IP access control lists"), progress=progress
         )
         return [parse_ip_acl(r) for r in rows]
-
-    async def find_ip_acl_by_name(self, name: str) -> IpAcl | None:
-        for acl in await self.list_ip_acls():
-            if acl.name == name:
-                return acl
-        return None
 
     async def get_ip_acl(self, ip_acl_uuid: str) -> IpAcl:
         data = await self._request(

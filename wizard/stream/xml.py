@@ -15,7 +15,6 @@ from wizard.plans.validate import (
     check_content_type,
     check_stream_tracks,
     check_stream_url,
-    stream_url_warning,
 )
 from wizard.stream.protocol import PLIVO_DEFAULT_CONTENT_TYPE
 
@@ -78,11 +77,6 @@ def stream_xml(
     return _text(response.to_string(pretty=pretty))
 
 
-def stream_warnings(stream: StreamPlan) -> list[str]:
-    warning = stream_url_warning(stream.url)
-    return [warning] if warning else []
-
-
 def speak_hangup_xml(text: str, *, voice: str = "WOMAN", language: str = "en-US") -> str:
     """``<Response><Speak>text</Speak><Hangup/></Response>``: says one sentence, then ends."""
     from plivo import plivoxml
@@ -141,34 +135,3 @@ def parse_stream(xml_text: str | bytes) -> dict[str, Any] | None:
                 "attributes": a,
             }
     return None
-
-
-def answer_xml_problems(xml_text: str | bytes) -> list[str]:
-    """What would stop Plivo from streaming with this answer XML (empty = looks right)."""
-    root = _root(xml_text)
-    if root is None:
-        try:
-            ET.fromstring(xml_text)
-        except ET.ParseError as exc:
-            return [f"the answer is not well-formed XML ({exc}); return a <Response> document"]
-    assert root is not None
-    if _local(root.tag) != "Response":
-        return [f"the root element is <{_local(root.tag)}>; Plivo expects <Response>"]
-    found = parse_stream(xml_text)
-    if found is None:
-        return ["there is no <Stream> element, so no audio reaches the agent"]
-    problems = []
-    err = check_stream_url(found["url"], "the <Stream> URL")
-    if err:
-        problems.append(err)
-    for check in (
-        check_content_type(found["content_type"]),
-        check_audio_track(found["audio_track"]),
-    ):
-        if check:
-            problems.append(check)
-    if not check_audio_track(found["audio_track"]):
-        err = check_stream_tracks(found["bidirectional"], found["audio_track"])
-        if err:
-            problems.append(err.replace("audio_track", "audioTrack"))
-    return problems
