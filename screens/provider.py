@@ -11,13 +11,32 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Select, Static
 
 from screens.widgets.base import StepScreen
+from screens.widgets.block import CopyableBlock
+from screens.widgets.copyable import NOT_YET, PLACEHOLDER, copy_value, is_placeholder
 
 
 def _fields(settings: Any) -> list[tuple[str, str, bool]]:
-    """(field, value, copyable) from the provider settings."""
+    """(field, value, copyable) from the provider settings; a placeholder is not copyable."""
     return [
-        (str(f.label), str(f.value), bool(getattr(f, "copyable", True))) for f in settings.fields
+        (
+            str(f.label),
+            str(f.value),
+            bool(getattr(f, "copyable", True)) and not is_placeholder(str(f.value)),
+        )
+        for f in settings.fields
     ]
+
+
+def _shown(value: str) -> Text:
+    """A value as the table shows it: a placeholder reads as one, never as a real value."""
+    text = Text()
+    last = 0
+    for m in PLACEHOLDER.finditer(value):
+        text.append(value[last : m.start()])
+        text.append(f"‹{m.group(1)}›", style="italic dim")
+        last = m.end()
+    text.append(value[last:])
+    return text
 
 
 class ProviderScreen(StepScreen):
@@ -36,7 +55,7 @@ class ProviderScreen(StepScreen):
         value = self.plan.provider if self.plan.provider in PROVIDERS else "generic"
         yield Select(options, value=value, id="provider", allow_blank=False)
         yield DataTable(id="fields", cursor_type="row")
-        yield Static("", id="snippet")
+        yield CopyableBlock(what="the snippet", filename="snippet.txt", id="snippet")
         yield Static("", id="gotchas")
 
     def on_mount(self) -> None:
@@ -49,8 +68,6 @@ class ProviderScreen(StepScreen):
 
     @on(Select.Changed, "#provider")
     def _show(self) -> None:
-        from rich.syntax import Syntax
-
         from wizard.providers.templates import settings_for
 
         key = str(self.query_one("#provider", Select).value)
@@ -65,15 +82,15 @@ class ProviderScreen(StepScreen):
         table = self.query_one("#fields", DataTable)
         table.clear()
         for i, (name, value, copyable) in enumerate(self._values):
-            mark = Text("⧉ copy (c)" if copyable else "", style="dim")
-            table.add_row(name, value, mark, key=str(i))
+            held = is_placeholder(value)
+            mark = Text("⧉ copy (c)" if copyable else "after apply" if held else "", style="dim")
+            table.add_row(name, _shown(value), mark, key=str(i))
         snippet = getattr(settings, "snippet", "") or ""
-        box = self.query_one("#snippet", Static)
+        box = self.query_one("#snippet", CopyableBlock)
         box.display = bool(snippet)
-        if snippet:
-            snips = getattr(settings, "snippets", None) or []
-            lang = snips[0].format if snips else "ini"
-            box.update(Syntax(snippet, lang, theme="ansi_dark", word_wrap=True))
+        snips = getattr(settings, "snippets", None) or []
+        lang = snips[0].format if snips else "ini"
+        box.show(snippet, language=lang, filename=f"{key}.{_suffix(lang)}")
         gotchas = list(getattr(settings, "gotchas", []) or [])
         self.query_one("#gotchas", Static).update(
             "\n".join(f"⚠ {_escape(str(g))}" for g in gotchas)
@@ -90,11 +107,10 @@ class ProviderScreen(StepScreen):
         password = self.app.session.sip_password
         if PASSWORD_PLACEHOLDER in value and password:
             # the screen shows a placeholder; the clipboard gets the real password
-            self.app.copy_to_clipboard(value.replace(PASSWORD_PLACEHOLDER, password))
-            self.app.notify(f"{name} copied (not shown).", title="Copied")
+            real = value.replace(PASSWORD_PLACEHOLDER, password)
+            copy_value(self.app, real, name, secret=True)
             return
-        self.app.copy_to_clipboard(value)
-        self.app.notify(f"{name} copied: {value}", title="Copied")
+        copy_value(self.app, value, name, missing=f"{NOT_YET} (`byon apply`)")
 
     def action_next(self) -> None:
         self.app.next_step(self.STEP)
@@ -102,6 +118,11 @@ class ProviderScreen(StepScreen):
 
 def _title(key: str, provider: Any) -> str:
     return str(getattr(provider, "title", None) or getattr(provider, "name", None) or key)
+
+
+def _suffix(language: str) -> str:
+    """A file name ending for a snippet's format."""
+    return {"xml": "xml", "json": "json", "ini": "conf"}.get(language, "txt")
 
 
 def _escape(text: str) -> str:

@@ -305,6 +305,24 @@ class Session:
             self.undo.append(Undo("update", change.kind, target, change.name, old))
         return result
 
+    async def learn_ids(self, plan: Any, view: Any = None) -> None:
+        """Set every id in the plan from the account, unchanged resources too (after an
+        apply), so the plan and its file never disagree with what exists. ``view``: an
+        account read made after the last change (else it is read now)."""
+        from wizard.plans.apply import read_account
+
+        if view is None:
+            view = await read_account(self.require_client(), plan)
+            self.last_view = view
+        found = (
+            ("application", view.application and view.application.app_id),
+            ("ip_acl", view.ip_acl and view.ip_acl.ip_acl_uuid),
+            ("credential", view.credential and view.credential.credential_uuid),
+            ("number", view.number and view.number.number),
+        )
+        for kind, rid in found:
+            learn_id(plan, kind, rid or "")
+
     async def undo_applied(self, on_step: Callable[[Any], None]) -> list[Any]:
         """Undo this session's changes, newest first; return what could not be undone."""
         from wizard.plans.journal import journal_path_for, roll_back
