@@ -61,7 +61,7 @@ class QuitScreen(ModalScreen[str]):
             yield Static(body, classes="body", markup=False)
             with Horizontal():
                 yield Button("Stay (n)", id=STAY)
-                label = "Quit without saving (q)" if self.unsaved else "Quit (q)"
+                label = "Don't save (q)" if self.unsaved else "Quit (q)"
                 yield Button(label, id=QUIT, variant="error" if self.unsaved else "warning")
                 if self.unsaved:
                     yield Button("Save and quit (ctrl+s)", id=SAVE, variant="primary")
