@@ -235,7 +235,9 @@ class NumberScreen(StepScreen):
         key = self.results.coordinate_to_cell_key((self.results.cursor_row, 0)).row_key.value
         n = self._found[key]
         country, kind, _pattern = self._search
-        # the search that finds exactly this number: its national digits as the pattern
+        # the search that finds exactly this number: its national digits as the pattern.
+        # Guess: Plivo matches a pattern from the start or anywhere in the national number;
+        # either way the whole national number matches this one number only.
         search = SearchPlan(country_iso=country, type=kind, pattern=_national(n))
         self.clear_error()
         price = f" ({money(n.setup_rate)} setup, {money(n.monthly_rental_rate)} a month)"

@@ -37,6 +37,8 @@ QUESTIONS = (
 
 
 class OptionScreen(StepScreen):
+    """DID forwarding or Direct SIP, with three questions that recommend one."""
+
     STEP = "option"
     TITLE = "choose how calls reach Plivo"
     NUMBERED = True
@@ -48,6 +50,7 @@ class OptionScreen(StepScreen):
     ]
 
     def compose_body(self) -> ComposeResult:
+        """Your number, the two options side by side, the questions."""
         with Horizontal(id="ext-row"):
             yield Static("Your number at the other provider", classes="ext-label")
             yield Input(
@@ -92,6 +95,7 @@ class OptionScreen(StepScreen):
         self.query_one("#recommendation", Static).update(f"→ [b]{what}[/b]. {rec.reason}")
 
     def current(self):
+        """The recommendation for the answers ticked now."""
         return recommend(
             sip=self.query_one("#q-sip", Checkbox).value,
             stable_ips=self.query_one("#q-stable", Checkbox).value,

@@ -40,6 +40,8 @@ def _shown(value: str) -> Text:
 
 
 class ProviderScreen(StepScreen):
+    """What to type into the provider's console, per provider, with copy keys."""
+
     STEP = "provider"
     TITLE = "Provider settings · type these into your provider's console"
     CSS_PATH = "provider.tcss"
@@ -49,6 +51,7 @@ class ProviderScreen(StepScreen):
     ]
 
     def compose_body(self) -> ComposeResult:
+        """The provider picker, the field table, the snippet, the gotchas."""
         from wizard.providers.templates import PROVIDERS
 
         options = [(_title(key, p), key) for key, p in PROVIDERS.items()]
@@ -59,11 +62,13 @@ class ProviderScreen(StepScreen):
         yield Static("", id="gotchas")
 
     def on_mount(self) -> None:
+        """The table's columns; it has the focus (c copies its row)."""
         table = self.query_one("#fields", DataTable)
         table.add_columns("field", "value", "")
         table.focus()
 
     def on_screen_resume(self) -> None:
+        """Show the settings for the plan as it is now."""
         self._show()
 
     @on(Select.Changed, "#provider")
@@ -98,6 +103,7 @@ class ProviderScreen(StepScreen):
 
     @on(DataTable.RowSelected, "#fields")
     def action_copy(self) -> None:
+        """Copy the selected value (a placeholder is refused; a password is not shown)."""
         table = self.query_one("#fields", DataTable)
         if not getattr(self, "_values", None) or table.cursor_row < 0:
             return
@@ -113,6 +119,7 @@ class ProviderScreen(StepScreen):
         copy_value(self.app, value, name, missing=f"{NOT_YET} (`byon apply`)")
 
     def action_next(self) -> None:
+        """On to verify."""
         self.app.next_step(self.STEP)
 
 

@@ -55,6 +55,8 @@ def _wizard_commands() -> type[Provider]:
 
 
 class ByonApp(App[int]):
+    """The wizard: one Plan, one Session, the steps of the chosen route."""
+
     TITLE = "byon"
     SUB_TITLE = "bring your own number to Plivo"
     # Absolute: Textual resolves relative paths against the module of the (sub)class.
@@ -222,11 +224,13 @@ class ByonApp(App[int]):
         return "welcome"
 
     def get_default_screen(self) -> Any:
+        """The first step itself (no extra screen before the first paint)."""
         # the first step is the default screen itself: no second screen to lay out and
         # paint before the user sees something they can use
         return self.make_screen(self.first_step())
 
     def on_mount(self) -> None:
+        """Fit the footer per screen; open a loaded plan at review."""
         import asyncio
 
         self.screen_change_signal.subscribe(self, lambda _screen: self._fit_footer())
@@ -238,6 +242,7 @@ class ByonApp(App[int]):
             self.resume_at_review(start=1)
 
     def on_resize(self) -> None:
+        """Keep the footer compact below 100 columns."""
         self._fit_footer()
 
     def _fit_footer(self) -> None:
@@ -248,6 +253,7 @@ class ByonApp(App[int]):
             footer.compact = self.size.width < 100
 
     def on_ready(self) -> None:
+        """The first screen has painted: start the session."""
         # Ready is posted right after the first screen has been painted
         self._after_first_paint()
 
@@ -285,6 +291,7 @@ class ByonApp(App[int]):
         return self.session
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed session start: say why (live: back to welcome to type credentials)."""
         if event.worker.group == "session" and event.state == WorkerState.ERROR:
             self.notify(self.describe_error(event.worker.error), severity="error", timeout=15)
             if self.start_mode == LIVE:  # let the user type working credentials instead
@@ -328,6 +335,16 @@ class ByonApp(App[int]):
         """ctrl+s: save the plan to its file."""
         self.save_plan()
 
+    def action_save_plan_as(self) -> None:
+        """Save the plan to a file the user names; it is the plan file from then on."""
+        from screens.widgets.path_prompt import PathPrompt
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self.save_plan(path)
+
+        self.push_screen(PathPrompt("Save the plan as", str(self.plan_path)), chosen)
+
     async def plan_applied(self, view: Any = None) -> None:
         """After an apply: every id from the account into the plan, and its file (when
         there is one) rewritten, so a later `byon apply` never undoes what was done."""
@@ -360,6 +377,7 @@ class ByonApp(App[int]):
         )
 
     async def on_unmount(self) -> None:
+        """Restore what verify took over, stop the listener and the demo."""
         await self.session.close()
 
 

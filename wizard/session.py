@@ -74,6 +74,8 @@ def audio_sentence(stream: dict[str, Any] | None, ms_text: str | None = None) ->
 
 @dataclass
 class Session:
+    """Who the wizard talks to (client, demo emulator) and what it started (listener)."""
+
     mode: str = OFFLINE
     api_url: str = ""
     auth_id: str = ""
@@ -96,13 +98,16 @@ class Session:
 
     @property
     def token(self) -> str:
+        """The auth token (memory only; never in the plan)."""
         return self._token
 
     @property
     def online(self) -> bool:
+        """Whether there is an account to talk to (demo or real)."""
         return self.client is not None
 
     def secrets(self) -> list[str]:
+        """Values to scrub from every message shown."""
         return [s for s in (self._token, self.sip_password) if s]
 
     # account ---------------------------------------------------------------
@@ -147,6 +152,7 @@ class Session:
         return account
 
     def require_client(self) -> Any:
+        """The client, or a ByonError saying the wizard is offline."""
         if self.client is None:
             raise ByonError(
                 "This step needs a Plivo account, and the wizard is offline.",
@@ -155,6 +161,7 @@ class Session:
         return self.client
 
     async def close(self) -> None:
+        """Give the app its answer_url back, then stop everything started."""
         await self.release_app()
         await self.stop_listener()
         if self.client is not None:
@@ -222,6 +229,7 @@ class Session:
             await takeover.restore()
 
     async def stop_listener(self) -> None:
+        """Stop the answer_url listener, if one runs."""
         if self.listener is not None:
             listener, self.listener = self.listener, None
             await listener.stop()
@@ -355,6 +363,8 @@ def learn_id(plan: Any, kind: str, rid: str) -> None:
 
 @dataclass(frozen=True)
 class Recommendation:
+    """The option step's advice: route, auth type and the reason."""
+
     option: str  # "direct_sip" | "did_forwarding"
     auth_type: str  # "" for DID forwarding
     reason: str

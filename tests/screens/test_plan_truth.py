@@ -243,3 +243,24 @@ async def test_a_saved_plan_quits_without_talk_of_saving(tmp_path):
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_save_as_asks_for_a_path_and_keeps_it(tmp_path):
+    from tests.screens.test_palette import run_command
+
+    app = demo_app(plan_path=tmp_path / "first.toml")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(app, pilot)
+        await choose_direct_sip(app, pilot, stable=True, shared=False)
+        await run_command(app, pilot, "save plan as")
+        assert screen_name(app) == "PathPrompt"
+        prompt = app.screen.query_one("#path", Input)
+        prompt.value = str(tmp_path / "missing-folder" / "plan.toml")
+        await press(app, pilot, "enter")
+        assert screen_name(app) == "PathPrompt"  # no such folder: nothing written
+        prompt.value = str(tmp_path / "routing.toml")
+        await press(app, pilot, "enter")
+        assert screen_name(app) == "AuthScreen"
+        assert app.plan_path == tmp_path / "routing.toml" and not app.unsaved
+    assert tomllib.loads((tmp_path / "routing.toml").read_text())["auth"]["type"] == "ip_acl"
+    assert not (tmp_path / "first.toml").exists()
