@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import (
     Button,
     Collapsible,
@@ -21,20 +26,42 @@ from textual.widgets import (
 
 from screens.widgets.apptable import AppFilter, add_columns
 from screens.widgets.base import StepScreen
+from screens.widgets.block import CopyableBlock
 from screens.widgets.fields import CheckValidator, problem
-from wizard.plans.plan import ApplicationPlan, StreamPlan
+from wizard.plans.plan import StreamPlan
 from wizard.plans.validate import AUDIO_TRACKS
 from wizard.plans.validate import CONTENT_TYPES as _CONTENT_TYPES
+from wizard.steps import ApplicationResult
 
 # the choices Plivo accepts, from the rules plan files are checked against
 METHODS = [(m, m) for m in ("POST", "GET")]
 TRACKS = [(t, t) for t in AUDIO_TRACKS]
 CONTENT_TYPES = [(c, c) for c in sorted(_CONTENT_TYPES, key=lambda c: "mulaw" not in c)]
+NO_XML = "Type the agent's WebSocket URL to see the answer XML."
+
+
+@dataclass
+class AppsProgress(Message):
+    """How many of the account's applications a worker has read so far."""
+
+    done: int
+    total: int
+
+
+@dataclass
+class AppsLoaded(Message):
+    """The account's applications (``online`` False: offline, none to pick)."""
+
+    apps: list[Any]
+    online: bool = True
 
 
 class ApplicationScreen(StepScreen):
+    """Pick the application that answers the calls, or fill in a new one; <Stream> XML."""
+
     STEP = "application"
-    TITLE = "Step 3 · the Plivo application that answers the calls"
+    TITLE = "the Plivo application that answers the calls"
+    NUMBERED = True
     CSS_PATH = "application.tcss"
     BINDINGS = [
         Binding("ctrl+n", "next", "Next"),
@@ -45,120 +72,154 @@ class ApplicationScreen(StepScreen):
     def __init__(self) -> None:
         super().__init__()
         self.filter = AppFilter()
-        self._picked = ""
+        self._picked = ""  # the app last selected in the table
 
     def compose_body(self) -> ComposeResult:
+        """Pick or create, the table, the form, the <Stream> panel."""
         app_plan = self.plan.application
         create = not app_plan.app_id
         with RadioSet(id="mode"):
-            yield RadioButton("Use an existing application", value=not create, id="mode-pick")
-            yield RadioButton("Create a new one", value=create, id="mode-create")
-        with Vertical(id="pick"):
-            yield Input(placeholder="filter by name, app_id or URL", id="filter")
-            yield ProgressBar(id="loading", show_eta=False)
-            yield DataTable(id="apps", cursor_type="row")
-            yield Static("", id="matches", classes="hint")
-            yield Static("", id="picked", classes="hint")
-        with Vertical(id="create"):
+            self.pick_mode = RadioButton(
+                "Use an existing application", value=not create, id="mode-pick"
+            )
+            yield self.pick_mode
+            self.create_mode = RadioButton("Create a new one", value=create, id="mode-create")
+            yield self.create_mode
+        with Vertical(id="pick") as self.pick_box:
+            self.filter_input = Input(placeholder="filter by name, app_id or URL", id="filter")
+            yield self.filter_input
+            self.progress_bar = ProgressBar(id="loading", show_eta=False)
+            yield self.progress_bar
+            self.table = DataTable(id="apps", cursor_type="row")
+            yield self.table
+            self.matches = Static("", id="matches", classes="hint")
+            yield self.matches
+            self.picked = Static("", id="picked", classes="hint")
+            yield self.picked
+        with Vertical(id="create") as self.create_box:
+            yield from self._compose_form(app_plan)
+        yield from self._compose_stream(self.plan.stream)
+        with Horizontal(classes="buttons"):
+            yield Button("Next (ctrl+n)", id="next", variant="primary")
+
+    def _compose_form(self, app_plan: Any) -> ComposeResult:
+        self.name_input = Input(
+            app_plan.name,
+            id="name",
+            placeholder="ai-agent-inbound",
+            validators=[CheckValidator("check_app_name")],
+        )
+        self.answer_url = Input(
+            app_plan.answer_url,
+            id="answer-url",
+            placeholder="https://agent.example.com/answer",
+            validators=[CheckValidator("check_url")],
+        )
+        self.method = Select(
+            METHODS, value=app_plan.answer_method or "POST", id="method", allow_blank=False
+        )
+        self.hangup_url = Input(app_plan.hangup_url, id="hangup-url", placeholder="optional")
+        for label, field in (
+            ("Name", self.name_input),
+            ("Answer URL", self.answer_url),
+            ("Method", self.method),
+            ("Hangup URL", self.hangup_url),
+        ):
             with Horizontal(classes="row"):
-                yield Static("Name", classes="label")
-                yield Input(
-                    app_plan.name,
-                    id="name",
-                    placeholder="ai-agent-inbound",
-                    validators=[CheckValidator("check_app_name")],
-                )
-            with Horizontal(classes="row"):
-                yield Static("Answer URL", classes="label")
-                yield Input(
-                    app_plan.answer_url,
-                    id="answer-url",
-                    placeholder="https://agent.example.com/answer",
-                    validators=[CheckValidator("check_url")],
-                )
-            with Horizontal(classes="row"):
-                yield Static("Method", classes="label")
-                yield Select(
-                    METHODS, value=app_plan.answer_method or "POST", id="method", allow_blank=False
-                )
-            with Horizontal(classes="row"):
-                yield Static("Hangup URL", classes="label")
-                yield Input(app_plan.hangup_url, id="hangup-url", placeholder="optional")
-        stream = self.plan.stream
+                yield Static(label, classes="label")
+                yield field
+
+    def _compose_stream(self, stream: StreamPlan | None) -> ComposeResult:
+        s = stream or StreamPlan()
         with Collapsible(
             title="<Stream> answer XML (optional)", collapsed=stream is None, id="stream"
         ):
             with Horizontal(classes="row"):
                 yield Static("WebSocket", classes="label")
-                yield Input(
+                self.stream_url = Input(
                     stream.url if stream else "",
                     id="stream-url",
                     placeholder="wss://agent.example.com/media",
                     validators=[CheckValidator("check_stream_url")],
                 )
-            s = stream or StreamPlan()
+                yield self.stream_url
             with Horizontal(classes="row"):
                 yield Static("Two-way", classes="label")
-                yield Switch(s.bidirectional, id="bidirectional")
+                self.bidirectional = Switch(s.bidirectional, id="bidirectional")
+                yield self.bidirectional
                 yield Static("Keep call alive", classes="label wide")
-                yield Switch(s.keep_call_alive, id="keep-alive")
+                self.keep_alive = Switch(s.keep_call_alive, id="keep-alive")
+                yield self.keep_alive
             with Horizontal(classes="row"):
                 yield Static("Track", classes="label")
-                yield Select(TRACKS, value=s.audio_track, id="track", allow_blank=False)
-                yield Select(
+                self.track = Select(TRACKS, value=s.audio_track, id="track", allow_blank=False)
+                yield self.track
+                self.content_type = Select(
                     CONTENT_TYPES, value=s.content_type, id="content-type", allow_blank=False
                 )
-            yield Static("", id="xml")
-        with Horizontal(classes="buttons"):
-            yield Button("Next (ctrl+n)", id="next", variant="primary")
+                yield self.content_type
+            self.xml = CopyableBlock(
+                what="the answer XML", filename="answer.xml", language="xml", empty=NO_XML, id="xml"
+            )
+            yield self.xml
 
     def on_mount(self) -> None:
-        add_columns(self.query_one("#apps", DataTable))
+        """Columns, the mode's panel, the XML, then the account's applications."""
+        add_columns(self.table)
         self._show_mode()
         self._update_xml()
         self.load_apps()
-        pick = self.query_one("#mode-pick", RadioButton).value
-        self.call_after_refresh(self.query_one("#filter" if pick else "#name", Input).focus)
+        first = self.filter_input if self.pick_mode.value else self.name_input
+        self.call_after_refresh(first.focus)
 
     # modes -----------------------------------------------------------------------
     @on(RadioSet.Changed, "#mode")
     def _show_mode(self) -> None:
-        pick = self.query_one("#mode-pick", RadioButton).value
-        self.query_one("#pick").display = pick
-        self.query_one("#create").display = not pick
+        pick = self.pick_mode.value
+        self.pick_box.display = pick
+        self.create_box.display = not pick
 
     # existing apps -------------------------------------------------------------------
     @work(exclusive=True, exit_on_error=False, group="load")
     async def load_apps(self) -> None:
-        bar = self.query_one("#loading", ProgressBar)
+        """Read the account's applications, with progress (none offline)."""
         session = await self.app.wait_session()
         if not session.online:
-            bar.display = False
-            self.query_one("#apps").display = False
-            self.query_one("#picked", Static).update("Offline: create a new application.")
-            self.query_one("#mode-create", RadioButton).value = True
+            self.post_message(AppsLoaded([], online=False))
             return
 
         def progress(done: int, total: int) -> None:
-            bar.update(total=max(total, 1), progress=done)
+            self.post_message(AppsProgress(done, total))
 
         apps = await session.client.list_applications(progress=progress)
-        bar.display = False
-        self.filter.set_apps(apps)
+        self.post_message(AppsLoaded(apps))
+
+    def on_apps_progress(self, message: AppsProgress) -> None:
+        """Move the progress bar."""
+        self.progress_bar.update(total=max(message.total, 1), progress=message.done)
+
+    def on_apps_loaded(self, message: AppsLoaded) -> None:
+        """Fill the table and select the plan's application; offline, offer the form."""
+        self.progress_bar.display = False
+        if not message.online:
+            self.table.display = False
+            self.picked.update("Offline: create a new application.")
+            self.create_mode.value = True
+            return
+        self.filter.set_apps(message.apps)
         self._refill()
         if self.plan.application.app_id:
             self._select(self.plan.application.app_id)
 
     @on(Input.Changed, "#filter")
     def _refill(self) -> None:
-        found = self.filter.fill(
-            self.query_one("#apps", DataTable), self.query_one("#filter", Input).value
-        )
-        self.query_one("#matches", Static).update(self.filter.summary(found))
+        found = self.filter.fill(self.table, self.filter_input.value)
+        self.matches.update(self.filter.summary(found))
 
     def action_focus_filter(self) -> None:
-        self.query_one("#mode-pick", RadioButton).value = True
-        self.query_one("#filter", Input).focus()
+        """Jump to the filter (ctrl+f)."""
+        self.pick_mode.value = True
+        self.filter_input.focus()
 
     @on(DataTable.RowSelected, "#apps")
     def _row(self, event: DataTable.RowSelected) -> None:
@@ -169,99 +230,98 @@ class ApplicationScreen(StepScreen):
         if app is None:
             return
         self._picked = app_id
-        warn = "" if app.sip_auth_type else "  [b]open SIP URI: no authentication yet[/b]"
-        self.query_one("#picked", Static).update(
-            f"Selected {app.app_name} ({app.app_id}) → {app.answer_url}{warn}"
-        )
+        line = Text(f"Selected {app.app_name} ({app.app_id}) → {app.answer_url}")
+        if not app.sip_auth_type:
+            line.append("  open SIP URI: no authentication yet", style="bold")
+        self.picked.update(line)
 
     # stream XML --------------------------------------------------------------------
     def _stream_plan(self) -> StreamPlan | None:
-        url = self.query_one("#stream-url", Input).value.strip()
+        url = self.stream_url.value.strip()
         if not url:
             return None
         return StreamPlan(
             url=url,
-            bidirectional=self.query_one("#bidirectional", Switch).value,
-            keep_call_alive=self.query_one("#keep-alive", Switch).value,
-            content_type=str(self.query_one("#content-type", Select).value),
-            audio_track=str(self.query_one("#track", Select).value),
+            bidirectional=self.bidirectional.value,
+            keep_call_alive=self.keep_alive.value,
+            content_type=str(self.content_type.value),
+            audio_track=str(self.track.value),
         )
 
     @on(Input.Changed, "#stream-url")
     @on(Switch.Changed)
     @on(Select.Changed)
     def _update_xml(self) -> None:
-        from rich.syntax import Syntax
-
         stream = self._stream_plan()
-        view = self.query_one("#xml", Static)
         if stream is None:
-            view.update("[dim]Type the agent's WebSocket URL to see the answer XML.[/dim]")
+            self.xml.show("")
             return
-        try:
-            from wizard.stream.xml import stream_xml
+        from wizard.stream.xml import stream_xml
 
-            self._xml = stream_xml(stream)
+        try:
+            self.xml.show(stream_xml(stream))
         except Exception as exc:
-            self._xml = ""
-            view.update(self.app.describe_error(exc))
-            return
-        view.update(Syntax(self._xml, "xml", theme="ansi_dark", word_wrap=True))
+            self.xml.show("")
+            self.xml.update(Text(self.app.describe_error(exc)))
 
     def action_copy_xml(self) -> None:
-        xml = getattr(self, "_xml", "")
-        if xml:
-            self.app.copy_to_clipboard(xml)
-            self.app.notify("Answer XML copied to the clipboard.", title="Copied")
-        else:
-            self.app.notify("No XML yet: type a WebSocket URL in the Stream panel.")
+        """Copy the answer XML (ctrl+y)."""
+        self.xml.action_copy()
 
     # next ------------------------------------------------------------------------
     @on(Button.Pressed, "#next")
     def action_next(self) -> None:
+        """Check the form (or the pick) and the stream URL, then hand the result on."""
+        result, errors = self.result()
+        if errors:
+            self.show_error(" · ".join(errors))
+            return
+        self.finish(result)
+
+    def result(self) -> tuple[ApplicationResult | None, list[str]]:
+        """The typed result of this step, and what is wrong with it."""
         from wizard.plans import validate
 
-        errors: list[str] = []
-        pick = self.query_one("#mode-pick", RadioButton).value
-        if pick:
+        stream = self._stream_plan()
+        stream_errors: list[str] = []
+        if stream is not None:
+            msg = problem(validate.check_stream_url, stream.url)
+            if msg:
+                stream_errors.append(f"Stream URL: {msg}")
+        if self.pick_mode.value:
             app = self.filter.by_id.get(self._picked)
             if app is None:
-                errors.append("Pick an application in the table (enter), or create a new one.")
-            else:
-                new = ApplicationPlan(
-                    name=app.app_name,
-                    app_id=app.app_id,
-                    answer_url=app.answer_url,
-                    answer_method=app.answer_method or "POST",
-                    hangup_url=app.hangup_url,
-                )
-        else:
-            name = self.query_one("#name", Input).value.strip()
-            url = self.query_one("#answer-url", Input).value.strip()
-            hangup = self.query_one("#hangup-url", Input).value.strip()
+                return None, ["Pick an application in the table (enter), or create a new one."]
+            picked = ApplicationResult(
+                name=app.app_name,
+                answer_url=app.answer_url,
+                answer_method=app.answer_method or "POST",
+                hangup_url=app.hangup_url,
+                app_id=app.app_id,
+                existing=True,
+                stream=stream,
+            )
+            return picked, stream_errors
+        name, url = self.name_input.value.strip(), self.answer_url.value.strip()
+        hangup = self.hangup_url.value.strip()
+        errors = [
+            f"{label}: {msg}"
             for label, msg in (
                 ("Name", problem(validate.check_app_name, name)),
                 ("Answer URL", problem(validate.check_url, url)),
                 ("Hangup URL", problem(validate.check_url, hangup) if hangup else ""),
-            ):
-                if msg:
-                    errors.append(f"{label}: {msg}")
-            new = ApplicationPlan(
-                name=name,
-                answer_url=url,
-                answer_method=str(self.query_one("#method", Select).value),
-                hangup_url=hangup,
             )
-        stream = self._stream_plan()
-        if stream is not None:
-            msg = problem(validate.check_stream_url, stream.url)
-            if msg:
-                errors.append(f"Stream URL: {msg}")
-        if errors:
-            self.show_error(" · ".join(errors))
-            return
-        self.clear_error()
-        self.plan.application = new
-        self.plan.stream = stream
-        self.app.mark_dirty()
-        self.app.next_step(self.STEP)
+            if msg
+        ]
+        # the form edits the plan's own application (its id stays, e.g. after apply);
+        # one picked from the table and then left for "create" is not the form's
+        own = self.plan.application.app_id
+        created = ApplicationResult(
+            name=name,
+            answer_url=url,
+            answer_method=str(self.method.value),
+            hangup_url=hangup,
+            app_id="" if own and own == self._picked else own,
+            stream=stream,
+        )
+        return created, errors + stream_errors

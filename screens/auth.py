@@ -2,32 +2,54 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, DataTable, Input, RadioButton, RadioSet, Static
 
+from screens.widgets.acl import AclEntries
 from screens.widgets.base import StepScreen
 from screens.widgets.confirm import ConfirmScreen
 from screens.widgets.fields import CheckValidator, problem
+from screens.widgets.password import PasswordField
 from wizard.plans.plan import AclPlan, AuthPlan, CredentialPlan
 from wizard.plans.validate import MAX_ACL_ENTRIES
+from wizard.steps import NO_AUTH, AclChoice, AuthResult, CredentialChoice
 
 TYPES = (
     ("ip_acl", "IP ACL"),
     ("credential", "Credential"),
     ("ip_acl_and_credential", "ACL + credential"),
-    ("none", "None (open)"),
+    (NO_AUTH, "None (open)"),
 )
-ACL_RULE = "IPv4/IPv6 or CIDR · public addresses only · at most 50 · CGNAT only with both"
 USER_RULE = "3-64 characters: letters, digits, . _ -"
 PASS_RULE = "12-128 characters with an upper-case letter, a lower-case letter and a digit"
+GENERATED_NOTE = (
+    "Shown once · ctrl+y copy · ctrl+r show · it is never saved; set it on your provider."
+)
+REUSED_NOTE = "Reusing an existing credential: its password stays as it is on your provider."
+
+
+@dataclass
+class ExistingAuth(Message):
+    """The account's IP ACLs and credentials, read by a worker (offered for reuse)."""
+
+    acls: list[Any]
+    credentials: list[Any]
+    online: bool = True
 
 
 class AuthScreen(StepScreen):
+    """Choose the auth type and fill in its ACL and/or credential (or reuse the account's)."""
+
     STEP = "auth"
-    TITLE = "Step 2 · SIP authentication: who may send calls to your SIP URI"
+    TITLE = "SIP authentication: who may send calls to your SIP URI"
+    NUMBERED = True
     CSS_PATH = "auth.tcss"
     BINDINGS = [
         Binding("ctrl+n", "next", "Next"),
@@ -41,69 +63,74 @@ class AuthScreen(StepScreen):
     def __init__(self) -> None:
         super().__init__()
         self._type = "credential"
-        self._revealed = False
-        self._rows = 0
-        self._acls: dict = {}
-        self._creds: dict = {}
+        self._acls: dict[str, Any] = {}
+        self._creds: dict[str, Any] = {}
         self._reused_acl = ""
-        self._reused_cred = ""
+        self._reused_cred: Any = None  # the account credential picked for reuse
 
     def compose_body(self) -> ComposeResult:
+        """The type, then the ACL panel and the credential panel (shown by type)."""
         auth = self.plan.auth or AuthPlan()
-        self._type = "none" if self.app.session.open_sip_confirmed else auth.type
+        self._type = NO_AUTH if self.app.session.open_sip_confirmed else auth.type
         with RadioSet(id="auth-type"):
             for key, label in TYPES:
                 yield RadioButton(label, value=key == self._type, id=f"type-{key}")
-        with Vertical(id="acl", classes="panel"):
+        acl = auth.ip_acl or AclPlan(name=f"{self.plan.application.name or 'byon'}-acl")
+        with Vertical(id="acl", classes="panel") as self.acl_panel:
             yield Static("IP ACL", classes="section")
-            acl = auth.ip_acl or AclPlan(name=f"{self.plan.application.name or 'byon'}-acl")
             with Horizontal(classes="row"):
                 yield Static("Name", classes="label")
-                yield Input(acl.name, id="acl-name", placeholder="carrier-edge")
-            yield Vertical(id="entries")
-            yield Static(ACL_RULE, classes="rule", id="acl-rule")
-            with Horizontal(classes="buttons"):
-                yield Button("Add IP (ctrl+l)", id="add-entry")
+                self.acl_name = Input(acl.name, id="acl-name", placeholder="carrier-edge")
+                yield self.acl_name
+            self.entries = AclEntries(
+                acl.entries, auth_type=lambda: self._type, limit=MAX_ACL_ENTRIES, id="entries"
+            )
+            yield self.entries
             yield Static("Or reuse an ACL from the account (enter on a row):", classes="hint")
-            yield DataTable(id="acls", cursor_type="row")
-        with Vertical(id="cred", classes="panel"):
+            self.acl_table = DataTable(id="acls", cursor_type="row")
+            yield self.acl_table
+        yield from self._compose_credential(auth.credential or CredentialPlan())
+        with Horizontal(classes="buttons"):
+            yield Button("Next (ctrl+n)", id="next", variant="primary")
+
+    def _compose_credential(self, cred: CredentialPlan) -> ComposeResult:
+        with Vertical(id="cred", classes="panel") as self.cred_panel:
             yield Static("Credential", classes="section")
-            cred = auth.credential or CredentialPlan()
             with Horizontal(classes="row"):
                 yield Static("Username", classes="label")
-                yield Input(
+                self.username = Input(
                     cred.username,
                     id="username",
                     placeholder="carrier_trunk",
                     validators=[CheckValidator("check_username")],
                 )
+                yield self.username
             yield Static(USER_RULE, classes="rule", id="user-rule")
             with RadioSet(id="pw-mode"):
-                yield RadioButton("Generate a strong password", value=True, id="pw-gen")
+                self.generate = RadioButton("Generate a strong password", value=True, id="pw-gen")
+                yield self.generate
                 yield RadioButton("Type my own", id="pw-typed")
-            yield Static("", id="pw-shown")
-            yield Input(
+            self.shown = PasswordField(GENERATED_NOTE, id="pw-shown")
+            yield self.shown
+            self.password = Input(
                 id="password",
                 password=True,
                 placeholder="password",
                 validators=[CheckValidator("check_password")],
             )
-            yield Static(PASS_RULE, classes="rule", id="pw-rule")
+            yield self.password
+            self.pw_rule = Static(PASS_RULE, classes="rule", id="pw-rule")
+            yield self.pw_rule
             yield Static("Or reuse a credential from the account (enter on a row):", classes="hint")
-            yield DataTable(id="creds", cursor_type="row")
-        with Horizontal(classes="buttons"):
-            yield Button("Next (ctrl+n)", id="next", variant="primary")
+            self.cred_table = DataTable(id="creds", cursor_type="row")
+            yield self.cred_table
 
     def on_mount(self) -> None:
-        auth = self.plan.auth
-        entries = list(auth.ip_acl.entries) if auth and auth.ip_acl else []
-        for entry in entries or [""]:
-            self._add_row(entry)
-        session = self.app.session
-        if not session.sip_password:
+        """A password ready to use, the tables' columns, then the account's ACLs/credentials."""
+        if not self.app.session.sip_password:
             self._new_password()
-        self.query_one("#acls", DataTable).add_columns("name", "ip_acl_uuid", "entries")
-        self.query_one("#creds", DataTable).add_columns("username", "credential_uuid")
+        self.acl_table.add_columns("name", "ip_acl_uuid", "entries")
+        self.cred_table.add_columns("username", "credential_uuid")
         self._show_type()
         self._show_password()
         self.load_existing()
@@ -111,12 +138,12 @@ class AuthScreen(StepScreen):
 
     def _focus_first(self) -> None:
         if "credential" in self._type:
-            self.query_one("#username", Input).focus()
-        elif self._entry_inputs():
-            self._entry_inputs()[0].focus()
+            self.username.focus()
+        elif self.entries.inputs():
+            self.entries.inputs()[0].focus()
 
     def on_screen_resume(self) -> None:
-        # the option step may have recommended another auth type since last time
+        """Show the auth type the plan has now (the option step may have set it)."""
         auth = self.plan.auth
         if auth and not self.app.session.open_sip_confirmed and auth.type != self._type:
             self.query_one(f"#type-{auth.type}", RadioButton).value = True
@@ -125,7 +152,7 @@ class AuthScreen(StepScreen):
     @on(RadioSet.Changed, "#auth-type")
     def _type_changed(self, event: RadioSet.Changed) -> None:
         key = (event.pressed.id or "").removeprefix("type-")
-        if key == "none" and not self.app.session.open_sip_confirmed:
+        if key == NO_AUTH and not self.app.session.open_sip_confirmed:
             self.app.push_screen(
                 ConfirmScreen(
                     "Leave the SIP URI open?",
@@ -138,62 +165,35 @@ class AuthScreen(StepScreen):
                 self._open_confirmed,
             )
             return
-        if key != "none":
+        if key != NO_AUTH:
             self.app.session.open_sip_confirmed = False
         self._type = key
         self._show_type()
-        self._revalidate_entries()
+        self.entries.revalidate()
 
     def _open_confirmed(self, yes: bool | None) -> None:
         if yes:
             self.app.session.open_sip_confirmed = True
-            self._type = "none"
+            self._type = NO_AUTH
             self.app.notify("SIP URI will be open: no authentication.", severity="warning")
         else:
             self.query_one(f"#type-{self._type}", RadioButton).value = True
         self._show_type()
 
     def _show_type(self) -> None:
-        self.query_one("#acl").display = "ip_acl" in self._type
-        self.query_one("#cred").display = "credential" in self._type
+        self.acl_panel.display = "ip_acl" in self._type
+        self.cred_panel.display = "credential" in self._type
 
-    # ACL rows ------------------------------------------------------------------
-    def _add_row(self, value: str = "") -> None:
-        self._rows += 1
-        row = Horizontal(classes="entry-row", id=f"entry-row-{self._rows}")
-        entry = Input(
-            value,
-            placeholder="203.0.113.10 or 198.51.100.0/28",
-            classes="entry",
-            id=f"entry-{self._rows}",
-            validators=[CheckValidator("check_acl_entry", lambda: (self._acl_type(),))],
-        )
-        self.query_one("#entries").mount(row)
-        row.mount(entry)
-        row.mount(Button("Remove", classes="remove", id=f"remove-{self._rows}"))
-
-    def _acl_type(self) -> str:
-        return "ip_acl_and_credential" if self._type == "ip_acl_and_credential" else "ip_acl"
-
-    def _entry_inputs(self) -> list[Input]:
-        return list(self.query_one("#entries").query(".entry").results(Input))
-
-    def _revalidate_entries(self) -> None:
-        for entry in self._entry_inputs():
-            if entry.value:
-                entry.validate(entry.value)
-
-    @on(Button.Pressed, "#add-entry")
+    # ACL entries ---------------------------------------------------------------
     def action_add_entry(self) -> None:
-        if len(self._entry_inputs()) >= MAX_ACL_ENTRIES:
-            self.show_error(f"An IP ACL holds at most {MAX_ACL_ENTRIES} entries; use CIDR ranges.")
-            return
-        self._add_row()
-        self.call_after_refresh(lambda: self._entry_inputs()[-1].focus())
+        """Add an ACL entry row (ctrl+l)."""
+        refused = self.entries.add_entry()
+        if refused:
+            self.show_error(refused)
 
-    @on(Button.Pressed, ".remove")
-    def _remove(self, event: Button.Pressed) -> None:
-        event.button.parent.remove()
+    def on_acl_entries_full(self, message: AclEntries.Full) -> None:
+        """The Add button on a full ACL: say why nothing was added."""
+        self.show_error(message.text)
 
     # password ------------------------------------------------------------------
     def _new_password(self) -> None:
@@ -203,148 +203,132 @@ class AuthScreen(StepScreen):
         self.app.session.password_generated = True
 
     def _show_password(self) -> None:
-        session = self.app.session
-        generated = self.query_one("#pw-gen", RadioButton).value
-        self.query_one("#password").display = not generated
-        self.query_one("#pw-rule").display = not generated
-        shown = self.query_one("#pw-shown", Static)
-        shown.display = generated
-        if generated:
-            pw = session.sip_password
-            text = pw if self._revealed else "•" * len(pw)
-            shown.update(
-                f"Password: {text}\n[dim]Shown once · ctrl+y copy · ctrl+r show · "
-                "it is never saved; set it on your provider.[/dim]"
-            )
+        generated = self.generate.value
+        self.password.display = self.pw_rule.display = not generated
+        self.shown.display = generated
+        if self._reused_cred is not None:
+            self.shown.show("", note=REUSED_NOTE)
+        elif generated:
+            self.shown.show(self.app.session.sip_password, note=GENERATED_NOTE)
 
     @on(RadioSet.Changed, "#pw-mode")
     def _pw_mode(self) -> None:
         session = self.app.session
-        if self.query_one("#pw-gen", RadioButton).value:
+        if self.generate.value:
             self._new_password()
         else:
             session.password_generated = False
-            session.sip_password = self.query_one("#password", Input).value
+            session.sip_password = self.password.value
         self._show_password()
 
     @on(Input.Changed, "#password")
     def _typed_password(self, event: Input.Changed) -> None:
-        if self.query_one("#pw-typed", RadioButton).value:
+        if not self.generate.value:
             self.app.session.sip_password = event.value
-            self.query_one("#pw-rule", Static).update(f"{PASS_RULE}\n{_strength(event.value)}")
+            self.pw_rule.update(f"{PASS_RULE}\n{_strength(event.value)}")
+
+    @on(Input.Changed, "#username")
+    def _username_changed(self, event: Input.Changed) -> None:
+        reused = self._reused_cred
+        if reused is not None and event.value.strip() != reused.username:
+            # another username is another credential: it needs its own password
+            self._reused_cred = None
+            if self.generate.value:
+                self._new_password()
+            self._show_password()
 
     def action_copy_password(self) -> None:
-        if self.app.session.sip_password:
-            self.app.copy_to_clipboard(self.app.session.sip_password)
-            self.app.notify("Password copied to the clipboard.", title="Copied")
+        """Copy the SIP password (ctrl+y)."""
+        self.shown.copy()
 
     def action_reveal(self) -> None:
-        self._revealed = not self._revealed
-        self._show_password()
+        """Show or hide the generated password (ctrl+r)."""
+        self.shown.toggle()
 
     def action_regenerate(self) -> None:
+        """Generate another password (ctrl+g)."""
         self._new_password()
         self._show_password()
 
     # reuse -----------------------------------------------------------------------
     @work(exclusive=True, exit_on_error=False, group="load")
     async def load_existing(self) -> None:
+        """Read the account's ACLs and credentials (nothing offline)."""
         session = await self.app.wait_session()
         if not session.online:
-            self.query_one("#acls").display = False
-            self.query_one("#creds").display = False
+            self.post_message(ExistingAuth([], [], online=False))
             return
-        client = session.client
-        acls = await client.list_ip_acls()
-        creds = await client.list_credentials()
-        table = self.query_one("#acls", DataTable)
-        for acl in acls:
-            table.add_row(
+        acls = await session.client.list_ip_acls()
+        creds = await session.client.list_credentials()
+        self.post_message(ExistingAuth(acls, creds))
+
+    def on_existing_auth(self, message: ExistingAuth) -> None:
+        """Offer the account's ACLs and credentials for reuse (no tables offline)."""
+        self._acls = {a.ip_acl_uuid: a for a in message.acls}
+        self._creds = {c.credential_uuid: c for c in message.credentials}
+        self.acl_table.display = self.cred_table.display = message.online
+        for acl in message.acls:
+            self.acl_table.add_row(
                 acl.name, acl.ip_acl_uuid, ", ".join(acl.ip_addresses), key=acl.ip_acl_uuid
             )
-        self._acls = {a.ip_acl_uuid: a for a in acls}
-        table = self.query_one("#creds", DataTable)
-        for cred in creds:
-            table.add_row(cred.username, cred.credential_uuid, key=cred.credential_uuid)
-        self._creds = {c.credential_uuid: c for c in creds}
+        for cred in message.credentials:
+            self.cred_table.add_row(cred.username, cred.credential_uuid, key=cred.credential_uuid)
 
     @on(DataTable.RowSelected, "#acls")
     def _reuse_acl(self, event: DataTable.RowSelected) -> None:
         acl = self._acls[event.row_key.value]
-        self.query_one("#acl-name", Input).value = acl.name
-        for row in self.query(".entry-row"):
-            row.remove()
-        for entry in acl.ip_addresses or ("",):
-            self._add_row(entry)
+        self.acl_name.value = acl.name
+        self.entries.replace(list(acl.ip_addresses))
         self._reused_acl = acl.ip_acl_uuid
-        self.app.notify(f"Reusing IP ACL {acl.name}.")
+        self.app.notify(f"Reusing IP ACL {acl.name}.", markup=False)
 
     @on(DataTable.RowSelected, "#creds")
     def _reuse_cred(self, event: DataTable.RowSelected) -> None:
         cred = self._creds[event.row_key.value]
-        self.query_one("#username", Input).value = cred.username
-        self._reused_cred = cred.credential_uuid
+        self._reused_cred = cred
+        self.username.value = cred.username
         self.app.session.sip_password = ""
         self.app.session.password_generated = False
-        self.query_one("#pw-shown", Static).update(
-            "Reusing an existing credential: its password stays as it is on your provider."
-        )
+        self._show_password()
 
     # next ------------------------------------------------------------------------
     @on(Button.Pressed, "#next")
     def action_next(self) -> None:
-        errors = self.collect()
+        """Check every visible field; hand the choice to the plan only when all pass."""
+        result, errors = self.result()
         if errors:
             self.show_error(" · ".join(errors))
             return
-        self.clear_error()
-        self.app.mark_dirty()
-        self.app.next_step(self.STEP)
+        self.finish(result)
 
-    def collect(self) -> list[str]:
-        """Check every visible field; write the plan only when all pass."""
+    def result(self) -> tuple[AuthResult, list[str]]:
+        """The typed result of this step, and what is wrong with it."""
         from wizard.plans import validate
 
+        if self._type == NO_AUTH:
+            return AuthResult(NO_AUTH), []
         errors: list[str] = []
-        if self._type == "none":
-            self.plan.auth = None
-            return errors
         acl = cred = None
         if "ip_acl" in self._type:
-            entries = [e.value.strip() for e in self._entry_inputs() if e.value.strip()]
-            name = self.query_one("#acl-name", Input).value.strip()
+            name = self.acl_name.value.strip()
             if not name:
                 errors.append("Give the IP ACL a name.")
-            if not entries:
-                errors.append("Add at least one IP address or CIDR range.")
-            if len(entries) > MAX_ACL_ENTRIES:
-                errors.append(f"At most {MAX_ACL_ENTRIES} ACL entries.")
-            for entry in entries:
-                msg = problem(validate.check_acl_entry, entry, self._acl_type())
-                if msg:
-                    errors.append(f"{entry}: {msg}")
-            uuid = self._reused_acl
-            acl = AclPlan(name=name, entries=entries, ip_acl_uuid=uuid)
+            errors += self.entries.problems()
+            acl = AclChoice(name, tuple(self.entries.values), self._reused_acl)
         if "credential" in self._type:
-            username = self.query_one("#username", Input).value.strip()
+            username = self.username.value.strip()
             msg = problem(validate.check_username, username)
             if msg:
                 errors.append(f"Username: {msg}")
-            uuid = self._reused_cred
-            if not uuid:
-                pw = self.app.session.sip_password
-                msg = problem(validate.check_password, pw)
+            reused = self._reused_cred
+            if reused is None:
+                msg = problem(validate.check_password, self.app.session.sip_password)
                 if msg:
                     errors.append(f"Password: {msg}")
-            old = self.plan.auth.credential if self.plan.auth else None
-            cred = CredentialPlan(
-                username=username,
-                credential_uuid=uuid,
-                password_env=old.password_env if old else CredentialPlan().password_env,
-            )
-        if not errors:
-            self.plan.auth = AuthPlan(type=self._type, ip_acl=acl, credential=cred)
-        return errors
+                cred = CredentialChoice(username)
+            else:
+                cred = CredentialChoice(username, reused.credential_uuid, reused.username)
+        return AuthResult(self._type, acl, cred), errors
 
 
 def _strength(password: str) -> str:

@@ -24,6 +24,8 @@ STEP_NAMES = {
 
 @dataclass(frozen=True)
 class Command:
+    """One palette entry: its name, what it runs, and a line of help."""
+
     name: str
     run: Callable[[], Any]
     help: str
@@ -33,6 +35,7 @@ def wizard_commands(app: Any, screen: Any) -> list[Command]:
     """What the palette offers from ``screen``: only actions that make sense there."""
     commands = [
         Command("Save plan", app.action_save_plan, "Write the plan as TOML (no secrets in it)"),
+        Command("Save plan as…", app.action_save_plan_as, "Write the plan to a file you name"),
     ]
     for step in reversed(app.visited_steps()):
         commands.append(
@@ -75,10 +78,12 @@ class WizardCommands(Provider):
         return wizard_commands(self.app, self.screen)
 
     async def discover(self) -> Hits:
+        """Every command of this step, for the empty palette."""
         for command in self._commands():
             yield DiscoveryHit(command.name, command.run, help=command.help)
 
     async def search(self, query: str) -> Hits:
+        """The commands matching what was typed, best first."""
         matcher = self.matcher(query)
         for command in self._commands():
             score = matcher.match(command.name)

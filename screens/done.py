@@ -9,13 +9,14 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from screens.widgets.base import StepScreen
+from screens.widgets.copyable import CopyableValue
 
 
 def summary(plan, plan_path: str, online: bool, saved: bool = False) -> str:
+    """What exists now, where the plan is, and the commands that use it (markup)."""
     app = plan.application
     lines = [f"[b]Application[/b]  {app.name}  app_id {app.app_id or '(not created yet)'}"]
     if plan.option == "direct_sip":
-        lines.append(f"[b]SIP URI[/b]      sip:{app.app_id or '{app_id}'}@app.plivo.com")
         auth = plan.auth
         if auth is None:
             lines.append("[b]SIP auth[/b]     [$error]none: the SIP URI is open[/]")
@@ -29,9 +30,6 @@ def summary(plan, plan_path: str, online: bool, saved: bool = False) -> str:
             if auth.credential:
                 cred = auth.credential
                 lines.append(f"  credential {cred.username} {cred.credential_uuid or ''}")
-    else:
-        fwd = plan.forwarding
-        lines.append(f"[b]Plivo number[/b] {fwd.plivo_number if fwd else '(none)'}")
     if plan.external_number:
         lines.append(f"[b]Your number[/b]  {plan.external_number} (provider: {plan.provider})")
     lines.append("")
@@ -54,23 +52,39 @@ def summary(plan, plan_path: str, online: bool, saved: bool = False) -> str:
 
 
 class DoneScreen(StepScreen):
+    """The summary: the value to give the provider (copyable), the plan file, next steps."""
+
     STEP = "done"
     TITLE = "Done · your number is routed to Plivo"
     BINDINGS = [Binding("enter", "quit", "Quit"), Binding("ctrl+s", "save", "Save plan")]
 
     def compose_body(self) -> ComposeResult:
-        yield Static(id="summary")
+        """The target the provider needs, then the summary."""
+        self.target = CopyableValue("SIP URI", id="target")
+        self.summary_view = Static(id="summary")
+        yield self.target
+        yield self.summary_view
 
     def on_screen_resume(self) -> None:
+        """Say what is true now: the ids, and whether the file holds this plan."""
         path = self.app.plan_path
-        saved = self.plan.source is not None and Path(self.plan.source) == path
-        self.query_one("#summary", Static).update(
-            summary(self.plan, str(path), self.app.session.online, saved=saved)
-        )
+        plan = self.plan
+        saved = plan.source is not None and Path(plan.source) == path and not self.app.unsaved
+        if plan.option == "direct_sip":
+            self.target.label, self.target.what = "SIP URI", "the SIP URI"
+            self.target.set_value(self.app.sip_uri())
+        else:
+            fwd = plan.forwarding
+            number = fwd.plivo_number if fwd and fwd.plivo_number != "buy" else ""
+            self.target.label, self.target.what = "Plivo number", "the Plivo number"
+            self.target.set_value(number)
+        self.summary_view.update(summary(plan, str(path), self.app.session.online, saved=saved))
 
     def action_save(self) -> None:
+        """Save the plan; the summary then says so."""
         self.app.action_save_plan()
-        self.on_screen_resume()  # the summary says whether the plan is saved
+        self.on_screen_resume()
 
     def action_quit(self) -> None:
+        """Quit (asks first when the plan is unsaved)."""
         self.app.action_quit_wizard()

@@ -1,31 +1,69 @@
-"""Step (DID forwarding): the Plivo number your provider forwards to. Pick a rented one or buy."""
+"""Step (DID forwarding): the Plivo number your provider forwards to. Pick a rented one or buy.
+
+Choosing a number to buy only records it in the plan: it is bought on the review step,
+with its cost on the line, like every other change."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Select, Static
 
 from screens.widgets.base import StepScreen
-from screens.widgets.confirm import ConfirmScreen
-from screens.widgets.fields import problem
-from wizard.plans.plan import ForwardingPlan
+from screens.widgets.fields import CheckValidator, problem
+from wizard.steps import NumberResult
 
 COUNTRIES = [("US", "US"), ("GB", "GB"), ("IN", "IN"), ("AU", "AU"), ("CA", "CA")]
-TYPES = [("local", "local"), ("tollfree", "toll-free"), ("mobile", "mobile")]
+# (label, value): the value is what Plivo's search takes
+TYPES = [("local", "local"), ("toll-free", "tollfree"), ("mobile", "mobile")]
 
 
 def e164(number: str) -> str:
+    """Plivo lists numbers as digits; people and plans write E.164."""
     from wizard.numbers import with_plus
 
     return with_plus(number)
 
 
+def money(rate: str) -> str:
+    """Plivo's rates are strings like "0.80000"; a person reads $0.80."""
+    try:
+        return f"${float(rate):.2f}"
+    except (TypeError, ValueError):
+        return f"${rate}" if rate else "an unknown amount"
+
+
+@dataclass
+class RentedLoaded(Message):
+    """The account's voice numbers (``online`` False: offline, none listed)."""
+
+    numbers: list[Any]
+    online: bool = True
+
+
+@dataclass
+class SearchDone(Message):
+    """Numbers for sale that match a search (country, type, pattern)."""
+
+    country: str
+    kind: str
+    pattern: str
+    found: list[Any]
+
+
 class NumberScreen(StepScreen):
+    """Pick a rented number, or choose one to buy (bought on review), or type one offline."""
+
     STEP = "number"
-    TITLE = "Step 4 · the Plivo number your provider forwards calls to"
+    TITLE = "the Plivo number your provider forwards calls to"
+    NUMBERED = True
     CSS_PATH = "number.tcss"
     BINDINGS = [
         Binding("ctrl+n", "next", "Next"),
@@ -35,167 +73,205 @@ class NumberScreen(StepScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._rented: dict[str, object] = {}
-        self._found: dict[str, object] = {}
-        self._chosen = ""
+        self._found: dict[str, Any] = {}
+        self._search: tuple[str, str, str] = ("US", "local", "")  # of the results shown
+        self._choice: NumberResult | None = None
 
     def compose_body(self) -> ComposeResult:
+        """Rented numbers, the search and its results, the choice."""
         fwd = self.plan.forwarding
+        search = fwd.search if fwd else None
         yield Static("Numbers you rent (enter to pick):", classes="section")
-        yield DataTable(id="rented", cursor_type="row")
+        self.rented = DataTable(id="rented", cursor_type="row")
+        yield self.rented
+        self.typed = Input(
+            placeholder="+14155550199", id="typed", validators=[CheckValidator("check_e164")]
+        )
+        yield self.typed
         yield Static("Or search and buy one:", classes="section")
         with Horizontal(classes="row"):
-            yield Select(
+            self.country = Select(
                 COUNTRIES,
-                value=fwd.search.country_iso if fwd and fwd.search else "US",
+                value=search.country_iso if search else "US",
                 id="country",
                 allow_blank=False,
             )
-            yield Select(TYPES, value="local", id="type", allow_blank=False)
-            yield Input(placeholder="pattern, e.g. 415", id="pattern")
+            yield self.country
+            kind = search.type if search and search.type in dict(TYPES).values() else "local"
+            self.kind = Select(TYPES, value=kind, id="type", allow_blank=False)
+            yield self.kind
+            self.pattern = Input(placeholder="pattern, e.g. 415", id="pattern")
+            yield self.pattern
             yield Button("Search (ctrl+f)", id="search")
-        with Vertical(id="results-box"):
-            yield DataTable(id="results", cursor_type="row")
+        with Vertical(id="results-box") as self.results_box:
+            self.results = DataTable(id="results", cursor_type="row")
+            yield self.results
             yield Button("Buy selected (ctrl+b)", id="buy", variant="warning")
-        yield Static("", id="chosen", classes="hint")
+        self.chosen = Static("", id="chosen", classes="hint")
+        yield self.chosen
         with Horizontal(classes="buttons"):
             yield Button("Next (ctrl+n)", id="next", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one("#rented", DataTable).add_columns("number", "type", "region", "app", "rent")
-        self.query_one("#results", DataTable).add_columns(
-            "number", "type", "region", "setup", "monthly"
-        )
-        self.query_one("#results-box").display = False
+        """Columns, the plan's choice, then the account's numbers."""
+        self.rented.add_columns("number", "type", "region", "app", "rent")
+        self.results.add_columns("number", "type", "region", "setup", "monthly")
+        self.results_box.display = False
+        self.typed.display = False
         fwd = self.plan.forwarding
-        if fwd and fwd.plivo_number and fwd.plivo_number != "buy":
-            self._choose(fwd.plivo_number)
+        if fwd and fwd.plivo_number:
+            self._choose(NumberResult(fwd.plivo_number, fwd.search))
         self.load_rented()
-        self.query_one("#rented", DataTable).focus()
+        self.rented.focus()
 
     @work(exclusive=True, exit_on_error=False, group="load")
     async def load_rented(self) -> None:
+        """Read the account's numbers (none offline)."""
         session = await self.app.wait_session()
         if not session.online:
-            self.query_one("#chosen", Static).update(
-                "Offline: type the Plivo number to forward to in the plan later."
-            )
+            self.post_message(RentedLoaded([], online=False))
             return
-        numbers = await session.client.list_numbers()
-        table = self.query_one("#rented", DataTable)
-        table.clear()
-        self._rented = {}
-        for n in numbers:
-            if not n.voice_enabled:
-                continue
-            self._rented[n.number] = n
-            table.add_row(
-                e164(n.number),
-                n.number_type,
-                n.region,
-                n.app_id or "—",
-                n.monthly_rental_rate,
-                key=n.number,
-            )
+        self.post_message(RentedLoaded(await session.client.list_numbers()))
+
+    def on_rented_loaded(self, message: RentedLoaded) -> None:
+        """List the voice numbers; offline, ask for the number instead."""
+        if not message.online:
+            self.rented.display = False
+            self.typed.display = True
+            self.typed.value = self._choice.plivo_number if self._choice else ""
+            self.call_after_refresh(self.typed.focus)
+            if self._choice is None:
+                self.chosen.update(
+                    "Offline: type the Plivo number you rent (E.164), or search and buy "
+                    "once connected (`byon apply` buys what the plan names)."
+                )
+            return
+        self.rented.clear()
+        for n in message.numbers:
+            if n.voice_enabled:
+                row = (e164(n.number), n.number_type, n.region, n.app_id or "—")
+                self.rented.add_row(*row, n.monthly_rental_rate, key=n.number)
 
     @on(DataTable.RowSelected, "#rented")
     def _pick(self, event: DataTable.RowSelected) -> None:
-        self._choose(e164(event.row_key.value))
+        self._choose(NumberResult(e164(event.row_key.value)))
 
-    def _choose(self, number: str) -> None:
-        self._chosen = number
-        self.query_one("#chosen", Static).update(
-            f"Forward to [b]{number}[/b]; it is assigned to the application when you apply."
-        )
+    def _choose(self, choice: NumberResult, price: str = "") -> None:
+        self._choice = choice
+        if choice.plivo_number == "buy":
+            number = self._wanted_number(choice)
+            line = Text.assemble(
+                "Buy ",
+                (number, "bold"),
+                f"{price}: bought on the review step when you apply, "
+                "then assigned to the application.",
+            )
+        else:
+            line = Text.assemble(
+                "Forward to ",
+                (choice.plivo_number, "bold"),
+                "; it is assigned to the application when you apply.",
+            )
+        self.chosen.update(line)
+
+    def _wanted_number(self, choice: NumberResult) -> str:
+        s = choice.search
+        found = [n for n in self._found.values() if s and _national(n) == s.pattern]
+        if found:
+            return e164(found[0].number)
+        return f"a {s.type} number in {s.country_iso} matching {s.pattern}" if s else "a number"
 
     @on(Button.Pressed, "#search")
     @on(Input.Submitted, "#pattern")
     def action_search(self) -> None:
+        """Search the numbers for sale (ctrl+f); old results go at once."""
         from wizard.plans.validate import check_search_pattern
 
-        pattern = self.query_one("#pattern", Input).value.strip()
+        pattern = self.pattern.value.strip()
         msg = problem(check_search_pattern, pattern) if pattern else ""
         if msg:
             self.show_error(f"Pattern: {msg}")
             return
         self.clear_error()
-        self.search(
-            str(self.query_one("#country", Select).value),
-            str(self.query_one("#type", Select).value),
-            pattern,
-        )
+        self._found = {}
+        self.results.clear()
+        self.results_box.display = False
+        self.search(str(self.country.value), str(self.kind.value), pattern)
 
     @work(exclusive=True, exit_on_error=False, group="search")
     async def search(self, country: str, kind: str, pattern: str) -> None:
+        """Ask Plivo for numbers for sale (reading only: nothing is bought here)."""
         session = await self.app.wait_session()
         client = session.require_client()
         found = await client.search_phone_numbers(country, type=kind, pattern=pattern or None)
-        table = self.query_one("#results", DataTable)
-        table.clear()
-        self._found = {}
-        for n in found:
-            self._found[n.number] = n
-            table.add_row(
+        self.post_message(SearchDone(country, kind, pattern, found))
+
+    def on_search_done(self, message: SearchDone) -> None:
+        """Show the matches (or say there are none)."""
+        self._search = (message.country, message.kind, message.pattern)
+        self._found = {n.number: n for n in message.found}
+        for n in message.found:
+            self.results.add_row(
                 e164(n.number), n.type, n.region, n.setup_rate, n.monthly_rental_rate, key=n.number
             )
-        self.query_one("#results-box").display = True
-        if not found:
-            self.show_error(
-                f"No {kind} numbers in {country} match {pattern!r}. Try another pattern."
-            )
-        else:
-            table.focus()
+        self.results_box.display = bool(message.found)
+        if message.found:
+            self.results.focus()
+            return
+        label = dict((v, k) for k, v in TYPES).get(message.kind, message.kind)
+        matching = f" matching {message.pattern}" if message.pattern else ""
+        self.show_error(
+            f"No {label} numbers for sale in {message.country}{matching}. "
+            "Try another pattern or type."
+        )
 
     @on(Button.Pressed, "#buy")
     @on(DataTable.RowSelected, "#results")
     def action_buy(self) -> None:
-        table = self.query_one("#results", DataTable)
-        if not self._found or table.cursor_row < 0:
+        """Choose the selected number to buy; review shows it with its cost, apply buys it."""
+        from wizard.plans.plan import SearchPlan
+
+        if not self._found or self.results.cursor_row < 0:
             self.show_error("Search first, then select the number to buy.")
             return
-        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        key = self.results.coordinate_to_cell_key((self.results.cursor_row, 0)).row_key.value
         n = self._found[key]
-        self.app.push_screen(
-            ConfirmScreen(
-                f"Buy {e164(n.number)}?",
-                f"Plivo charges a one-time setup fee of {_money(n.setup_rate)} and "
-                f"{_money(n.monthly_rental_rate)} a month for this {n.type} number "
-                f"({n.region or n.country}). The rental continues until you release it.",
-                yes="Buy",
-                no="Cancel",
-            ),
-            lambda yes: self.buy(n.number) if yes else None,
-        )
-
-    @work(exclusive=True, exit_on_error=False, group="buy")
-    async def buy(self, number: str) -> None:
-        session = await self.app.wait_session()
-        client = session.require_client()
-        bought = await client.buy_phone_number(number)
-        self.app.notify(f"Bought {e164(bought.number)}.", title="Number bought")
-        self._found.pop(number, None)
-        self.query_one("#results-box").display = False
-        self._choose(e164(bought.number))
-        await self.load_rented().wait()
+        country, kind, _pattern = self._search
+        # the search that finds exactly this number: its national digits as the pattern.
+        # Guess: Plivo matches a pattern from the start or anywhere in the national number;
+        # either way the whole national number matches this one number only.
+        search = SearchPlan(country_iso=country, type=kind, pattern=_national(n))
+        self.clear_error()
+        price = f" ({money(n.setup_rate)} setup, {money(n.monthly_rental_rate)} a month)"
+        self._choose(NumberResult("buy", search), price)
 
     @on(Button.Pressed, "#next")
     def action_next(self) -> None:
-        errors = []
-        if not self._chosen:
-            errors.append("Pick a rented number (enter) or buy one.")
-        if errors:
-            self.show_error(" · ".join(errors))
+        """Hand the chosen (or typed) number to the plan."""
+        if self.typed.display:
+            typed = self.typed.value.strip()
+            msg = problem(_check_e164, typed) if typed else "type the Plivo number you rent"
+            if msg:
+                self.show_error(f"Plivo number: {msg}")
+                return
+            self._choose(NumberResult(typed))
+        if self._choice is None:
+            self.show_error("Pick a rented number (enter) or choose one to buy.")
             return
-        self.clear_error()
-        self.plan.forwarding = ForwardingPlan(plivo_number=self._chosen)
-        self.plan.auth = None
-        self.app.mark_dirty()
-        self.app.next_step(self.STEP)
+        self.finish(self._choice)
 
 
-def _money(rate: str) -> str:
-    """Plivo's rates are strings like "0.80000"; a person reads $0.80."""
+def _check_e164(text: str) -> str | None:
+    from wizard.plans.validate import check_e164
+
+    return check_e164(text)
+
+
+def _national(number: Any) -> str:
+    """The digits after the country code (Plivo's search pattern for exactly this number)."""
+    import phonenumbers
+
     try:
-        return f"${float(rate):.2f}"
-    except (TypeError, ValueError):
-        return f"${rate}" if rate else "an unknown amount"
+        return str(phonenumbers.parse(e164(number.number)).national_number)
+    except phonenumbers.NumberParseException:
+        return number.number.lstrip("+")

@@ -40,8 +40,11 @@ QUESTIONS = (
 
 
 class OptionScreen(StepScreen):
+    """DID forwarding or Direct SIP, with three questions that recommend one."""
+
     STEP = "option"
-    TITLE = "Step 1 · choose how calls reach Plivo"
+    TITLE = "choose how calls reach Plivo"
+    NUMBERED = True
     CSS_PATH = "option.tcss"
     BINDINGS = [
         Binding("enter", "use_recommended", "Use recommendation", priority=False),
@@ -50,6 +53,7 @@ class OptionScreen(StepScreen):
     ]
 
     def compose_body(self) -> ComposeResult:
+        """Your number, the two options side by side, the questions."""
         with Horizontal(id="ext-row"):
             yield Static("Your number at the other provider", classes="ext-label")
             yield Input(
@@ -70,6 +74,9 @@ class OptionScreen(StepScreen):
         yield Button("Use recommendation (enter)", id="use", variant="primary")
 
     def on_mount(self) -> None:
+        """Recommend from the default answers; the number's validator loads after paint."""
+        self._answered = self._answers()  # the recommendation replaces a chosen auth type
+        # only when these answers change (a loaded or chosen one is kept otherwise)
         # after the first paint: the plan module and the phonenumbers data load then
         self.call_after_refresh(self._attach_validator)
         self.call_after_refresh(self._attach_providers)
@@ -141,37 +148,31 @@ class OptionScreen(StepScreen):
 
         return advise(self.provider(), base)
 
+    def _answers(self) -> tuple[bool, ...]:
+        return tuple(self.query_one(f"#{qid}", Checkbox).value for qid, _t, _d in QUESTIONS)
+
     @on(Button.Pressed, "#use")
     def action_use_recommended(self) -> None:
-        rec = self.current()
-        self._finish(rec.option, rec.auth_type)
+        """Take the recommended route (and auth type)."""
+        self._finish(self.current().option)
 
     def action_choose(self, option: str) -> None:
-        rec = self.current()
-        self._finish(option, rec.auth_type if option == "direct_sip" else "")
+        """Take the route the user named (s / f)."""
+        self._finish(option)
 
-    def _finish(self, option: str, auth_type: str) -> None:
-        from wizard.plans.plan import AuthPlan
+    def _finish(self, option: str) -> None:
         from wizard.plans.validate import check_e164
+        from wizard.steps import OptionResult
 
-        plan = self.plan
         external = self.query_one("#external", Input).value.strip()
         msg = problem(check_e164, external)
         if msg:
             self.show_error(f"Your number: {msg}")
             self.query_one("#external", Input).focus()
             return
-        self.clear_error()
-        plan.external_number = external
-        plan.provider = self.provider()
-        plan.option = option
-        if option == "direct_sip":
-            if plan.auth is None:
-                plan.auth = AuthPlan(type=auth_type or "credential")
-            elif auth_type:
-                plan.auth.type = auth_type
-            plan.forwarding = None
-        else:
-            plan.auth = None
-        self.app.mark_dirty()
-        self.app.next_step(self.STEP)
+        answers = self._answers()
+        # a chosen (or loaded) auth type stays unless the answers changed since
+        fresh = self.plan.auth is None or answers != self._answered
+        self._answered = answers
+        auth_type = self.current().auth_type if option == "direct_sip" and fresh else ""
+        self.finish(OptionResult(option, external, auth_type, self.provider()))

@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Select, Static
 
 from screens.widgets.base import StepScreen
+from screens.widgets.copyable import PLACEHOLDER
 
 COPY_WIDTH = 10  # the copy column; the value column gets what is left
 LABEL_MAX = 28
@@ -39,7 +40,21 @@ def column_widths(total: int, labels: list[str]) -> tuple[int, int, int]:
     return label, value, COPY_WIDTH
 
 
+def _shown(value: str) -> Text:
+    """A value as the table shows it: a placeholder reads as one, never as a real value."""
+    text = Text()
+    last = 0
+    for m in PLACEHOLDER.finditer(value):
+        text.append(value[last : m.start()])
+        text.append(f"‹{m.group(1)}›", style="italic dim")
+        last = m.end()
+    text.append(value[last:])
+    return text
+
+
 class ProviderScreen(StepScreen):
+    """What to type into the provider's console, per provider, with copy keys."""
+
     STEP = "provider"
     TITLE = "Provider settings · type these into your provider's console"
     CSS_PATH = "provider.tcss"
@@ -52,6 +67,7 @@ class ProviderScreen(StepScreen):
     ]
 
     def compose_body(self) -> ComposeResult:
+        """The provider picker, the field table, the snippet, the gotchas."""
         from wizard.providers.templates import PROVIDERS
 
         options = [(p.name, key) for key, p in PROVIDERS.items()]
@@ -162,6 +178,7 @@ class ProviderScreen(StepScreen):
 
     @on(DataTable.RowSelected, "#fields")
     def action_copy(self) -> None:
+        """Copy the selected value (a placeholder is refused; a password is not shown)."""
         table = self.query_one("#fields", DataTable)
         if not self._values or table.cursor_row < 0:
             return
@@ -229,4 +246,5 @@ class ProviderScreen(StepScreen):
             self.action_save_snippet(int(bid.rsplit("-", 1)[1]))
 
     def action_next(self) -> None:
+        """On to verify."""
         self.app.next_step(self.STEP)

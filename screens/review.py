@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, Static
 
 from screens.widgets.base import StepScreen
 from screens.widgets.confirm import ConfirmScreen
+from screens.widgets.password import PasswordField
 
-MARK = {"create": "[$success]+[/]", "update": "[$warning]~[/]", "unchanged": "[dim]=[/]"}
+MARK = {
+    "create": "[$success]+[/]",
+    "update": "[$warning]~[/]",
+    "unchanged": "[dim]=[/]",
+    "check": "[$accent]?[/]",
+}
 STATE = {
     "pending": "[dim]·[/]",
     "running": "[$accent]◌[/]",
@@ -19,9 +29,19 @@ STATE = {
     "failed": "[$error]✗[/]",
     "rolled_back": "[$warning]↺[/]",
 }
+OFFLINE = (
+    "Offline: nothing is sent to Plivo. These are the changes `byon apply` makes from "
+    "this plan: save it (ctrl+s) and run `byon apply PLAN.toml` with "
+    "PLIVO_AUTH_ID/PLIVO_AUTH_TOKEN set."
+)
+PASSWORD_NOTE = (
+    "Shown only in this session, never saved · ctrl+y copy · ctrl+r show. "
+    "Type it into your provider's console now."
+)
 
 
 def escape(text: str) -> str:
+    """Outside text inside our markup: its brackets are not tags."""
     return text.replace("[", "\\[")
 
 
@@ -32,7 +52,27 @@ def _undo_state(state: str) -> str:
     return state if state in STATE else "running"
 
 
+@dataclass
+class DiffReady(Message):
+    """The account was read and compared with the plan (``changes``), or offline lines."""
+
+    changes: list[Any]
+    warning: str | None = None
+    offline: list[tuple[str, str]] | None = None
+
+
+@dataclass
+class ApplyStep(Message):
+    """One line of the apply (or undo) run changed state."""
+
+    key: str
+    state: str
+    text: str
+
+
 class ReviewScreen(StepScreen):
+    """What will change in the account; apply it change by change, retry or undo."""
+
     STEP = "review"
     TITLE = "Review and apply · what will change in your Plivo account"
     CSS_PATH = "review.tcss"
@@ -51,48 +91,53 @@ class ReviewScreen(StepScreen):
         self.applied = False
         self.failed = False
         self.blocked = True  # until the plan has been checked
-        self._revealed = False
 
     def compose_body(self) -> ComposeResult:
-        yield Static("", id="findings")
-        yield Static("Reading your account…", id="diff")
-        yield Vertical(id="steps")
-        yield Static("", id="password")
+        """Findings, the diff, one line per applied step, the new password, the buttons."""
+        self.findings = Static("", id="findings")
+        self.diff_view = Static("Reading your account…", id="diff")
+        self.steps = Vertical(id="steps")
+        self.password = PasswordField(PASSWORD_NOTE, id="password")
+        yield from (self.findings, self.diff_view, self.steps, self.password)
         with Horizontal(classes="buttons"):
-            yield Button("Apply (a)", id="apply", variant="primary")
-            yield Button("Retry (r)", id="retry")
-            yield Button("Undo (u)", id="undo", variant="warning")
+            self.apply_button = Button("Apply (a)", id="apply", variant="primary")
+            self.retry_button = Button("Retry (r)", id="retry")
+            self.undo_button = Button("Undo (u)", id="undo", variant="warning")
+            yield from (self.apply_button, self.retry_button, self.undo_button)
             yield Button("Next (n)", id="next")
 
     def on_mount(self) -> None:
+        """Buttons for the state; Apply has the focus."""
         self._buttons()
-        self.query_one("#apply", Button).focus()
+        self.apply_button.focus()
 
     def on_screen_resume(self) -> None:
-        # earlier steps may have changed the plan since this screen was last shown
+        """Earlier steps may have changed the plan since this screen was last shown."""
         if not self.failed:
             self.applied = False
-            self.query_one("#steps").remove_children()
-            self._buttons()
+            self.steps.remove_children()
+            self._show_password()
             self.refresh_diff()
 
     def _buttons(self) -> None:
-        self.query_one("#apply").display = not self.applied and not self.failed
-        self.query_one("#retry").display = self.failed
-        self.query_one("#undo").display = self.failed or (self.applied and bool(self._undo()))
-        self.query_one("#password").display = bool(self._password_text())
+        online = self.app.session.online
+        self.apply_button.display = online and not self.applied and not self.failed
+        self.retry_button.display = self.failed
+        self.undo_button.display = self.failed or (self.applied and bool(self._undo()))
+        self.password.display = bool(self.password.password)
         self.refresh_bindings()
 
     def _undo(self) -> list:
         return self.app.session.undo
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Retry after a failure, Undo with something to undo, Apply when there is work."""
         if action in ("retry",):
             return self.failed
         if action == "undo":
             return bool(self._undo())
         if action == "apply":
-            return not self.applied and not self.failed
+            return self.app.session.online and not self.applied and not self.failed
         return super().check_action(action, parameters)
 
     # findings and diff -------------------------------------------------------------
@@ -104,52 +149,83 @@ class ReviewScreen(StepScreen):
             findings = [f for f in findings if f.key != "auth"]
         return findings
 
-    @work(exclusive=True, exit_on_error=False, group="diff")
-    async def refresh_diff(self) -> None:
-        findings = self._findings()
+    def _finding_lines(self, findings: list, warning: str | None = None) -> str:
         lines = [
             f"[{'$error' if f.level == 'error' else '$warning'}]{f.level}[/] {f.key}: "
             f"{escape(f.message)}"
             for f in findings
         ]
-        self.query_one("#findings", Static).update("\n".join(lines))
-        self.blocked = any(f.level == "error" for f in findings)
-        session = await self.app.wait_session()
-        diff = self.query_one("#diff", Static)
-        if not session.online:
-            diff.update(
-                "Offline: nothing is sent to Plivo. Save the plan (ctrl+s) and run "
-                "`byon apply PLAN.toml` with PLIVO_AUTH_ID/PLIVO_AUTH_TOKEN set."
-            )
-            self.query_one("#apply").display = False
-            return
-        if self.blocked:
-            diff.update("Fix the errors above (escape goes back) before applying.")
-            return
-        from wizard.plans.apply import render_change
-
-        self.changes = await session.pending_changes(self.plan)
-        warning = session.open_sip_warning(self.plan)
         if warning:
             lines.append(f"[$warning]warning[/] {escape(warning.removeprefix('warning: '))}")
-            self.query_one("#findings", Static).update("\n".join(lines))
+        return "\n".join(lines)
+
+    @work(exclusive=True, exit_on_error=False, group="diff")
+    async def refresh_diff(self) -> None:
+        """Check the plan, then read the account and compare (offline: the plan alone)."""
+        findings = self._findings()
+        self.findings.update(self._finding_lines(findings))
+        self.blocked = any(f.level == "error" for f in findings)
+        session = await self.app.wait_session()
+        if self.blocked:
+            self.diff_view.update("Fix the errors above (escape goes back) before applying.")
+            self._buttons()
+            return
+        if not session.online:
+            from wizard.steps import offline_lines
+
+            self.post_message(DiffReady([], offline=offline_lines(self.plan)))
+            return
+        changes = await session.pending_changes(self.plan)
+        self.post_message(DiffReady(changes, session.open_sip_warning(self.plan)))
+
+    def on_diff_ready(self, message: DiffReady) -> None:
+        """Show the changes, one line each (a number to buy with its cost)."""
+        from wizard.plans.apply import render_change
+
+        if message.offline is not None:
+            lines = [f"{MARK[a]} {escape(line[2:])}" for a, line in message.offline]
+            self.diff_view.update("\n".join([*lines, "", OFFLINE]) if lines else OFFLINE)
+            self._buttons()
+            return
+        self.changes = message.changes
+        if message.warning:
+            self.findings.update(self._finding_lines(self._findings(), message.warning))
         earlier = [
             f"[$warning]↺[/] {escape(u)} (left by an earlier run; Apply does it first)"
-            for u in session.journal_steps(self.plan)
+            for u in self.app.session.journal_steps(self.plan)
         ]
-        diff.update(
+        self.diff_view.update(
             "\n".join(
-                earlier + [f"{MARK[c.action]} {escape(render_change(c)[2:])}" for c in self.changes]
+                earlier
+                + [
+                    f"{MARK[c.action]} {escape(render_change(c)[2:] + self._cost(c))}"
+                    for c in self.changes
+                ]
             )
             or "Nothing to change."
         )
-        if not earlier and all(c.action == "unchanged" for c in self.changes):
-            self.applied = True
-            self._buttons()
+        self.applied = not earlier and all(c.action == "unchanged" for c in self.changes)
+        self._buttons()
+
+    def _cost(self, change: Any) -> str:
+        """What buying a number costs, from the search the plan names."""
+        if change.kind != "number" or change.action != "create":
+            return ""
+        from screens.number import money
+
+        view = self.app.session.last_view
+        wanted = change.name.lstrip("+")
+        for n in getattr(view, "available", None) or []:
+            if n.number.lstrip("+") == wanted:
+                return (
+                    f" · costs {money(n.setup_rate)} setup + {money(n.monthly_rental_rate)}/month"
+                )
+        return ""
 
     # applying ----------------------------------------------------------------------
     @on(Button.Pressed, "#apply")
     def action_apply(self) -> None:
+        """Apply every change (after the open-SIP-URI warning, when it applies)."""
         if self.blocked or not self.app.session.online:
             self.show_error("Nothing can be applied yet: see the lines above.")
             return
@@ -186,7 +262,7 @@ class ReviewScreen(StepScreen):
             )
             return
         self.clear_error()
-        self.query_one("#apply").display = False
+        self.apply_button.display = False
         self.run_apply()
 
     def _open_confirmed(self, yes: bool | None) -> None:
@@ -203,23 +279,28 @@ class ReviewScreen(StepScreen):
 
     @on(Button.Pressed, "#retry")
     def action_retry(self) -> None:
+        """Run the remaining changes again (after fixing the cause)."""
         self.failed = False
         self.clear_error()
         self._buttons()
-        self.query_one("#apply").display = False
+        self.apply_button.display = False
         self.run_apply()
 
-    def _line(self, key: str, state: str, text: str) -> None:
-        steps = self.query_one("#steps")
-        label = f"{STATE[state]} {escape(text)}"
-        found = steps.query(f"#step-{key}")
+    def on_apply_step(self, message: ApplyStep) -> None:
+        """Add or update the line of one step."""
+        label = f"{STATE[message.state]} {escape(message.text)}"
+        found = self.steps.query(f"#step-{message.key}")
         if found:
             found.first(Static).update(label)
         else:
-            steps.mount(Static(label, id=f"step-{key}", classes="step"))
+            self.steps.mount(Static(label, id=f"step-{message.key}", classes="step"))
+
+    def _line(self, key: str, state: str, text: str) -> None:
+        self.post_message(ApplyStep(key, state, text))
 
     @work(exclusive=True, exit_on_error=False, group="apply")
     async def run_apply(self) -> None:
+        """Apply change by change; a failure keeps the earlier ones (retry or undo)."""
         from wizard.plans.apply import render_change
 
         session = await self.app.wait_session()
@@ -256,8 +337,9 @@ class ReviewScreen(StepScreen):
                 self._buttons()
                 return
         self.applied = True
-        self.app.dirty = False
-        self.query_one("#diff", Static).update(
+        # the last read above is the account's truth: every id into the plan and its file
+        await self.app.plan_applied(session.last_view)
+        self.diff_view.update(
             "[$success]The account now matches the plan.[/] Next: your provider's settings (n)."
         )
         self._show_password()
@@ -265,10 +347,12 @@ class ReviewScreen(StepScreen):
 
     @on(Button.Pressed, "#undo")
     def action_undo(self) -> None:
+        """Undo what this wizard changed, newest first."""
         self.run_undo()
 
     @work(exclusive=True, exit_on_error=False, group="apply")
     async def run_undo(self) -> None:
+        """Roll back this session's changes; what cannot be undone stays in the journal."""
         session = await self.app.wait_session()
 
         def on_step(event) -> None:
@@ -288,44 +372,34 @@ class ReviewScreen(StepScreen):
             self.app.notify("Undone: the account is as it was before.", title="Undone")
         # ids of deleted resources may stay in the plan: apply falls back to names
         self.app.dirty = True
-        self._buttons()
+        self._show_password()
         self.refresh_diff()
 
     def worker_failed(self, worker) -> None:
+        """A failed apply can be retried or undone."""
         self.failed = worker.group == "apply"
         self._buttons()
 
     # password shown once ---------------------------------------------------------
-    def _password_text(self) -> str:
-        session = self.app.session
-        plan = self.plan
-        if not (session.password_generated and session.sip_password and self.applied):
-            return ""
-        if not (plan.auth and plan.auth.credential and plan.auth.credential.credential_uuid):
-            return ""
-        pw = session.sip_password if self._revealed else "•" * len(session.sip_password)
-        return (
-            f"SIP password for {plan.auth.credential.username}: {pw}\n"
-            "[dim]Shown only in this session, never saved · ctrl+y copy · ctrl+r show. "
-            "Type it into your provider's console now.[/dim]"
-        )
-
     def _show_password(self) -> None:
-        self.query_one("#password", Static).update(self._password_text())
+        session, plan = self.app.session, self.plan
+        cred = plan.auth.credential if plan.auth else None
+        shown = session.password_generated and self.applied and cred and cred.credential_uuid
+        username = cred.username if cred else ""
+        self.password.show(session.sip_password if shown else "", f"SIP password for {username}")
         self._buttons()
 
     def action_copy_password(self) -> None:
-        pw = self.app.session.sip_password
-        if pw:
-            self.app.copy_to_clipboard(pw)
-            self.app.notify("SIP password copied to the clipboard.", title="Copied")
+        """Copy the SIP password apply set (ctrl+y)."""
+        self.password.copy()
 
     def action_reveal(self) -> None:
-        self._revealed = not self._revealed
-        self._show_password()
+        """Show or hide that password (ctrl+r)."""
+        self.password.toggle()
 
     @on(Button.Pressed, "#next")
     def action_next(self) -> None:
+        """On to the provider settings, once applied (offline: at once)."""
         if self.app.session.online and not self.applied:
             self.show_error("Apply the changes first (a), or go back (escape) to edit them.")
             return

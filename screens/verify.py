@@ -131,16 +131,29 @@ class VerifyScreen(StepScreen):
 
     def on_screen_resume(self) -> None:
         self._layout_table()  # the terminal may have been resized on another step
+        if not self.app.session.online:
+            self._offline()
+            return
         demo = self.app.session.mode == "demo"
         self._status("starting the listener…" if demo else "type your public URL to listen")
         self.query_one("#calls", DataTable).focus()
         if demo and self.app.session.listener is None:
             self.start_demo_listener()
 
+    def _offline(self) -> None:
+        """Offline nothing exists to call yet: say what to run once the plan is applied."""
+        from wizard.steps import offline_verify_steps
+
+        self.query_one("#real").display = False
+        self.query_one("#status", Static).update("Offline: no application to call yet.")
+        self.query_one("#diagnosis", Static).update(
+            Text(offline_verify_steps(self.plan, str(self.app.plan_path)))
+        )
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         demo = self.app.session.mode == "demo"
         if action == "listen":  # a real account needs the user's own public URL
-            return not demo
+            return self.app.session.online and not demo
         if action == "simulate":
             return demo
         return super().check_action(action, parameters)
@@ -410,8 +423,11 @@ class VerifyScreen(StepScreen):
             )
 
     def action_copy_uri(self) -> None:
-        self.app.copy_to_clipboard(self._target())
-        self.app.notify(f"Copied {self._target()}", title="Copied")
+        from screens.widgets.copyable import copy_value
+
+        target = self._target()
+        what = "the SIP URI" if target.startswith("sip:") else "the Plivo number"
+        copy_value(self.app, "" if target == "buy" else target, what)
 
     @on(Button.Pressed, "#next")
     def action_next(self) -> None:

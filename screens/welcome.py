@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import Button, Input, LoadingIndicator, Static
 
 from screens.widgets.base import StepScreen
@@ -18,7 +22,24 @@ INTRO = (
 )
 
 
+@dataclass
+class AccountReady(Message):
+    """A worker connected (``account``: the account record, None for the demo)."""
+
+    auth_id: str
+    account: Any = None
+
+
+@dataclass
+class AccountRefused(Message):
+    """A worker could not connect; ``text`` says why and what to do."""
+
+    text: str
+
+
 class WelcomeScreen(StepScreen):
+    """Connect with an auth id and token, or start the demo, or plan offline."""
+
     STEP = "welcome"
     TITLE = "Welcome · your Plivo account"
     CSS_PATH = "welcome.tcss"
@@ -28,31 +49,40 @@ class WelcomeScreen(StepScreen):
     ]
 
     def compose_body(self) -> ComposeResult:
+        """The intro, auth id (pre-filled when known), token, and the three ways on."""
         yield Static(INTRO, classes="intro")
         yield Static("Auth ID", classes="field-label")
-        yield Input(placeholder="MAXXXXXXXXXXXXXXXXXX", id="auth-id")
+        self.auth_id = Input(
+            self.app.known_auth_id(), placeholder="MAXXXXXXXXXXXXXXXXXX", id="auth-id"
+        )
+        yield self.auth_id
         yield Static("Auth token (hidden as you type; never saved)", classes="field-label")
-        yield Input(placeholder="auth token", password=True, id="token")
+        self.token = Input(placeholder="auth token", password=True, id="token")
+        yield self.token
         with Horizontal(classes="buttons"):
-            yield Button("Connect (enter)", id="connect", variant="primary")
+            self.connect = Button("Connect (enter)", id="connect", variant="primary")
+            yield self.connect
             yield Button("Demo (ctrl+t)", id="demo")
             yield Button("Offline (ctrl+o)", id="offline")
-        yield LoadingIndicator(id="checking")
-        yield Static("", id="status", classes="hint")
+        self.checking = LoadingIndicator(id="checking")
+        yield self.checking
+        self.status = Static("", id="status", classes="hint", markup=False)
+        yield self.status
 
     def on_mount(self) -> None:
-        self.query_one("#checking").display = False
-        self.query_one("#auth-id", Input).focus()
+        """Focus the first empty field."""
+        self.checking.display = False
+        (self.token if self.auth_id.value else self.auth_id).focus()
 
     @on(Input.Submitted, "#auth-id")
     def _to_token(self) -> None:
-        self.query_one("#token", Input).focus()
+        self.token.focus()
 
     @on(Input.Submitted, "#token")
     @on(Button.Pressed, "#connect")
     def action_connect(self) -> None:
-        auth_id = self.query_one("#auth-id", Input).value.strip()
-        token = self.query_one("#token", Input).value.strip()
+        """Check the typed credentials with Plivo."""
+        auth_id, token = self.auth_id.value.strip(), self.token.value.strip()
         if not auth_id or not token:
             self.show_error("Enter both the auth id and the auth token, or choose Demo/Offline.")
             return
@@ -61,50 +91,63 @@ class WelcomeScreen(StepScreen):
         self.check(auth_id, token)
 
     def _busy(self, busy: bool, text: str = "") -> None:
-        self.query_one("#checking").display = busy
-        self.query_one("#connect", Button).disabled = busy
-        self.query_one("#status", Static).update(text)
+        self.checking.display = busy
+        self.connect.disabled = busy
+        self.status.update(text)
 
     @work(exclusive=True, exit_on_error=False, group="account")
     async def check(self, auth_id: str, token: str) -> None:
+        """Connect; a refusal or an unreachable API becomes a sentence, not a crash."""
         from wizard.errors import AuthError, NetworkError
 
-        session = self.app.session
         try:
-            account = await session.connect(auth_id, token)
+            account = await self.app.session.connect(auth_id, token)
         except AuthError:
-            self._busy(False)
-            self.show_error(
-                "Plivo refused this auth id and token (401). Copy both again from the "
-                "Plivo console (Account > Overview) and press enter."
+            self.post_message(
+                AccountRefused(
+                    "Plivo refused this auth id and token (401). Copy both again from the "
+                    "Plivo console (Account > Overview) and press enter."
+                )
             )
             return
         except NetworkError as exc:
-            self._busy(False)
-            self.show_error(f"{self.app.describe_error(exc)} Then press enter to retry.")
+            text = f"{self.app.describe_error(exc)} Then press enter to retry."
+            self.post_message(AccountRefused(text))
             return
-        self._busy(False, f"Connected: {account.name or account.auth_id}")
+        self.post_message(AccountReady(auth_id, account))
+
+    @work(exclusive=True, exit_on_error=False, group="account")
+    async def start_demo(self) -> None:
+        """Start the in-process demo account."""
+        await self.app.session.start_demo()
+        self.post_message(AccountReady(self.app.session.auth_id))
+
+    def on_account_refused(self, message: AccountRefused) -> None:
+        """Say why; the typed values stay for another try."""
+        self._busy(False)
+        self.show_error(message.text)
+
+    def on_account_ready(self, message: AccountReady) -> None:
+        """Connected: on to the next step."""
+        account = message.account
+        self._busy(False, f"Connected: {account.name or account.auth_id}" if account else "")
         self.app.show_session_notices()
-        self.plan.auth_id = auth_id
+        self.plan.auth_id = message.auth_id
         self.app.next_step(self.STEP)
 
     def worker_failed(self, worker) -> None:
+        """Let the user try again."""
         self._busy(False)
 
     @on(Button.Pressed, "#demo")
     def action_demo(self) -> None:
+        """Try the demo (ctrl+t)."""
         self.clear_error()
         self._busy(True, "Starting the demo account…")
         self.start_demo()
 
-    @work(exclusive=True, exit_on_error=False, group="account")
-    async def start_demo(self) -> None:
-        await self.app.session.start_demo()
-        self.plan.auth_id = self.app.session.auth_id
-        self._busy(False)
-        self.app.next_step(self.STEP)
-
     @on(Button.Pressed, "#offline")
     def action_offline(self) -> None:
+        """Plan without an account (ctrl+o)."""
         self.app.notify("Offline: build the plan now, apply it later with `byon apply`.")
         self.app.next_step(self.STEP)

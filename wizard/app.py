@@ -7,8 +7,10 @@ rest of the UI (and the network stack, imported by workers) is loaded.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import os
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
     from textual.command import Provider
 
     from wizard.plans.plan import Plan
+    from wizard.steps import StepResult
 
 # step -> "module:Screen"; imported on first use.
 SCREENS = {
@@ -52,6 +55,8 @@ def _wizard_commands() -> type[Provider]:
 
 
 class ByonApp(App[int]):
+    """The wizard: one Plan, one Session, the steps of the chosen route."""
+
     TITLE = "byon"
     SUB_TITLE = "bring your own number to Plivo"
     # Absolute: Textual resolves relative paths against the module of the (sub)class.
@@ -77,9 +82,14 @@ class ByonApp(App[int]):
         api_url: str = "",
         env_credentials: tuple[str, str] | None = None,
         jump_to_review: bool = False,
+        env_auth_id: str = "",
     ) -> None:
         super().__init__()
         self._plan = plan
+        # the plan as last written to (or read from) its file: "unsaved" compares with it
+        self._saved: Plan | None = copy.deepcopy(plan) if plan is not None else None
+        self.edited = False  # a step changed the plan since the last save
+        self.env_auth_id = env_auth_id  # PLIVO_AUTH_ID, pre-filled on the welcome step
         self.plan_path = Path(plan_path or (plan and plan.source) or DEFAULT_PLAN_FILE)
         self.session = Session(mode=mode, api_url=api_url)
         self.start_mode = mode
@@ -103,37 +113,76 @@ class ByonApp(App[int]):
 
     @property
     def plan_loaded(self) -> bool:
+        """Whether a Plan exists yet (it is made on first use, after the first paint)."""
         return self._plan is not None
 
-    # time shown on screen: frozen in tests for stable snapshots
+    @property
+    def unsaved(self) -> bool:
+        """The plan holds something its file does not (or has no file and was edited)."""
+        if self._saved is None:
+            return self.edited
+        return self.plan != self._saved
+
+    def known_auth_id(self) -> str:
+        """The auth id to pre-fill: the loaded plan's, else PLIVO_AUTH_ID."""
+        return (self._plan.auth_id if self._plan is not None else "") or self.env_auth_id
+
     def clock(self) -> str:
+        """The time shown on screen (frozen in tests for stable snapshots)."""
         return self.frozen_time or time.strftime("%H:%M:%S")
 
     # navigation --------------------------------------------------------------
     def make_screen(self, step: str) -> Any:
+        """A new screen for ``step`` (its module is imported on first use)."""
         module_name, cls_name = SCREENS[step].split(":")
         return getattr(importlib.import_module(module_name), cls_name)()
 
     def show_step(self, step: str) -> None:
+        """Show a step; its screen is made once and kept."""
         # installed screens survive Back, so coming forward again shows what was typed
         if not self.is_screen_installed(step):
             self.install_screen(self.make_screen(step), name=step)
         self.push_screen(step)
 
+    def finish_step(self, step: str, result: StepResult) -> None:
+        """A step's typed result: merged into the one Plan (ids kept), then the next step.
+
+        The plan counts as changed (unapplied, unsaved) only when the merge changed it, so
+        Back then Next on an applied plan changes nothing."""
+        from wizard.steps import merge
+
+        before = copy.deepcopy(self.plan)
+        merge(self.plan, result)
+        if self.plan != before:
+            self.mark_dirty()
+        self.next_step(step)
+
     def next_step(self, current: str) -> None:
-        """Called by a step once it has written its result into the plan."""
+        """Show the step after ``current`` in the chosen route."""
         flow = FLOWS[self.plan.option]
         if current == "welcome":
-            self.show_step("option")
+            if self.jump_to_review:  # `byon --plan FILE`: the account is known now
+                self.resume_at_review(start=0)
+            else:
+                self.show_step("option")
             return
         self.show_step(flow[flow.index(current) + 1])
 
+    def resume_at_review(self, start: int) -> None:
+        """Open a loaded plan at review, every earlier step behind it (Back works)."""
+        self.jump_to_review = False
+        flow = FLOWS[self.plan.option]
+        for step in flow[start : flow.index("review") + 1]:
+            self.show_step(step)
+
     def step_number(self, step: str) -> int | None:
         """The step's place in the chosen route (option is 1 on both)."""
-        flow = FLOWS[self.plan.option]
+        # no Plan before the user chose: the first paint does not load the plan module
+        flow = FLOWS[self._plan.option if self._plan is not None else "direct_sip"]
         return flow.index(step) + 1 if step in flow else None
 
     def back(self) -> None:
+        """Go back one step (the first step stays)."""
         if len(self.screen_stack) > 1:  # the first step is the default screen: it stays
             self.pop_screen()
 
@@ -163,24 +212,25 @@ class ByonApp(App[int]):
         return f"sip:{app_id}@app.plivo.com" if app_id else ""
 
     def action_copy_sip_uri(self) -> None:
-        uri = self.sip_uri()
-        if not uri:
-            self.notify("No SIP URI yet: apply the plan first (review step).")
-            return
-        self.copy_to_clipboard(uri)
-        self.notify(f"Copied {uri}", title="Copied")
+        """Copy the SIP URI to give the provider (once the application exists)."""
+        from screens.widgets.copyable import copy_value
+
+        copy_value(self, self.sip_uri(), "the SIP URI", missing="apply the plan first (review)")
 
     def first_step(self) -> str:
+        """Welcome, unless the account is already known (demo, or credentials in the env)."""
         if self.start_mode == DEMO or (self.start_mode == LIVE and self.env_credentials):
             return "option"
         return "welcome"
 
     def get_default_screen(self) -> Any:
+        """The first step itself (no extra screen before the first paint)."""
         # the first step is the default screen itself: no second screen to lay out and
         # paint before the user sees something they can use
         return self.make_screen(self.first_step())
 
     def on_mount(self) -> None:
+        """Fit the footer per screen; open a loaded plan at review."""
         import asyncio
 
         self.screen_change_signal.subscribe(self, lambda _screen: self._fit_footer())
@@ -188,13 +238,11 @@ class ByonApp(App[int]):
         self._session_ready = asyncio.Event()
         if self.first_step() == "welcome":
             self._session_ready.set()
-        if self.jump_to_review:
-            flow = FLOWS[self.plan.option]
-            start = 1 if self.first_step() == "option" else 0
-            for step in flow[start : flow.index("review") + 1]:
-                self.show_step(step)
+        elif self.jump_to_review:  # without an account, welcome asks for one first
+            self.resume_at_review(start=1)
 
     def on_resize(self) -> None:
+        """Keep the footer compact below 100 columns."""
         self._fit_footer()
 
     def _fit_footer(self) -> None:
@@ -205,6 +253,7 @@ class ByonApp(App[int]):
             footer.compact = self.size.width < 100
 
     def on_ready(self) -> None:
+        """The first screen has painted: start the session."""
         # Ready is posted right after the first screen has been painted
         self._after_first_paint()
 
@@ -242,6 +291,7 @@ class ByonApp(App[int]):
         return self.session
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed session start: say why (live: back to welcome to type credentials)."""
         if event.worker.group == "session" and event.state == WorkerState.ERROR:
             self.notify(self.describe_error(event.worker.error), severity="error", timeout=15)
             if self.start_mode == LIVE:  # let the user type working credentials instead
@@ -253,65 +303,107 @@ class ByonApp(App[int]):
 
         if isinstance(error, ByonError):
             text = str(error)
-        elif isinstance(error, NotImplementedError):
-            text = "This part of byon is not available in this build yet."
         else:
             text = f"Unexpected error ({type(error).__name__}): {error}"
         return scrub(text, self.session.secrets())
 
-    # actions -----------------------------------------------------------------
+    # saving and quitting -------------------------------------------------------
     def mark_dirty(self) -> None:
+        """The plan changed: the account and the file do not have it yet."""
         self.dirty = True
+        self.edited = True
 
-    def action_save_plan(self) -> None:
+    def save_plan(self, path: str | Path | None = None, *, quiet: bool = False) -> bool:
+        """Write the plan (no secrets in it) to ``path`` or the plan file; False on failure."""
         from wizard.plans.plan import save_plan
 
+        target = Path(path) if path is not None else self.plan_path
         try:
-            path = save_plan(self.plan, self.plan_path)
+            written = save_plan(self.plan, target)
         except Exception as exc:
             self.notify(f"Plan not saved: {self.describe_error(exc)}", severity="error")
-            return
-        self.plan.source = Path(path)
-        self.notify(f"Plan saved to {path} (no secrets in it).", title="Saved")
+            return False
+        self.plan_path = Path(written)
+        self.plan.source = Path(written)
+        self._saved = copy.deepcopy(self.plan)
+        self.edited = False
+        if not quiet:
+            self.notify(f"Plan saved to {written} (no secrets in it).", title="Saved")
+        return True
+
+    def action_save_plan(self) -> None:
+        """ctrl+s: save the plan to its file."""
+        self.save_plan()
+
+    def action_save_plan_as(self) -> None:
+        """Save the plan to a file the user names; it is the plan file from then on."""
+        from screens.widgets.path_prompt import PathPrompt
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self.save_plan(path)
+
+        self.push_screen(PathPrompt("Save the plan as", str(self.plan_path)), chosen)
+
+    async def plan_applied(self, view: Any = None) -> None:
+        """After an apply: every id from the account into the plan, and its file (when
+        there is one) rewritten, so a later `byon apply` never undoes what was done."""
+        await self.session.learn_ids(self.plan, view)
+        self.dirty = False
+        if self.plan.source is not None and self.save_plan(self.plan.source, quiet=True):
+            self.notify(f"Plan file {self.plan_path} updated from the account.", title="Saved")
+
+    async def action_quit(self) -> None:
+        """Every way out (the palette's Quit too) goes through the unsaved-plan guard."""
+        self.action_quit_wizard()
 
     def action_quit_wizard(self) -> None:
-        if not self.dirty:
+        """Quit, asking first when the plan would be lost or is not applied yet."""
+        from screens.widgets.quit import QuitScreen
+
+        if isinstance(self.screen, QuitScreen):
+            return  # already asking
+        unapplied = self.dirty and self.session.online
+        if not self.unsaved and not unapplied:
             self.exit(0)
             return
-        from screens.widgets.confirm import ConfirmScreen
 
-        def done(yes: bool | None) -> None:
-            if yes:
+        def done(choice: str | None) -> None:
+            if choice == "quit" or (choice == "save" and self.save_plan()):
                 self.exit(0)
 
         self.push_screen(
-            ConfirmScreen(
-                "Quit with unapplied changes?",
-                "The plan has changes the account does not have yet. "
-                "Save it (ctrl+s) to apply later with `byon apply`.",
-                yes="Quit",
-                no="Stay",
-            ),
-            done,
+            QuitScreen(str(self.plan_path), unsaved=self.unsaved, unapplied=unapplied), done
         )
 
     async def on_unmount(self) -> None:
+        """Restore what verify took over, stop the listener and the demo."""
         await self.session.close()
 
 
 def _load_plan(path: str | None) -> Plan | None:
+    """The plan of `--plan`: a draft may have gaps (shown on review), not wrong values."""
     if not path:
         return None
+    from wizard.errors import PlanError
     from wizard.plans.plan import load_plan
+    from wizard.steps import invalid_findings
 
-    # a plan saved mid-wizard is a draft: keys and types must be right (a typo never drops
-    # a setting), while the full rules are shown on the review step it opens at
-    return load_plan(path, check=False)
+    plan = load_plan(path, check=False)  # keys and types: a typo never drops a setting
+    bad = invalid_findings(plan)
+    if bad:
+        try:
+            load_plan(path)  # the full check names file and line for each problem
+        except PlanError as exc:
+            problems = getattr(exc, "problems", [exc])
+            keys = {f.key for f in bad}
+            lines = [str(p) for p in problems if p.key in keys] or [str(exc)]
+            raise PlanError("\n".join(lines)) from None
+        raise PlanError("; ".join(f"{f.key}: {f.message}" for f in bad), file=str(path))
+    return plan
 
 
 def _plan_or_exit(args: Any) -> tuple[Plan | None, int]:
-    import sys
-
     from wizard.errors import ByonError
 
     try:
@@ -321,11 +413,32 @@ def _plan_or_exit(args: Any) -> tuple[Plan | None, int]:
         return None, 2
 
 
+def _no_terminal() -> bool:
+    """True (after saying so) when the wizard has no terminal to run in.
+
+    Without one Textual would spin on the closed input at full CPU. textual-serve's
+    browser driver and the first-paint measurement need none."""
+    if os.environ.get("TEXTUAL_DRIVER") or os.environ.get("BYON_EXIT_AFTER_FIRST_PAINT") == "1":
+        return False
+    streams = (sys.__stdin__, sys.__stderr__)  # Textual reads stdin and draws on stderr
+    if all(s is not None and s.isatty() for s in streams):
+        return False
+    print(
+        "byon: the wizard needs a terminal, and stdin or stderr is not one. In scripts and "
+        "CI use the headless commands: `byon apply PLAN.toml`, `byon settings PLAN.toml`, "
+        "`byon verify` (see `byon --help`).",
+        file=sys.stderr,
+    )
+    return True
+
+
 def run_wizard(args: Any) -> int:
     """`byon`: the wizard on the real account (or welcome: type creds, demo, offline)."""
     plan, rc = _plan_or_exit(args)
     if rc:
         return rc
+    if _no_terminal():
+        return 2
     auth_id = os.environ.get("PLIVO_AUTH_ID", "")
     token = os.environ.get("PLIVO_AUTH_TOKEN", "")
     creds = (auth_id, token) if auth_id and token else None
@@ -336,6 +449,7 @@ def run_wizard(args: Any) -> int:
         api_url=getattr(args, "api_url", None) or "",
         env_credentials=creds,
         jump_to_review=plan is not None,
+        env_auth_id=auth_id,
     )
     return int(app.run() or 0)
 
@@ -345,6 +459,8 @@ def run_demo(args: Any) -> int:
     plan, rc = _plan_or_exit(args)
     if rc:
         return rc
+    if _no_terminal():
+        return 2
     app = ByonApp(
         mode=DEMO,
         plan=plan,

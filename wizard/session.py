@@ -7,6 +7,7 @@ imported inside the coroutines so that the first screen paints before they load.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +71,8 @@ def audio_sentence(stream: dict[str, Any] | None, ms_text: str | None = None) ->
 
 @dataclass
 class Session:
+    """Who the wizard talks to (client, demo emulator) and what it started (listener)."""
+
     mode: str = OFFLINE
     api_url: str = ""
     auth_id: str = ""
@@ -339,6 +342,27 @@ class Session:
             self.password_generated = True
         return result
 
+    async def learn_ids(self, plan: Any, view: Any = None) -> None:
+        """Set every id in the plan from the account, unchanged resources too (after an
+        apply), so the plan and its file never disagree with what exists. ``view``: an
+        account read made after the last change (else it is read now)."""
+        from wizard.errors import PlanError
+        from wizard.plans.apply import read_account
+        from wizard.plans.plan import set_id
+
+        if view is None:
+            view = await read_account(self.require_client(), plan)
+            self.last_view = view
+        found = (
+            ("application", view.application and view.application.app_id),
+            ("ip_acl", view.ip_acl and view.ip_acl.ip_acl_uuid),
+            ("credential", view.credential and view.credential.credential_uuid),
+            ("number", view.number and view.number.number),
+        )
+        for kind, rid in found:
+            with contextlib.suppress(PlanError):  # the plan has no table for it
+                set_id(plan, kind, rid or "")
+
     async def undo_applied(self, on_step: Callable[[Any], None]) -> list[Any]:
         """Undo this session's changes, newest first; return what could not be undone."""
         if self.applier is None:
@@ -348,6 +372,8 @@ class Session:
 
 @dataclass(frozen=True)
 class Recommendation:
+    """The option step's advice: route, auth type and the reason."""
+
     option: str  # "direct_sip" | "did_forwarding"
     auth_type: str  # "" for DID forwarding
     reason: str

@@ -12,10 +12,12 @@ COLUMNS = (("name", 24), ("app_id", 17), ("answer URL", 34), ("SIP auth", 12))
 
 
 def auth_label(sip_auth_type: str) -> str:
+    """An application's SIP auth as the table shows it (empty: open)."""
     return sip_auth_type or "open (none)"
 
 
 def add_columns(table: DataTable) -> None:
+    """The table's fixed-width columns."""
     for label, width in COLUMNS:
         table.add_column(label, width=width)
 
@@ -30,12 +32,14 @@ class AppFilter:
         self._shown: list[str] | None = None
 
     def set_apps(self, apps: list[Any]) -> None:
+        """Keep the account's applications (once), with their search text."""
         self.apps = list(apps)
         self.by_id = {a.app_id: a for a in self.apps}
         self._hay = [f"{a.app_name}\0{a.app_id}\0{a.answer_url}".lower() for a in self.apps]
         self._shown = None
 
     def matches(self, text: str) -> list[Any]:
+        """The applications whose name, app_id or URL contain ``text``."""
         needle = text.strip().lower()
         if not needle:
             return self.apps

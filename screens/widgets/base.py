@@ -1,4 +1,4 @@
-"""The base of every step: title line, error line, Back/Save keys, worker errors."""
+"""The base of every step: header, error line, Back key, worker errors, typed results."""
 
 from __future__ import annotations
 
@@ -8,55 +8,74 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
+
+from screens.widgets.header import StepHeader
 
 
 class StepScreen(Screen):
-    """A wizard step. Subclasses set STEP and TITLE and implement ``compose_body``."""
+    """A wizard step. Subclasses set STEP and TITLE (the heading) and write ``compose_body``.
+
+    NUMBERED steps are titled "Step N · TITLE", N from the chosen route. A step ends
+    with ``finish(result)``: the App merges the typed result into the one Plan."""
 
     STEP = ""
     TITLE = ""
+    NUMBERED = False
     BINDINGS = [
         Binding("escape", "back", "Back"),
     ]
 
-    @property
-    def byon(self) -> Any:  # the ByonApp (typed loosely: screens never import wizard.app)
-        return self.app
+    def __init__(self) -> None:
+        super().__init__()
+        self.header = StepHeader()
+        self.error_line = Static("", id="error", classes="error-line", markup=False)
 
     @property
     def plan(self) -> Any:
+        """The App's one Plan (typed loosely: screens never import wizard.app)."""
         return self.app.plan
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        """Header, the step's body (scrolls), the error line, the footer."""
+        self._show_title()
+        yield self.header
         with VerticalScroll(id="body"):
             yield from self.compose_body()
-        yield Static("", id="error", classes="error-line")
+        yield self.error_line
         # compact from the start below 100 columns: no second footer build before first paint
         yield Footer(compact=self.app.size.width < 100)
 
     def compose_body(self) -> ComposeResult:
+        """The step's own widgets."""
         yield from ()
 
     def on_screen_resume(self) -> None:
-        # the two routes order the steps differently: number them by the chosen one
-        if self.TITLE.startswith("Step ") and " · " in self.TITLE:
-            number = self.app.step_number(self.STEP)
-            if number:
-                self.title = f"Step {number} · {self.TITLE.split(' · ', 1)[1]}"
+        """Number the title by the route chosen now (it may have changed meanwhile)."""
+        self._show_title()
+
+    def _show_title(self) -> None:
+        self.header.show_step(self.STEP, self.TITLE, self.NUMBERED, self)
+
+    def finish(self, result: Any) -> None:
+        """Hand this step's typed result to the App, which merges it and moves on."""
+        self.clear_error()
+        self.app.finish_step(self.STEP, result)
 
     def action_back(self) -> None:
+        """Back to the previous step; what was typed here stays."""
         self.app.back()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Back only where there is a step behind this one."""
         if action == "back":  # the first step has nothing to go back to
             return len(self.app.screen_stack) > 1
         return True
 
     # one place turns a failed worker into an in-place message with Plivo's text
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker failed: say why on the error line, then let the step recover."""
         if event.state == WorkerState.ERROR:
             self.show_error(self.app.describe_error(event.worker.error))
             self.worker_failed(event.worker)
@@ -65,9 +84,10 @@ class StepScreen(Screen):
         """Hook: put the screen back in a state where the user can retry."""
 
     def show_error(self, text: str) -> None:
-        line = self.query_one("#error", Static)
-        line.update(text)
-        line.set_class(bool(text), "-shown")
+        """Show ``text`` on the error line ("" hides it)."""
+        self.error_line.update(text)
+        self.error_line.set_class(bool(text), "-shown")
 
     def clear_error(self) -> None:
+        """Hide the error line."""
         self.show_error("")

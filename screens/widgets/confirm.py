@@ -10,6 +10,8 @@ from textual.widgets import Button, Static
 
 
 class ConfirmScreen(ModalScreen[bool]):
+    """Asks one risky question; the safe answer has the focus."""
+
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
     ConfirmScreen > Vertical {
@@ -31,6 +33,7 @@ class ConfirmScreen(ModalScreen[bool]):
         self._title, self._body, self._yes, self._no = title, body, yes, no
 
     def compose(self) -> ComposeResult:
+        """The title, the sentence, No and Yes."""
         with Vertical():
             yield Static(self._title, classes="title")
             yield Static(self._body, classes="body")
@@ -39,13 +42,17 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button(f"{self._yes} (y)", id="yes", variant="warning")
 
     def on_mount(self) -> None:
+        """Focus the safe choice."""
         self.query_one("#no", Button).focus()  # the safe choice is the default
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
+        """Yes or No, by button."""
         self.dismiss(event.button.id == "yes")
 
     def action_yes(self) -> None:
+        """Yes (y)."""
         self.dismiss(True)
 
     def action_no(self) -> None:
+        """No (n, escape)."""
         self.dismiss(False)

@@ -41,6 +41,7 @@ class CheckValidator(Validator):
         self.args = args
 
     def validate(self, value: str) -> ValidationResult:
+        """Fail with the check's own sentence."""
         from wizard.plans import validate
 
         msg = problem(getattr(validate, self.check_name), value, *self.args())

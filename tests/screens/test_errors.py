@@ -239,13 +239,13 @@ async def test_quit_asks_when_changes_are_unapplied():
         assert app.dirty
         await pilot.press("ctrl+q")
         await settle(app, pilot)
-        assert screen_name(app) == "ConfirmScreen"
+        assert screen_name(app) == "QuitScreen"
         await pilot.press("n")
         await settle(app, pilot)
         assert screen_name(app) == "AuthScreen"
         await pilot.press("ctrl+q")
         await settle(app, pilot)
-        await pilot.press("y")
+        await pilot.press("q")  # quit without saving
         await pilot.pause()
     assert app.return_code == 0
 

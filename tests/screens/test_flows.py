@@ -154,18 +154,20 @@ async def test_did_forwarding_buying_a_number():
         results = app.screen.query_one("#results", DataTable)
         assert results.row_count > 0
         number = results.coordinate_to_cell_key((0, 0)).row_key.value
-        await pilot.press("ctrl+b")
-        await settle(app, pilot)
-        assert screen_name(app) == "ConfirmScreen"
-        body = str(app.screen.query_one(".body", Static).content)
-        assert "setup fee" in body and "a month" in body
-        await pilot.press("y")
+        owned_before = {n["number"] for n in app.session.emulator.dump_state()["numbers"]}
+        await pilot.press("ctrl+b")  # choose it: bought on review, not here
         await settle(app, pilot)
         assert screen_name(app) == "NumberScreen"
+        assert "bought on the review step" in str(app.screen.query_one("#chosen").content)
+        owned = {n["number"] for n in app.session.emulator.dump_state()["numbers"]}
+        assert owned == owned_before
         await pilot.press("ctrl+n")
         await settle(app, pilot)
         assert screen_name(app) == "ReviewScreen"
-        assert app.plan.forwarding.plivo_number == f"+{number}"
+        assert app.plan.forwarding.plivo_number == "buy"
+        # buying is a review change like any other, with its cost on the line
+        diff = str(app.screen.query_one("#diff", Static).content)
+        assert f"create number +{number}" in diff and "costs $0.00 setup + $0.50/month" in diff
         # the plan cannot secure the SIP URI under DID forwarding: the review says so
         findings = str(app.screen.query_one("#findings", Static).content)
         assert "no SIP authentication (toll-fraud risk)" in findings
@@ -186,9 +188,10 @@ async def test_did_forwarding_buying_a_number():
         created = _app_state(app, "forwarded-line")
         owned = {n["number"]: n for n in state["numbers"]}
         assert owned[number]["app_id"] == created["app_id"]
+        assert app.plan.forwarding.plivo_number == f"+{number}"  # learned from the account
 
 
-async def test_declining_a_purchase_buys_nothing():
+async def test_going_back_from_review_buys_nothing():
     app = demo_app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(app, pilot)
@@ -200,7 +203,10 @@ async def test_declining_a_purchase_buys_nothing():
         before = len(app.session.emulator.dump_state()["numbers"])
         await pilot.press("ctrl+b")
         await settle(app, pilot)
-        await pilot.press("n")
+        await pilot.press("ctrl+n")
+        await settle(app, pilot)
+        assert screen_name(app) == "ReviewScreen"
+        await pilot.press("escape")
         await settle(app, pilot)
         assert screen_name(app) == "NumberScreen"
         assert len(app.session.emulator.dump_state()["numbers"]) == before

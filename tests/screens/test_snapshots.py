@@ -173,7 +173,7 @@ def test_number(snap_compare):
     assert snap(snap_compare, demo_app(), _number)
 
 
-def test_number_buy_confirmation(snap_compare):
+def test_number_to_buy_chosen(snap_compare):
     async def before(pilot):
         await _number(pilot)
         pilot.app.screen.query_one("#pattern", Input).value = "212"
@@ -182,6 +182,45 @@ def test_number_buy_confirmation(snap_compare):
         await pilot.press("ctrl+b")
 
     assert snap(snap_compare, demo_app(), before)
+
+
+def test_small_review_number_to_buy(snap_compare):
+    """Buying is a review change with its cost on the line (80x24)."""
+
+    async def before(pilot):
+        await _number(pilot)
+        pilot.app.screen.query_one("#pattern", Input).value = "212"
+        await pilot.press("ctrl+f")
+        await settle(pilot.app, pilot)
+        await pilot.press("ctrl+b")
+        await pilot.press("ctrl+n")
+
+    assert snap(snap_compare, demo_app(), before, SMALL)
+
+
+async def _offline_review(pilot) -> None:
+    app = pilot.app
+    await pilot.press("ctrl+o")
+    await settle(app, pilot)
+    app.screen.query_one("#external", Input).value = "+14155550100"
+    await choose_direct_sip(app, pilot, stable=True, shared=False)
+    await fill_auth(app, pilot, entries=["203.0.113.10"])
+    await create_application(app, pilot)
+
+
+def test_small_offline_review(snap_compare):
+    """Offline review shows the + lines apply will create, and no Apply (80x24)."""
+    assert snap(snap_compare, ByonApp(mode=OFFLINE), _offline_review, SMALL)
+
+
+def test_small_offline_provider(snap_compare):
+    """Offline provider settings: the app id is a placeholder nobody copies as real (80x24)."""
+
+    async def before(pilot):
+        await _offline_review(pilot)
+        await pilot.press("n")
+
+    assert snap(snap_compare, ByonApp(mode=OFFLINE), before, SMALL)
 
 
 def test_review(snap_compare):
@@ -260,8 +299,10 @@ def test_done(snap_compare):
 
 
 def test_quit_confirmation(snap_compare):
+    """Quit with an unsaved, unapplied plan: Save and quit (ctrl+s) is offered (80x24)."""
+
     async def before(pilot):
         await _auth(pilot)
         await pilot.press("ctrl+q")
 
-    assert snap(snap_compare, demo_app(), before)
+    assert snap(snap_compare, demo_app(), before, SMALL)
