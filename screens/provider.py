@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Select, Static
 
 from screens.widgets.base import StepScreen
-from screens.widgets.copyable import PLACEHOLDER
+from screens.widgets.copyable import NOT_YET, PLACEHOLDER, copy_value, is_placeholder
 
 COPY_WIDTH = 10  # the copy column; the value column gets what is left
 LABEL_MAX = 28
@@ -29,6 +29,18 @@ def _fields(settings: Any) -> list[tuple[str, str, bool]]:
         real = not any(p in value for p in PLACEHOLDERS)
         out.append((str(f.label), value, bool(getattr(f, "copyable", True)) and real))
     return out
+
+
+def _shown(value: str) -> Text:
+    """A value as the table shows it: a placeholder reads as one (‹app_id›), never as real."""
+    text = Text()
+    last = 0
+    for m in PLACEHOLDER.finditer(value):
+        text.append(value[last : m.start()])
+        text.append(f"‹{m.group(1)}›", style="italic dim")
+        last = m.end()
+    text.append(value[last:])
+    return text
 
 
 def column_widths(total: int, labels: list[str]) -> tuple[int, int, int]:
@@ -134,7 +146,7 @@ class ProviderScreen(StepScreen):
                 mark = Text("after apply", style="dim italic")
             else:
                 mark = Text("")
-            table.add_row(Text(name), Text(value), mark, key=str(i), height=None)
+            table.add_row(Text(name), _shown(value), mark, key=str(i), height=None)
 
     def _show_ips(self, settings: Any) -> None:
         box = self.query_one("#ips-box", Vertical)
@@ -183,13 +195,11 @@ class ProviderScreen(StepScreen):
         if not self._values or table.cursor_row < 0:
             return
         name, value, copyable = self._values[table.cursor_row]
-        if not copyable:
-            self.app.notify(f"{name} is not a value to copy.", severity="warning")
+        if not copyable and not is_placeholder(value):
+            self.app.notify(f"{name} is not a value to copy.", severity="warning", markup=False)
             return
         real = self._real(value)
-        self.app.copy_to_clipboard(real)
-        shown = "(not shown)" if real != value else value
-        self.app.notify(f"{name} copied: {shown}", title="Copied", markup=False)
+        copy_value(self.app, real, name, secret=real != value, missing=f"{NOT_YET} (apply first)")
 
     def action_copy_ips(self) -> None:
         ips = list(getattr(self._settings, "source_ips", []) or [])
