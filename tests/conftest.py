@@ -72,6 +72,13 @@ def private_state_dir(tmp_path_factory):
         os.environ["BYON_STATE_DIR"] = old
 
 
+@pytest.fixture(autouse=True)
+def patient_call_record_lookup(monkeypatch):
+    """A loaded test machine may take seconds to answer a call-record lookup: a test must
+    not read that as "Plivo's API did not answer" (the product waits 3 s)."""
+    monkeypatch.setattr("wizard.verify.confirm.CONFIRM_TIMEOUT", 30.0)
+
+
 @pytest.fixture
 async def emulator():
     """An empty account (no applications, numbers, credentials or ACLs)."""

@@ -69,9 +69,10 @@ def differences(params: dict[str, Any], record: Any) -> list[str]:
 
 
 async def confirm_call(
-    client: Any, params: dict[str, Any], *, timeout: float = CONFIRM_TIMEOUT
+    client: Any, params: dict[str, Any], *, timeout: float | None = None
 ) -> Confirmation:
     """Look the callback's CallUUID up in Plivo (live call, then CDR) and compare."""
+    timeout = timeout or CONFIRM_TIMEOUT
     if client is None:
         return Confirmation(
             UNAVAILABLE,

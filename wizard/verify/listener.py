@@ -134,6 +134,7 @@ class Listener:
         self._ready: dict[int, CallbackEvent | None] = {}
         self._emit_lock = asyncio.Lock()
         self._probes: dict[str, asyncio.Future[CallbackEvent]] = {}
+        self._saving: set[asyncio.Future[None]] = set()
 
     def __repr__(self) -> str:
         return f"Listener(local_url={self.local_url!r}, public_url={self.public_url!r})"
@@ -219,6 +220,8 @@ class Listener:
             await self._runner.cleanup()
             self._runner = None
             self._guard.unwatch_accept_errors()
+            if self.replays is not None:
+                await self.replays.save()  # every nonce seen is on disk before byon exits
             await self._summarise(force=True)
 
     async def __aenter__(self) -> Listener:
@@ -393,13 +396,12 @@ class Listener:
             refuse(event, 403, f"Forged or unsigned callback, refused with 403: {problem}.")
             return event, web.Response(status=403, text="invalid signature\n")
         assert self.replays is not None
-        # saved while the call is judged, and before it is answered: a crash must not
-        # forget this nonce
+        # written in the background (grouped, atomic, fsync'd) and flushed by stop(): the
+        # memory copy already refuses a replay; the file carries it to the next run
         saving = asyncio.ensure_future(self.replays.save())
-        try:
-            return await self._judge(event, kind, params, query, body)
-        finally:
-            await asyncio.shield(saving)
+        self._saving.add(saving)
+        saving.add_done_callback(self._saving.discard)
+        return await self._judge(event, kind, params, query, body)
 
     async def _judge(
         self,
