@@ -89,6 +89,13 @@ def run_apply(args: Any) -> int:
     applier = prepared
     if _refused(args, _risks(plan, applier.view.application)):
         return EXIT_BAD_INPUT
+    if not applier.pending():
+        if not args.dry_run:  # a dry run only prints (cli.md): the file stays as it is
+            _write_back(plan, applier.ids)
+        _err("Nothing to change: the account already matches the plan.")
+        if getattr(args, "json", False):
+            _out({"event": "result", "ok": True, "changed": 0})
+        return EXIT_OK
     if args.dry_run:
         _err(f"Dry run: {len(applier.pending())} change(s) not applied.")
         return EXIT_OK
@@ -234,7 +241,7 @@ async def _prepare(args: Any, plan: Any, creds: tuple[str, str], password: str |
             code = await _journal_first(args, applier, as_json)
             if code is not None:
                 return code
-            changes = await applier.read()
+            await applier.read()
         except PlivoError as exc:
             _err(f"byon: reading the account failed: {exc}")
             return EXIT_FAILED
@@ -242,13 +249,6 @@ async def _prepare(args: Any, plan: Any, creds: tuple[str, str], password: str |
             _err(f"byon: {exc}")
             return EXIT_FAILED
     _show_changes(args, plan, applier, as_json)
-    if all(c.action == "unchanged" for c in changes):
-        if not args.dry_run:  # a dry run only prints (cli.md): the file stays as it is
-            _write_back(plan, applier.ids)
-        _err("Nothing to change: the account already matches the plan.")
-        if as_json:
-            _out({"event": "result", "ok": True, "changed": 0})
-        return EXIT_OK
     return applier
 
 
