@@ -267,12 +267,20 @@ class WireCall:
             await bridge.close("call")
         self._close_media()
         if send_bye and self.dialog is not None:
-            try:
-                bye = self.dialog.request("BYE")
-                await self.wire.endpoint.send_request(bye, self.dialog.destination())
-            except (SipError, ValueError, OSError) as exc:
-                self.record.extra["bye_error"] = str(exc)
+            # the call is over once BYE leaves: a caller that never answers it (32 s over
+            # UDP) must not hold the hangup callback back
+            task = asyncio.get_running_loop().create_task(self._bye(self.dialog))
+            self.wire.track(task)
         await self.hangup_callback(cause, source)
+
+    async def _bye(self, dialog: Dialog) -> None:
+        try:
+            response = await self.wire.endpoint.send_request(
+                dialog.request("BYE"), dialog.destination()
+            )
+            self.record.extra["bye_status"] = response.status
+        except (SipError, ValueError, OSError) as exc:
+            self.record.extra["bye_error"] = str(exc) or type(exc).__name__
 
     def _close_media(self) -> None:
         if self.rtp is not None:
