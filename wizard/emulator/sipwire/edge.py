@@ -25,6 +25,7 @@ from wizard.emulator.sipwire.call import WireCall
 from wizard.emulator.sipwire.tls import DOMAIN, TlsUnavailable, make_certificate, server_context
 from wizard.sip.digest import DigestError, NonceStore, parse_authorization
 from wizard.sip.endpoint import ALLOW, SipEndpoint
+from wizard.sip.errors import SipParseError
 from wizard.sip.message import SipMessage, SipRequest, SipResponse
 from wizard.sip.transaction import ServerTransaction
 from wizard.sip.transport import Flow
@@ -133,8 +134,13 @@ class SipWire:
             )
             record.extra["request_uri"] = message.uri[:300]
         record.add(direction, message)
-        final = isinstance(message, SipResponse) and message.status >= 200
-        if final and message.cseq[1] == "INVITE":
+        if not isinstance(message, SipResponse) or message.status < 200:
+            return
+        try:
+            method = message.cseq[1]
+        except SipParseError:
+            return  # a 400 to a request whose CSeq could not be read
+        if method == "INVITE":
             record.sip_status = message.status
             if message.status == 487:
                 record.reason = "Request Terminated: the caller cancelled (CANCEL)"
