@@ -96,8 +96,13 @@ class Edge:
         return Target(self.host, self.port, transport)
 
     def ctl(self) -> httpx.AsyncClient:
-        """A client for the control surface."""
-        return httpx.AsyncClient(base_url=f"{self.emu.api_url}/__emulator__/", timeout=10)
+        """A client for the control surface (with the account's Basic auth, which control
+        routes may require)."""
+        return httpx.AsyncClient(
+            base_url=f"{self.emu.api_url}/__emulator__/",
+            auth=(self.emu.auth_id, self.emu.auth_token),
+            timeout=10,
+        )
 
     async def calls(self) -> list[dict[str, Any]]:
         """``GET /__emulator__/calls``."""
