@@ -13,10 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from wizard.sip.digest import DigestCredentials, NonceState, verify_response
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # wizard.sip loads only with the wire edge: the HTTP route stays light
     from wizard.emulator.server import Emulator
+    from wizard.sip.digest import DigestCredentials
 
 LOCKOUT_FAILURES = 10  # documented: 10 failures from one IP within 60 s ...
 LOCKOUT_WINDOW = 60.0
@@ -30,7 +29,7 @@ class Proof:
 
     username: str
     matches: Callable[[str], bool]
-    nonce: NonceState = NonceState.VALID
+    nonce: str = "valid"  # wizard.sip.digest.NonceState: "valid", "stale" or "unknown"
 
     @classmethod
     def from_password(cls, username: str, given_ha1: str) -> Proof:
@@ -38,8 +37,10 @@ class Proof:
         return cls(username, lambda stored: secrets.compare_digest(given_ha1, stored))
 
     @classmethod
-    def from_digest(cls, creds: DigestCredentials, method: str, nonce: NonceState) -> Proof:
+    def from_digest(cls, creds: DigestCredentials, method: str, nonce: str) -> Proof:
         """The wire's proof: a digest response, hashed with the ``uri`` exactly as sent."""
+        from wizard.sip.digest import verify_response
+
         return cls(
             creds.username,
             lambda stored: verify_response(creds, method=method, ha1=stored),
@@ -124,10 +125,10 @@ def _target(emu: Emulator, user: str, request_uri: str) -> Decision:
 def _credential(emu: Emulator, decision: Decision, proof: Proof | None, source_ip: str) -> None:
     """Rule 5 (and the second half of 6): 407 without an answer, 403 for a wrong one."""
     assert decision.app is not None
-    if proof is None or proof.nonce is not NonceState.VALID:
+    if proof is None or proof.nonce != "valid":
         # Guess: an unanswered challenge (407) is not counted as a failure; neither is an
         # answer to an expired nonce (RFC 2617: stale=true) or to one this edge never issued.
-        stale = proof is not None and proof.nonce is NonceState.STALE
+        stale = proof is not None and proof.nonce == "stale"
         why = (
             "the nonce answered has expired (stale=true: answer the new challenge)"
             if stale

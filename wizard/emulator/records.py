@@ -9,9 +9,10 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from wizard.sip.message import SipMessage, redact
+if TYPE_CHECKING:  # wizard.sip loads only with the wire edge: the HTTP route stays light
+    from wizard.sip.message import SipMessage
 
 MAX_RECORDS = 500  # oldest records go first: a load test must not grow memory for ever
 MAX_LADDER = 200  # retransmissions of a call nobody answers stop being recorded here
@@ -34,6 +35,8 @@ LADDER_HEADERS = (
 
 def ladder_headers(message: SipMessage) -> dict[str, str]:
     """The headers of ``message`` that explain a call, digest responses redacted, bounded."""
+    from wizard.sip.message import redact
+
     out: dict[str, str] = {}
     for name in LADDER_HEADERS:
         values = message.headers.get_all(name)
