@@ -31,6 +31,7 @@ log = logging.getLogger("byon.emulator.sip")
 MAX_MSG_SIZE = 1 << 20
 CONNECT_TIMEOUT = 5.0
 MAX_PENDING = 500  # media events waiting for a slow agent (10 s); older ones are dropped
+MAX_QUEUED = 15000  # frames of agent audio waiting to be played (5 min); more are dropped
 FRAME_BYTES = media.SAMPLES_PER_FRAME  # one G.711 byte per sample
 _LITTLE = sys.byteorder == "little"
 
@@ -132,6 +133,7 @@ class StreamBridge:
             "media_dropped": 0,
             "play_audio": 0,
             "frames_played": 0,
+            "frames_dropped": 0,
             "cleared": 0,
             "checkpoints": 0,
             "bad_messages": 0,
@@ -282,6 +284,9 @@ class StreamBridge:
         whole = len(coded) - len(coded) % FRAME_BYTES
         self._remainder = coded[whole:]
         frames = [coded[i : i + FRAME_BYTES] for i in range(0, whole, FRAME_BYTES)]
+        room = max(0, MAX_QUEUED - self.rtp.queued)  # an agent flooding audio is bounded
+        self.summary["frames_dropped"] += max(0, len(frames) - room)
+        frames = frames[:room]
         self.summary["play_audio"] += 1
         self.summary["frames_played"] += len(frames)
         self.rtp.play(frames)
