@@ -136,14 +136,15 @@ def probe_options(call_id: str, port: int) -> bytes:
 
 
 async def probe(sink: Sink, sock: asyncio.DatagramTransport, port: int, call_id: str) -> int:
-    """1 when an OPTIONS is answered (sent up to 3 times: a flood may drop one), else 0."""
+    """How many sends an OPTIONS took to be answered (up to 3: the kernel may drop a
+    datagram when big ones fill the socket's buffer), 0 when it never was."""
     local_port = sock.get_extra_info("sockname")[1]
-    for _ in range(3):
+    for attempt in range(1, 4):
         sink.probe = (call_id, asyncio.get_running_loop().create_future())
         sock.sendto(probe_options(call_id, local_port), ("127.0.0.1", port))
         try:
             await asyncio.wait_for(sink.probe[1], 1.0)
-            return 1
+            return attempt
         except TimeoutError:
             continue
     return 0
@@ -161,7 +162,7 @@ async def fuzz(port: int, bases: list[str], count: int, seed: int) -> dict[str, 
         socks.append((transport, sink))
     probe_sock, probe_sink = socks[0]
     writer = None
-    counts = {"udp": 0, "tcp": 0, "probes": 0, "probes_answered": 0}
+    counts = {"udp": 0, "tcp": 0, "probes": 0, "probes_answered": 0, "probes_resent": 0}
     for i in range(count):
         message = mutate(rng, rng.choice(bases))
         if rng.random() < 0.1:
@@ -176,9 +177,11 @@ async def fuzz(port: int, bases: list[str], count: int, seed: int) -> dict[str, 
         else:
             rng.choice(socks)[0].sendto(message, ("127.0.0.1", port))
             counts["udp"] += 1
-        if i % 100 == 99:
+        if i % 25 == 24:
             counts["probes"] += 1
-            counts["probes_answered"] += await probe(probe_sink, probe_sock, port, f"probe{i}")
+            sends = await probe(probe_sink, probe_sock, port, f"probe{i}")
+            counts["probes_answered"] += sends > 0
+            counts["probes_resent"] += max(0, sends - 1)
     await asyncio.sleep(1.0)
     counts["udp_replies"] = sum(sink.replies for _, sink in socks)
     for transport, _ in socks:
@@ -231,7 +234,7 @@ async def main(count: int, seed: int) -> int:
           f"seed {seed}; {counts['udp_replies']} UDP replies came back")  # fmt: skip
     print(
         f"OPTIONS probes during the fuzz: {counts['probes_answered']} of {counts['probes']} "
-        "answered (one after every 100 messages)"
+        f"answered (one after every 25 messages; {counts['probes_resent']} resends)"
     )
     print(f"edge process alive: {alive}; tracebacks logged: {tracebacks}")
     print(f"OPTIONS afterwards: {answered}")
