@@ -201,3 +201,28 @@ async def test_demo_seed_maps_the_provider_and_an_outside_source():
     emu = Emulator(seed="demo")
     assert emu.source_map == {"127.0.0.2": "203.0.113.10", "127.0.0.3": "198.51.100.200"}
     assert emu.map_source("127.0.0.9") == "127.0.0.9"
+
+
+async def test_http_route_and_call_api_records_share_the_list(edge, apps):
+    res = await edge.emu.inbound(
+        request_uri=apps.uri(apps.credential), source_ip="203.0.113.10", from_="1"
+    )
+    assert res["sip_status"] == 407
+    sip = await call(edge, apps.uri(apps.credential))
+    assert sip.status == 407
+    records = await edge.calls()
+    assert [r["route"] for r in records] == ["http", "sip"]
+    http = records[0]
+    assert http["call_id"] is None and http["transport"] is None and http["ladder"] == []
+    assert http["source"] == "203.0.113.10" and http["sip_status"] == 407
+    assert records[1]["reason"] == http["reason"]  # one decision, one sentence
+
+
+def test_records_are_bounded_and_found_by_call_id():
+    from wizard.emulator.records import CallRecord, CallRecords
+
+    records = CallRecords(limit=3)
+    for i in range(5):
+        records.add(CallRecord("sip", call_id=f"c{i}"))
+    assert len(records) == 3 and [r["call_id"] for r in records.to_json()] == ["c2", "c3", "c4"]
+    assert records.sip("c0") is None and records.sip("c4") is not None
