@@ -134,7 +134,7 @@ async def call(port: int, app_id: str, creds: Credentials, echo: TimingEcho, sec
 
 def report(count, sent, heard, agent_ms, stats) -> int:
     (t0, ts0) = sent[0]
-    added, mouth_to_ear = [], []
+    added, mouth_to_ear, lag = [], [], []
     for index, (ear, _ts) in heard.items():
         if index not in sent or index not in agent_ms:
             continue
@@ -142,6 +142,7 @@ def report(count, sent, heard, agent_ms, stats) -> int:
         total = (ear - mouth) * 1000
         mouth_to_ear.append(total)
         added.append(total - agent_ms[index])
+        lag.append((sent[index][0] - mouth) * 1000)
     lost = count - len(heard)
     if lost:
         print(f"frames never echoed: {sorted(set(range(count)) - set(heard))[:20]}")
@@ -154,6 +155,8 @@ def report(count, sent, heard, agent_ms, stats) -> int:
     print(f"agent's own time   : p50 {pct(list(agent_ms.values()), 0.5):5.2f} ms")
     print(f"added by the bridge: p50 {pct(added, .5):5.2f} ms, p95 {pct(added, .95):5.2f} ms, "
           f"max {max(added):5.2f} ms (target <= {TARGET_MS:.0f} ms at p95)")  # fmt: skip
+    print(f"  of which the caller's own send lag (its pacer, not the bridge): "
+          f"p50 {pct(lag, .5):5.2f} ms, p95 {pct(lag, .95):5.2f} ms")  # fmt: skip
     print(f"echo RTP timestamps: step p50 {pct(steps, 0.5):.1f} ms, max {max(steps):.1f} ms")
     print(f"RTP packets lost   : {lost} of {count} (caller's jitter buffer: lost {stats.lost}, "
           f"late {stats.late}, duplicates {stats.duplicates})")  # fmt: skip
