@@ -51,7 +51,7 @@ def stop(proc: subprocess.Popen, sig: int) -> tuple[int, str, str]:
 def test_first_line_reachable_and_clean_exit(sig):
     proc = start()
     info = first_line(proc)
-    assert set(info) == {"api_url", "auth_id", "auth_token"}
+    assert set(info) == {"api_url", "auth_id", "auth_token", "sip"}
     assert info["api_url"].startswith("http://127.0.0.1:")
     r = httpx.get(
         f"{info['api_url']}/v1/Account/{info['auth_id']}/",

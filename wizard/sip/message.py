@@ -11,6 +11,7 @@ import re
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from wizard.sip.errors import SipParseError
 from wizard.sip.uri import (
@@ -95,6 +96,7 @@ REASONS = {
 }  # fmt: skip
 
 
+@lru_cache(maxsize=512)
 def canonical_name(name: str) -> str:
     """The canonical spelling of a header name: compact forms expanded, known names cased."""
     name = name.strip()

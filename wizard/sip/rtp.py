@@ -305,6 +305,11 @@ class RtpSession(asyncio.DatagramProtocol):
             self._drained.clear()
             self._pacer = asyncio.get_running_loop().create_task(self._pace())
 
+    @property
+    def queued(self) -> int:
+        """Frames queued by ``play`` and not sent yet."""
+        return len(self._queue)
+
     def clear(self) -> int:
         """Drop the frames not yet sent (Plivo's clearAudio); return how many."""
         count = len(self._queue)

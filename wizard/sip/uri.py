@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from wizard.sip.errors import SipParseError
 
@@ -24,6 +25,8 @@ _SCHEMES = ("sip", "sips", "tel")
 def split_outside(text: str, sep: str) -> list[str]:
     """Split ``text`` at ``sep`` except inside quoted strings and <...>, where commas and
     semicolons are part of a display name or URI."""
+    if '"' not in text and "<" not in text:
+        return text.split(sep)  # the common case, without the character loop
     parts: list[str] = []
     start = depth = 0
     quoted = escaped = False
@@ -174,6 +177,7 @@ class SipUri:
         return value.upper() if value else None
 
 
+@lru_cache(maxsize=2048)  # values are immutable: a call's headers repeat
 def parse_uri(text: str) -> SipUri:
     """Parse ``sip:user@host:port;params?headers`` (also sips: and tel:)."""
     text = text.strip()
@@ -252,6 +256,7 @@ def _display_name(text: str) -> str | None:
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=2048)  # values are immutable: a call's headers repeat
 def parse_name_addr(text: str) -> NameAddr:
     """Parse one name-addr or addr-spec with header parameters (``;tag=...``)."""
     text = text.strip()
@@ -321,6 +326,7 @@ class Via:
 _VIA = re.compile(r"SIP\s*/\s*2\.0\s*/\s*([A-Za-z0-9\-.!%*_+`'~]+)\s+(\S[^;]*?)\s*(;.*)?\Z", re.I)
 
 
+@lru_cache(maxsize=2048)  # values are immutable: a call's headers repeat
 def parse_via(text: str) -> Via:
     """Parse one Via value (not a comma-separated list: see ``split_list``)."""
     match = _VIA.match(text.strip())
