@@ -66,6 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
     p.add_argument("--state", metavar="FILE", help="load and persist state as JSON")
     p.add_argument("--seed", choices=["demo"], help="load the demo's sample data")
+    p.add_argument("--sip-port", type=int, default=0, help="SIP on UDP and TCP (0: a free port)")
+    p.add_argument("--sip-tls-port", type=int, default=0, help="SIP over TLS (0: a free port)")
+    p.add_argument("--no-sip", action="store_true", help="no SIP edge, only the HTTP route")
+    p.add_argument(
+        "--sip-source-map",
+        metavar="LOOPBACK=PUBLIC",
+        action="append",
+        default=[],
+        help="a loopback source stands for a public IP (repeatable), e.g. 127.0.0.2=203.0.113.10",
+    )
 
     p = sub.add_parser("apply", parents=[api], help="make the account match a plan file")
     p.add_argument("plan", metavar="PLAN.toml")

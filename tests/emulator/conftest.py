@@ -75,3 +75,6 @@ async def receiver():
         yield rec
     finally:
         await runner.cleanup()
+
+
+from tests.sipedge_fixtures import answers, apps, edge  # noqa: E402, F401  (SIP edge fixtures)

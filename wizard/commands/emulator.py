@@ -1,7 +1,8 @@
 """`byon emulator`: serve the Plivo emulator until SIGINT/SIGTERM.
 
-The first stdout line is one JSON object (api_url, auth_id, auth_token) so a
-script can read it; everything after goes to stderr for people.
+The first stdout line is one JSON object (api_url, auth_id, auth_token, and ``sip``:
+the SIP edge's addresses, or null with ``--no-sip``) so a script can read it;
+everything after goes to stderr for people.
 """
 
 from __future__ import annotations
@@ -28,7 +29,23 @@ def _say(text: str) -> None:
     print(f"byon emulator: {text}", file=sys.stderr, flush=True)
 
 
-async def serve(host: str, port: int, state: str | None, seed: str | None) -> int:
+async def _start_sip(emu: Any, host: str, sip: dict[str, Any]) -> bool:
+    port, tls_port = sip.get("port", 0), sip.get("tls_port", 0)
+    try:
+        await emu.start_sip(host, port, tls_port=tls_port)
+    except OSError as exc:
+        ports = f"{port} (UDP/TCP) or {tls_port} (TLS)"
+        _say(f"cannot listen for SIP on {host} port {ports}: {exc.strerror or exc}. Pick "
+             "another --sip-port/--sip-tls-port, or --no-sip.")  # fmt: skip
+        await emu.stop()
+        return False
+    return True
+
+
+async def serve(
+    host: str, port: int, state: str | None, seed: str | None, sip: dict[str, Any] | None = None
+) -> int:
+    """Run the emulator (and its SIP edge unless ``sip`` is None) until a signal."""
     from wizard.emulator.server import Emulator
 
     try:
@@ -36,10 +53,14 @@ async def serve(host: str, port: int, state: str | None, seed: str | None) -> in
     except (OSError, ValueError, KeyError) as exc:
         _say(f"cannot load the state file {state}: {exc}. Fix or remove it, then start again.")
         return 2
+    if sip is not None:
+        emu.source_map.update(sip.get("source_map") or {})  # explicit maps win over the seed's
     try:
         await emu.start(host, port)
     except OSError as exc:
         _say(f"cannot listen on {host}:{port}: {exc.strerror or exc}. Pick another --port.")
+        return 1
+    if sip is not None and not await _start_sip(emu, host, sip):
         return 1
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -49,6 +70,7 @@ async def serve(host: str, port: int, state: str | None, seed: str | None) -> in
         "api_url": emu.api_url,
         "auth_id": emu.auth_id,
         "auth_token": emu.auth_token,
+        "sip": emu.sip_info(),
     }
     sys.stdout.write(json.dumps(info) + "\n")
     sys.stdout.flush()
@@ -62,6 +84,8 @@ async def serve(host: str, port: int, state: str | None, seed: str | None) -> in
         )
     if state:
         _say(f"state is saved to {state} after every change")
+    if emu.sip is not None:
+        _say_sip(emu)
     try:
         await stop.wait()
     finally:
@@ -73,12 +97,43 @@ async def serve(host: str, port: int, state: str | None, seed: str | None) -> in
     return 0
 
 
+def _say_sip(emu: Any) -> None:
+    info = emu.sip_info()
+    _say(f"SIP edge for app.plivo.com: udp {info['udp']}, tcp {info['tcp']}, tls {info['tls']}")
+    if info["ca_cert"]:
+        _say(f"TLS certificate (self-signed, trust it as a CA): {info['ca_cert']}")
+    elif emu.sip.tls_note:
+        _say(emu.sip.tls_note)
+    for source, public in sorted(emu.source_map.items()):
+        _say(f"SIP from {source} stands for {public}")
+
+
+def _sip_options(args: Any) -> dict[str, Any] | None:
+    """The SIP edge's settings from the arguments; ValueError with a sentence when wrong."""
+    if getattr(args, "no_sip", False):
+        return None
+    from wizard.emulator.sipwire.edge import parse_source_map
+
+    ports = {"port": getattr(args, "sip_port", 0), "tls_port": getattr(args, "sip_tls_port", 0)}
+    for name, value in ports.items():
+        if not 0 <= value <= 65535:
+            raise ValueError(f"--sip-{name.replace('_', '-')} must be 0-65535, not {value}")
+    return {**ports, "source_map": parse_source_map(getattr(args, "sip_source_map", None) or [])}
+
+
 def run(args: Any) -> int:
+    """`byon emulator`."""
+    try:
+        sip = _sip_options(args)
+    except ValueError as exc:
+        _say(f"{exc}.")
+        return 2
     return asyncio.run(
         serve(
             getattr(args, "host", "127.0.0.1"),
             getattr(args, "port", 0),
             getattr(args, "state", None),
             getattr(args, "seed", None),
+            sip,
         )
     )

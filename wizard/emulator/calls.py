@@ -6,6 +6,7 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING, Any
 
+from wizard.emulator.records import CallRecord
 from wizard.emulator.state import REALM, ha1
 
 if TYPE_CHECKING:
@@ -81,6 +82,16 @@ def _check_ip(value: str) -> None:
         raise RouteError(f"source_ip {value!r} is not an IP address") from None
 
 
+def call_api_record(entry: dict[str, Any]) -> CallRecord:
+    """The ``GET /__emulator__/calls`` record of one Call API call (its provider route kept
+    as ``provider_route``: ``route`` there names how the call reached the edge)."""
+    record = CallRecord("call_api", source=entry.get("source_ip"), call_uuid=entry.get("call_uuid"))
+    record.sip_status, record.reason = entry.get("sip_status"), entry.get("reason") or ""
+    record.extra = {k: v for k, v in entry.items() if k not in ("route", "sip_status", "reason")}
+    record.extra["provider_route"] = entry.get("route")
+    return record
+
+
 async def place_call(emu: Emulator, request_uuid: str, from_: str, to: str) -> dict[str, Any]:
     """Deliver one outbound leg; the inbound outcome is appended to ``emu.calls``."""
     dest = normalize_number(to)
@@ -103,6 +114,7 @@ async def place_call(emu: Emulator, request_uuid: str, from_: str, to: str) -> d
             to=dest,
             username=route.get("username"),
             password_ha1=route.get("ha1"),
+            route=None,
         )
     elif route is not None:
         entry["route"] = "forward"
@@ -120,6 +132,7 @@ async def place_call(emu: Emulator, request_uuid: str, from_: str, to: str) -> d
             from_=from_,
             to=route["target"],
             forwarded_from=dest,
+            route=None,
         )
     elif dest in emu.state.numbers:
         # Guess: calling a number this account rents arrives on it directly, as an inbound call.
@@ -128,7 +141,11 @@ async def place_call(emu: Emulator, request_uuid: str, from_: str, to: str) -> d
         entry["request_uri"] = f"sip:{dest}@{REALM}"
         entry["source_ip"] = DEFAULT_PROVIDER_IP
         outcome = await emu.edge.invite(
-            request_uri=entry["request_uri"], source_ip=DEFAULT_PROVIDER_IP, from_=from_, to=dest
+            request_uri=entry["request_uri"],
+            source_ip=DEFAULT_PROVIDER_IP,
+            from_=from_,
+            to=dest,
+            route=None,
         )
     else:
         entry["route"] = None
@@ -139,5 +156,6 @@ async def place_call(emu: Emulator, request_uuid: str, from_: str, to: str) -> d
         }
     entry.update(outcome)
     emu.state.calls.append(entry)
+    emu.records.add(call_api_record(entry))
     emu.changed()
     return entry

@@ -28,6 +28,12 @@ DEMO_SALES_APP = {
     "answer_method": "POST",
 }
 
+# The SIP edge's loopback sources in the demo: 127.0.0.2 is the provider, calling from the
+# address its IP ACL allows; 127.0.0.3 is an address outside every demo ACL (documentation ranges).
+DEMO_PROVIDER_IP = "203.0.113.10"
+DEMO_OUTSIDE_IP = "198.51.100.200"
+DEMO_SOURCE_MAP = {"127.0.0.2": DEMO_PROVIDER_IP, "127.0.0.3": DEMO_OUTSIDE_IP}
+
 DEMO_NUMBER_ASSIGNED = "14155550150"  # rented, assigned to support-bot
 DEMO_NUMBER_FREE = "14155550151"  # rented, no application
 DEMO_NUMBERS_ADDED_ON = "2024-03-18"

@@ -8,7 +8,13 @@ from typing import Any
 
 from wizard.emulator.clock import VirtualClock
 from wizard.emulator.faults import Fault, FaultQueue, parse_fault
-from wizard.emulator.seed import DEMO_AUTH_ID, DEMO_AUTH_TOKEN, DEMO_RANDOM_SEED
+from wizard.emulator.records import CallRecords
+from wizard.emulator.seed import (
+    DEMO_AUTH_ID,
+    DEMO_AUTH_TOKEN,
+    DEMO_RANDOM_SEED,
+    DEMO_SOURCE_MAP,
+)
 from wizard.emulator.state import (
     IdGen,
     build_state,
@@ -71,6 +77,10 @@ class Emulator:
         self.on_request: Callable[[dict[str, Any]], None] | None = None
         self.api_url = ""
         self.http: Any = None  # aiohttp.ClientSession while running
+        self.records = CallRecords()  # GET /__emulator__/calls: every INVITE, any route
+        # loopback source -> the public address it stands for (ACL, SIPSourceIP, lockout)
+        self.source_map: dict[str, str] = dict(DEMO_SOURCE_MAP) if seed == "demo" else {}
+        self.sip: Any = None  # the SIP edge on the wire (sipwire.SipWire) once started
         self._runner: Any = None
         if self.state_file is not None and self.state_file.exists():
             self.state = load_state(self.state_file)
@@ -138,7 +148,38 @@ class Emulator:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
+    async def start_sip(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        tls_port: int | None = 0,
+        timer_scale: float = 1.0,
+    ) -> dict[str, Any]:
+        """Start the SIP edge on the wire: UDP and TCP on ``port``, TLS on ``tls_port`` (None:
+        no TLS). Answers ``sip_info()``; the REST server must be started first."""
+        from wizard.emulator.sipwire import SipWire
+
+        if self.http is None:
+            raise RuntimeError("start the emulator before its SIP edge")
+        if self.sip is None:
+            wire = SipWire(self, timer_scale=timer_scale)
+            await wire.start(host, port, tls_port=tls_port)
+            self.sip = wire
+        return self.sip_info()
+
+    def sip_info(self) -> dict[str, Any] | None:
+        """``{"udp", "tcp", "tls", "domain", "ca_cert"}`` of the running SIP edge, else None."""
+        return self.sip.info() if self.sip is not None else None
+
+    def map_source(self, ip: str) -> str:
+        """The address a loopback source stands for (itself when unmapped)."""
+        return self.source_map.get(ip, ip)
+
     async def stop(self) -> None:
+        if self.sip is not None:
+            await self.sip.stop()
+            self.sip = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -207,6 +248,7 @@ class Emulator:
         self.clock.offset = 0.0
         self.faults.clear()
         self.log.clear()
+        self.records.clear()
         self.recent_requests.clear()
         self.changed()
 

@@ -1,25 +1,44 @@
 """The simulated SIP edge: one INVITE in, an authenticated (or refused) call out.
 
-Implements the inbound rules of shared/contracts/emulator.md, in order.
+The rules 1-7 of shared/contracts/emulator.md are ``auth.decide`` (shared with the SIP edge
+on the wire, ``sipwire``); this module adds the HTTP route's side and rule 8, the signed
+answer_url request, which both edges use.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
-import secrets
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from wizard.emulator.auth import (
+    LOCKOUT_FAILURES,
+    LOCKOUT_SECONDS,
+    LOCKOUT_WINDOW,
+    Proof,
+    decide,
+    fail,
+    ip_in_acl,
+    locked,
+)
+from wizard.emulator.records import CallRecord
 from wizard.emulator.state import ha1
 from wizard.emulator.xmlcheck import MAX_XML_BYTES, check_answer
 
 if TYPE_CHECKING:
     from wizard.emulator.server import Emulator
 
-LOCKOUT_FAILURES = 10  # documented: 10 failures from one IP within 60 s ...
-LOCKOUT_WINDOW = 60.0
-LOCKOUT_SECONDS = 60.0  # ... lock that IP out for 60 s
+__all__ = [
+    "LOCKOUT_FAILURES",
+    "LOCKOUT_SECONDS",
+    "LOCKOUT_WINDOW",
+    "InboundError",
+    "SipEdge",
+    "ip_in_acl",
+    "is_loopback_url",
+    "uri_user",
+]
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
@@ -38,18 +57,8 @@ def uri_user(request_uri: str) -> str:
     return user.split(";", 1)[0].strip()
 
 
-def ip_in_acl(source_ip: str, entries: list[str]) -> bool:
-    addr = ipaddress.ip_address(source_ip)
-    for entry in entries:
-        try:
-            if addr in ipaddress.ip_network(entry, strict=False):
-                return True
-        except (ValueError, TypeError):
-            continue
-    return False
-
-
 def is_loopback_url(url: str) -> bool:
+    """True when ``url`` points at this machine."""
     host = (urlsplit(url).hostname or "").lower()
     if host in LOOPBACK_NAMES:
         return True
@@ -59,29 +68,41 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
+def answer_params(
+    call_uuid: str, from_: str, to: str, decision: Any, source_ip: str
+) -> dict[str, str]:
+    """The answer_url parameters of rule 8 for a call that passed ``decision``."""
+    params = {
+        "CallUUID": call_uuid,
+        "From": from_,
+        "To": to,
+        "Direction": "inbound",
+        "CallStatus": "ringing",
+    }
+    if decision.auth_type:
+        # Assumption (plivo-api.md section 12): the seed's parameter names, present only
+        # when auth ran; SIPAuthUser only when a username was checked.
+        params["SIPAuthType"] = decision.auth_type
+        if decision.auth_user:
+            params["SIPAuthUser"] = decision.auth_user
+        params["SIPSourceIP"] = source_ip
+    return params
+
+
 class SipEdge:
+    """The HTTP side of the edge (``POST /__emulator__/inbound``, Call API routes)."""
+
     def __init__(self, emu: Emulator) -> None:
         self.emu = emu
 
-    # --- lockout (rule 2 and rule 7) -----------------------------------------------------
+    # --- lockout (rule 2 and rule 7), shared with the wire edge ---------------------------
     def locked(self, ip: str) -> bool:
-        # Guess: attempts from a locked IP do not extend the lock.
-        until = self.emu.state.locked_until.get(ip)
-        if until is None:
-            return False
-        if self.emu.clock.now() < until:
-            return True
-        del self.emu.state.locked_until[ip]
-        return False
+        """Is ``ip`` locked out now?"""
+        return locked(self.emu, ip)
 
     def fail(self, ip: str) -> None:
-        now = self.emu.clock.now()
-        recent = [t for t in self.emu.state.failures.get(ip, []) if now - t < LOCKOUT_WINDOW]
-        recent.append(now)
-        if len(recent) >= LOCKOUT_FAILURES:
-            self.emu.state.locked_until[ip] = now + LOCKOUT_SECONDS
-            recent = []  # Guess: the count starts again after a lockout
-        self.emu.state.failures[ip] = recent
+        """Count one failed authentication for ``ip``."""
+        fail(self.emu, ip)
 
     # --- the INVITE ------------------------------------------------------------------------
     async def invite(
@@ -95,117 +116,58 @@ class SipEdge:
         password: str | None = None,
         password_ha1: str | None = None,
         forwarded_from: str | None = None,
+        route: str | None = "http",
     ) -> dict[str, Any]:
+        """One INVITE over HTTP: ``{sip_status, reason, call_uuid?, callback?}``.
+        ``route`` names the call record kept for it (None: the caller keeps its own)."""
         try:
             ipaddress.ip_address(source_ip)
         except ValueError:
             raise InboundError(f"source_ip {source_ip!r} is not an IP address") from None
         if not request_uri or not isinstance(request_uri, str):
             raise InboundError("request_uri is required, e.g. sip:APP_ID@app.plivo.com")
+        proof = None
+        if username and (password is not None or password_ha1 is not None):
+            given = password_ha1 if password_ha1 is not None else ha1(username, password or "")
+            proof = Proof.from_password(username, given)
         try:
-            return await self._invite(
-                request_uri, source_ip, from_, to, username, password, password_ha1, forwarded_from
-            )
+            result = await self._invite(request_uri, source_ip, from_, to, proof, forwarded_from)
         finally:
             self.emu.changed()
+        if route is not None:
+            record = CallRecord(route, source=source_ip, call_uuid=result.get("call_uuid"))
+            record.sip_status, record.reason = result["sip_status"], result["reason"]
+            record.extra = {"request_uri": request_uri, "callback": result.get("callback")}
+            self.emu.records.add(record)
+        return result
 
     async def _invite(
-        self, request_uri, source_ip, from_, to, username, password, password_ha1, forwarded_from
+        self, request_uri, source_ip, from_, to, proof, forwarded_from
     ) -> dict[str, Any]:
-        st = self.emu.state
-        # Rule 2: a locked-out source IP is refused before anything else.
-        if self.locked(source_ip):
-            return {
-                "sip_status": 403,
-                "reason": f"Forbidden: source IP {source_ip} is locked out after "
-                f"{LOCKOUT_FAILURES} failed authentications within {int(LOCKOUT_WINDOW)} s; "
-                f"it is released {int(LOCKOUT_SECONDS)} s after the last failure",
-            }
-        # Rule 1: the Request-URI's user part picks the target.
         user = uri_user(request_uri)
-        auth_runs = True
-        app = st.applications.get(user)
-        if app is None:
-            number = st.numbers.get(user.lstrip("+"))
-            if number is None:
-                return {
-                    "sip_status": 404,
-                    "reason": f"Not Found: {user or request_uri!r} is neither an application id "
-                    "nor a number this account rents",
-                }
-            app = st.applications.get(number.get("app_id") or "")
-            if app is None:
-                # Guess: a rented number with no application is answered 404.
-                return {
-                    "sip_status": 404,
-                    "reason": f"Not Found: number {number['number']} has no application",
-                }
-            auth_runs = False  # a phone-number Request-URI skips SIP authentication
-        auth_type = (app.get("sip_auth_type") or "") if auth_runs else ""
-        auth_user = None
-        # Rule 4: ip_acl (also the first half of rule 6).
-        if auth_type in ("ip_acl", "ip_acl_and_credential"):
-            acl = st.ip_acls.get(app.get("ip_acl_uuid") or "")
-            if acl is None or not ip_in_acl(source_ip, acl["ip_addresses"]):
-                self.fail(source_ip)
-                return {
-                    "sip_status": 403,
-                    "reason": f"Forbidden: source IP {source_ip} is not in the application's "
-                    "IP access control list",
-                }
-        # Rule 5: credential digest (the second half of rule 6).
-        if auth_type in ("credential", "ip_acl_and_credential"):
-            offered = password is not None or password_ha1 is not None
-            if not username or not offered:
-                # Guess: an unanswered challenge (407) is not counted as a failure.
-                return {
-                    "sip_status": 407,
-                    "reason": "Proxy Authentication Required: the caller did not answer the "
-                    "digest challenge (no username/password)",
-                }
-            cred = st.credentials.get(app.get("credential_uuid") or "")
-            given = password_ha1 if password_ha1 is not None else ha1(username, password or "")
-            if (
-                cred is None
-                or cred["username"] != username
-                or not secrets.compare_digest(given, cred["ha1"])
-            ):
-                self.fail(source_ip)
-                return {
-                    "sip_status": 403,
-                    "reason": "Forbidden: the digest credentials do not match the "
-                    "application's credential",
-                }
-            # Guess: ip_acl_and_credential also reports SIPAuthUser (a username was checked).
-            auth_user = username
+        decision = decide(
+            self.emu, request_uri=request_uri, user=user, source_ip=source_ip, proof=proof
+        )
+        if not decision.ok:
+            return {"sip_status": decision.status, "reason": decision.reason}
+        assert decision.app is not None
         call_uuid = self.emu.ids.uuid()
-        params = {
-            "CallUUID": call_uuid,
-            "From": from_,
-            "To": to or user,  # Guess: without a To, the Request-URI's user part
-            "Direction": "inbound",
-            "CallStatus": "ringing",
-        }
+        # Guess: without a To, the Request-URI's user part
+        params = answer_params(call_uuid, from_, to or user, decision, source_ip)
         if forwarded_from:
             params["ForwardedFrom"] = forwarded_from
-        if auth_type:
-            # Assumption (plivo-api.md section 12): the seed's parameter names, present only
-            # when auth ran; SIPAuthUser only for credential auth.
-            params["SIPAuthType"] = auth_type
-            if auth_user:
-                params["SIPAuthUser"] = auth_user
-            params["SIPSourceIP"] = source_ip
-        callback = await self.callback(app, params, call_uuid)
+        callback = await self.callback(decision.app, params, call_uuid)
         return {
             "sip_status": 200,
             "reason": "OK",
             "call_uuid": call_uuid,
-            "app_id": app["app_id"],
+            "app_id": decision.app["app_id"],
             "callback": callback,
         }
 
     # --- rule 8: the signed answer_url request ---------------------------------------------
     def sign(self, url: str, method: str, params: dict[str, str]) -> dict[str, str]:
+        """The X-Plivo-Signature-V3 headers of a callback, with the account's auth token."""
         from plivo.utils.signature_v3 import construct_get_url, construct_post_url, get_signature_v3
 
         nonce = self.emu.ids.nonce()
@@ -219,8 +181,15 @@ class SipEdge:
         return {"X-Plivo-Signature-V3": signature, "X-Plivo-Signature-V3-Nonce": nonce}
 
     async def callback(
-        self, app: dict[str, Any], params: dict[str, str], call_uuid: str
+        self,
+        app: dict[str, Any],
+        params: dict[str, str],
+        call_uuid: str,
+        *,
+        follow_stream: bool = True,
     ) -> dict[str, Any]:
+        """Request the app's answer_url, signed (rule 8); the report says if the XML is valid.
+        ``follow_stream`` runs the emulator's stream hook (the wire edge bridges instead)."""
         url = app.get("answer_url") or ""
         method = (app.get("answer_method") or "POST").upper()
         report: dict[str, Any] = {
@@ -279,7 +248,7 @@ class SipEdge:
         if checked.streams:
             report["stream"] = checked.streams[0]
             hook = self.emu.on_stream
-            if hook is not None and checked.valid:
+            if hook is not None and checked.valid and follow_stream:
                 try:
                     report["stream_result"] = await hook(checked.streams[0], call_uuid)
                 except Exception as exc:  # the hook's failure is reported, not raised
