@@ -185,6 +185,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("audit", parents=[api], help="find risky routing in the account")
     p.add_argument("--json", action="store_true", help="one JSON object per finding")
+    p.add_argument(
+        "--probe",
+        action="store_true",
+        help="send each listed app's SIP URI an INVITE without credentials (byon sip-probe's "
+        "unauthenticated check), so an open app is proven (default: off)",
+    )
+    p.add_argument(
+        "--probe-host",
+        metavar="HOST",
+        help="send the probes here instead of resolving app.plivo.com (default: DNS)",
+    )
+    p.add_argument(
+        "--probe-port", type=int, metavar="N", help="port of --probe-host (default 5060)"
+    )
+    p.add_argument(
+        "--probe-timeout", type=float, default=5.0, metavar="S", help="per probe (default: 5)"
+    )
 
     p = sub.add_parser("stream-check", help="check an agent's WebSocket as Plivo streams audio")
     p.add_argument("url", metavar="URL")
