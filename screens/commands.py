@@ -47,9 +47,9 @@ def wizard_commands(app: Any, screen: Any) -> list[Command]:
         )
     on_verify = getattr(screen, "STEP", "") == "verify"
     if on_verify and app.session.mode == "demo":
-        from screens.verify import DEMO_CALLS
+        from screens.verify import demo_calls
 
-        for key, scenario, label in DEMO_CALLS:
+        for key, scenario, label in demo_calls(app.plan):
             commands.append(
                 Command(
                     f"Simulate call: {label}",

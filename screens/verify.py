@@ -14,26 +14,29 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Input, ProgressBar, Static
 
 from screens.widgets.base import StepScreen
+from screens.widgets.ladder import LadderView
 from wizard.session import (
     CallRow,
     audio_cell,
     audio_sentence,
     row_from_event,
-    row_from_simulation,
+    rows_from_simulation,
 )
 from wizard.text import plain
 
 FROM = "+14155550142"  # the demo caller
-DEMO_CALLS = (
-    ("1", "correct", "correct setup"),
-    ("2", "number_in_uri", "number in URI"),
-    ("3", "wrong_ip", "wrong IP"),
-    ("4", "missing_credentials", "no creds (407)"),
-    ("5", "wrong_password", "bad password (403)"),
-    ("6", "lockout", "11 failures"),
-    ("7", "invalid_xml", "bad XML"),
-    ("8", "intermittent", "rotating IPs"),
-)
+
+
+def demo_calls(plan) -> list[tuple[str, str, str]]:
+    """The demo's call buttons ``(key, scenario, label)`` for the plan's route and auth:
+    each one produces exactly the failure it names (wizard/verify/simulate.py)."""
+    from wizard.verify.simulate import scenarios_for
+
+    auth = getattr(getattr(plan, "auth", None), "type", None)
+    return scenarios_for(plan.option, auth)
+
+
+PROBE_ROWS = ("dns", "reach", "unauthenticated", "authenticated")
 REAL_HELP = (
     "Plivo must reach this listener: run your own tunnel or server (e.g. a reverse proxy) "
     "that forwards a public https URL to the local port below, type that URL, and press "
@@ -52,7 +55,7 @@ COLUMNS = (
     ("SIPSourceIP", "ip", 14),
     ("sig", "sig", 3),
     ("result", "result", 6),
-    ("audio", "audio", 7),
+    ("audio", "audio", 8),
 )
 # below 100 columns (80x24): the caller and the signature column give way, the rest narrows
 COMPACT = (
@@ -62,7 +65,7 @@ COMPACT = (
     ("AuthUser", "user", 8),
     ("SIPSourceIP", "ip", 13),
     ("result", "result", 6),
-    ("audio", "audio", 7),
+    ("audio", "audio", 8),
 )
 COMPACT_BELOW = 100
 WIDTH = {key: width for _label, key, width in COLUMNS}
@@ -85,7 +88,8 @@ class VerifyScreen(StepScreen):
     TITLE = "Verify · place a test call and watch what Plivo sends"
     CSS_PATH = "verify.tcss"
     BINDINGS = [
-        *(Binding(k, f"simulate('{s}')", label, show=False) for k, s, label in DEMO_CALLS),
+        *(Binding(str(k), f"simulate_key('{k}')", f"call {k}", show=False) for k in range(1, 9)),
+        Binding("p", "probe", "SIP probe", tooltip="byon sip-probe against the app's SIP URI"),
         Binding("ctrl+l", "listen", "Listen"),
         Binding("ctrl+k", "check_stream", "Check stream", tooltip="Check the agent stream"),
         Binding(
@@ -102,18 +106,24 @@ class VerifyScreen(StepScreen):
         self._seq = 0
         self._cells: dict[str, dict[str, str]] = {}  # row key -> every column's text
         self._compact: bool | None = None
+        self._ladders: dict[str, list] = {}  # row key -> the call's SIP ladder
+        self._calls: list[tuple[str, str, str]] = []  # the demo buttons on show
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="status")
         yield DataTable(id="calls", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="probe")
         yield Static("Diagnosis: no call yet.", id="diagnosis")
+        yield LadderView(id="ladder")
         with Vertical(id="stream-check"):
             yield Static("", id="stream-report")
             yield ProgressBar(id="stream-progress", total=None, show_eta=False)
         with Vertical(id="demo"):
-            yield Static("Simulate a call (demo, keys 1-8):", classes="hint")
-            with Horizontal(classes="buttons"):
-                for key, scenario, label in DEMO_CALLS:
+            yield Static(
+                "Simulate a call (demo, real SIP over loopback):", classes="hint", id="sim-hint"
+            )
+            with Horizontal(classes="buttons", id="sim-buttons"):
+                for key, scenario, label in self._demo_buttons():
                     yield Button(f"{key} {label}", id=f"sim-{scenario}", classes="sim")
         with Vertical(id="real"):
             yield Static(REAL_HELP, classes="hint")
@@ -122,8 +132,25 @@ class VerifyScreen(StepScreen):
                 yield Input("127.0.0.1:8080", id="listen-on")
                 yield Button("Listen (ctrl+l)", id="listen")
 
+    def _demo_buttons(self) -> list[tuple[str, str, str]]:
+        self._calls = demo_calls(self.plan)
+        return self._calls
+
+    def _refresh_buttons(self) -> None:
+        """The plan's route or auth may have changed on an earlier step: new buttons."""
+        if [c[1] for c in demo_calls(self.plan)] == [c[1] for c in self._calls]:
+            return
+        box = self.query_one("#sim-buttons")
+        box.remove_children()
+        box.mount_all(
+            Button(f"{key} {label}", id=f"sim-{scenario}", classes="sim")
+            for key, scenario, label in self._demo_buttons()
+        )
+
     def on_mount(self) -> None:
         self._layout_table()
+        self.query_one("#probe").display = False
+        self.query_one("#ladder").display = False
         self.query_one("#stream-check").display = False
         demo = self.app.session.mode == "demo"
         self.query_one("#demo").display = demo
@@ -137,6 +164,8 @@ class VerifyScreen(StepScreen):
         demo = self.app.session.mode == "demo"
         self._status("starting the listener…" if demo else "type your public URL to listen")
         self.query_one("#calls", DataTable).focus()
+        if demo:
+            self._refresh_buttons()
         if demo and self.app.session.listener is None:
             self.start_demo_listener()
 
@@ -154,7 +183,7 @@ class VerifyScreen(StepScreen):
         demo = self.app.session.mode == "demo"
         if action == "listen":  # a real account needs the user's own public URL
             return self.app.session.online and not demo
-        if action == "simulate":
+        if action in ("simulate", "simulate_key"):
             return demo
         return super().check_action(action, parameters)
 
@@ -203,12 +232,20 @@ class VerifyScreen(StepScreen):
         return Expectation.from_plan(self.plan)
 
     def _on_event(self, event) -> None:
-        if event.kind == "answer":
+        # Plivo sends the hangup callback to the answer_url when no hangup_url is set
+        if event.kind == "answer" and "Hangup" not in str(event.params.get("Event", "")):
             self.post_message(CallObserved(row_from_event(event, self.app.clock())))
 
     @work(exclusive=True, exit_on_error=False, group="listener")
     async def start_demo_listener(self) -> None:
         session = await self.app.wait_session()
+        # the SIP edge starts here, long after the first paint; without it the calls take
+        # the HTTP route and the hint says so
+        if await session.start_sip_edge() is None:
+            self.query_one("#sim-hint", Static).update(
+                "Simulate a call (demo): the SIP edge could not start "
+                f"({plain(session.sip_edge_error, 80)}), so calls take the HTTP route."
+            )
         # the demo answers with a <Stream> to the echo agent, so each call also tests audio
         await session.start_listener(
             expectation=self._expectation(),
@@ -280,6 +317,12 @@ class VerifyScreen(StepScreen):
     def _sim_button(self, event: Button.Pressed) -> None:
         self.action_simulate((event.button.id or "").removeprefix("sim-"))
 
+    def action_simulate_key(self, key: str) -> None:
+        for k, scenario, _label in self._calls or self._demo_buttons():
+            if k == key:
+                self.action_simulate(scenario)
+                return
+
     def action_simulate(self, scenario: str) -> None:
         if self.app.session.mode != "demo":
             self.show_error("Simulated calls exist only in the demo; place a real test call.")
@@ -308,10 +351,11 @@ class VerifyScreen(StepScreen):
             from_=FROM,
         )
         self._seq += 1
-        row = row_from_simulation(
+        for row in rows_from_simulation(
             result, f"sim-{self._seq}", self.app.clock(), FROM, self._target()
-        )
-        self.post_message(CallObserved(row))
+        ):
+            self._ladders[row.key] = row.ladder
+            self.post_message(CallObserved(row))
 
     async def _demo_number(self, session, spare: str) -> str:
         """Route the demo's spare number to the app, so a call to it can be shown."""
@@ -386,6 +430,57 @@ class VerifyScreen(StepScreen):
             del self._cells[key]
             table.remove_row(key)
 
+    # the SIP ladder of the selected call ---------------------------------------------
+    @on(DataTable.RowSelected, "#calls")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        key = str(event.row_key.value)
+        ladder = self._ladders.get(key)
+        view = self.query_one("#ladder", LadderView)
+        view.display = True
+        if ladder:
+            view.show(ladder)
+        elif self.app.session.mode == "demo":
+            self.fetch_ladder(key)
+        else:
+            view.show(None)  # Plivo keeps no ladder a callback could show
+
+    @work(exclusive=True, exit_on_error=False, group="ladder")
+    async def fetch_ladder(self, key: str) -> None:
+        session = await self.app.wait_session()
+        ladder = await session.call_ladder(key)
+        self._ladders[key] = ladder
+        self.query_one("#ladder", LadderView).show(ladder)
+        self.query_one("#ladder").scroll_visible(animate=False)
+
+    # byon sip-probe -------------------------------------------------------------------
+    def action_probe(self) -> None:
+        if not self.plan.application.app_id:
+            self.show_error("The probe needs the application's app_id: apply the plan first.")
+            return
+        self.clear_error()
+        panel = self.query_one("#probe", Static)
+        panel.display = True
+        panel.update("sip-probe · running (dns, reach, unauthenticated, authenticated)…")
+        self.run_probe()
+
+    @work(exclusive=True, exit_on_error=False, group="probe")
+    async def run_probe(self) -> None:
+        from wizard.verify.probe_wizard import probe_diagnosis
+
+        session = await self.app.wait_session()
+        rows: list = []
+
+        def emit(result) -> None:
+            rows.append(result)
+            self.query_one("#probe", Static).update(probe_panel(rows, done=False))
+
+        results = await session.run_probe(self.plan, emit)
+        self.query_one("#probe", Static).update(probe_panel(results, done=True))
+        verdict, sentence = probe_diagnosis(results)
+        colour = "$success" if verdict == "pass" else "$error"
+        diag = self.query_one("#diagnosis", Static)
+        diag.update(f"Diagnosis (sip-probe): [{colour}]{_escape(sentence)}[/]")
+
     # the agent's stream ---------------------------------------------------------------
     def action_check_stream(self) -> None:
         session = self.app.session
@@ -416,6 +511,8 @@ class VerifyScreen(StepScreen):
         self.query_one("#stream-check").scroll_visible(animate=False)
 
     def worker_failed(self, worker) -> None:
+        if worker.group == "probe":
+            self.query_one("#probe", Static).update("[$error]sip-probe failed[/]: see below.")
         if worker.group == "stream-check":
             self.query_one("#stream-progress").display = False
             self.query_one("#stream-report", Static).update(
@@ -432,6 +529,17 @@ class VerifyScreen(StepScreen):
     @on(Button.Pressed, "#next")
     def action_next(self) -> None:
         self.leave_then(lambda: self.app.next_step(self.STEP))
+
+
+def probe_panel(results, *, done: bool) -> str:
+    """The probe's rows, one line each: check, ✓/✗, result token, detail (plain text)."""
+    lines = ["sip-probe" + ("" if done else " · running…")]
+    for r in results:
+        name = r.check + (f" {r.transport.lower()}" if r.check == "reach" and r.transport else "")
+        mark = "[$success]✓[/]" if r.ok else "[$error]✗[/]"
+        detail = _escape(plain(r.detail, 110))
+        lines.append(f"  {name:<15} {mark} {_escape(r.result):<14} {detail}")
+    return "\n".join(lines)
 
 
 def stream_panel(report) -> str:

@@ -25,6 +25,7 @@ COMMANDS = {
     "stream-check": "wizard.commands.stream:cmd_stream_check",
     "echo-agent": "wizard.commands.stream:cmd_echo_agent",
     "serve": "wizard.commands.serve:cmd_serve",
+    "sip-probe": "wizard.commands.sip_probe:cmd_sip_probe",
 }
 
 EPILOG = """\
@@ -42,6 +43,63 @@ def _api_parent() -> argparse.ArgumentParser:
         help="Plivo REST base (env PLIVO_API_URL; default https://api.plivo.com)",
     )
     return p
+
+
+def _sip_probe_options(p: argparse.ArgumentParser) -> None:
+    """The options of `byon sip-probe` (shared/contracts/sip.md section 2)."""
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--app", metavar="APP_ID", help="probe sip:APP_ID@app.plivo.com")
+    g.add_argument("--uri", metavar="SIP_URI", help="probe this SIP URI instead")
+    p.add_argument(
+        "--host",
+        metavar="HOST",
+        help="send to this host (e.g. the emulator's edge) instead of resolving the URI's "
+        "host; the Request-URI stays the same (default: DNS)",
+    )
+    p.add_argument("--port", type=int, metavar="N", help="UDP/TCP port (default: SRV, else 5060)")
+    p.add_argument("--tls-port", type=int, metavar="N", help="TLS port (default: SRV, else 5061)")
+    p.add_argument(
+        "--transport",
+        choices=["udp", "tcp", "tls", "all"],
+        default="all",
+        help="reach these; the INVITEs use the first that answers, UDP first (default: all)",
+    )
+    p.add_argument("--username", metavar="USER", help="SIP username for the authenticated INVITE")
+    p.add_argument(
+        "--password-env",
+        metavar="VAR",
+        help="name of the environment variable holding the SIP password (never a flag)",
+    )
+    p.add_argument(
+        "--call",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="let the authenticated call be answered and hold it this long with RTP silence, "
+        "so a `byon verify` listener sees the callback (default: 0, CANCEL before the answer)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="the whole probe's time limit while the far end is silent (default: 5)",
+    )
+    p.add_argument(
+        "--ca-file", metavar="PEM", help="verify TLS against these CAs (default: the system's)"
+    )
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        help="when the lockout guard (3 failed auth attempts per target in 60 s) is full, "
+        "wait for a free slot instead of stopping (default: stop)",
+    )
+    p.add_argument(
+        "--bind",
+        metavar="ADDRESS",
+        help="send from this local address (default: the one the system routes through)",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON object per check")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -158,6 +216,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("audit", parents=[api], help="find risky routing in the account")
     p.add_argument("--json", action="store_true", help="one JSON object per finding")
+    p.add_argument(
+        "--probe",
+        action="store_true",
+        help="send each listed app's SIP URI an INVITE without credentials (byon sip-probe's "
+        "unauthenticated check), so an open app is proven (default: off)",
+    )
+    p.add_argument(
+        "--probe-host",
+        metavar="HOST",
+        help="send the probes here instead of resolving app.plivo.com (default: DNS)",
+    )
+    p.add_argument(
+        "--probe-port", type=int, metavar="N", help="port of --probe-host (default 5060)"
+    )
+    p.add_argument(
+        "--probe-timeout", type=float, default=5.0, metavar="S", help="per probe (default: 5)"
+    )
 
     p = sub.add_parser("stream-check", help="check an agent's WebSocket as Plivo streams audio")
     p.add_argument("url", metavar="URL")
@@ -179,6 +254,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--mode", choices=["echo", "tone"], default="echo")
+
+    p = sub.add_parser(
+        "sip-probe",
+        help="test an app's SIP side from here: DNS, reach, and whether it is open to strangers",
+    )
+    _sip_probe_options(p)
 
     p = sub.add_parser("serve", help="the wizard in a browser")
     p.add_argument("--host", default="127.0.0.1")

@@ -37,6 +37,8 @@ class CallRow:
     # the emulator's report of following the answer XML's <Stream> (demo only): StreamReport dict
     stream: dict[str, Any] | None = None
     rejected: bool = False  # refused by the listener (unsigned, forged, replayed): never a call
+    # the SIP messages of the call, [{"ms", "dir", "line", "headers"}] (shared/contracts/sip.md)
+    ladder: list[dict[str, Any]] = field(default_factory=list)
 
 
 def audio_cell(stream: dict[str, Any] | None, ms_text: str | None = None) -> str:
@@ -94,6 +96,9 @@ class Session:
     # the app whose answer_url points at the listener (journaled: a crash is undone next run)
     takeover: Any = field(default=None, repr=False)
     notices: list[str] = field(default_factory=list)  # what connecting restored, to show once
+    # demo: why the emulator's SIP edge could not start ("" while it runs or was not tried);
+    # the simulated calls then take the HTTP route
+    sip_edge_error: str = ""
 
     @property
     def token(self) -> str:
@@ -177,6 +182,51 @@ class Session:
             await agent.stop()
 
     # verification ------------------------------------------------------------
+    async def start_sip_edge(self) -> dict[str, Any] | None:
+        """Demo: start the emulator's SIP edge (after the first paint); None when it cannot
+        start, with the reason in ``sip_edge_error``."""
+        emu = self.emulator
+        if emu is None:
+            return None
+        if emu.sip_info() is not None:
+            return emu.sip_info()
+        try:
+            info = await emu.start_sip("127.0.0.1", 0, tls_port=0)
+        except (OSError, RuntimeError, ValueError) as exc:
+            self.sip_edge_error = str(exc) or type(exc).__name__
+            return None
+        self.sip_edge_error = ""
+        return info
+
+    async def call_ladder(self, key: str) -> list[dict[str, Any]]:
+        """Demo: the SIP ladder of a call from ``GET /__emulator__/calls``, matched by its
+        call_uuid or SIP Call-ID ([] when the emulator has none)."""
+        import httpx
+
+        from wizard.verify.sipcalls import ladder_rows
+
+        if self.emulator is None:
+            return []
+        async with httpx.AsyncClient(auth=(self.auth_id, self._token), timeout=10) as http:
+            resp = await http.get(f"{self.emulator.api_url}/__emulator__/calls")
+        if resp.status_code != 200:
+            return []
+        for call in resp.json().get("calls") or []:
+            if key in (call.get("call_uuid"), call.get("call_id")):
+                return ladder_rows(call.get("ladder") or [])
+        return []
+
+    async def run_probe(self, plan: Any, emit: Callable[[Any], None]) -> list[Any]:
+        """``byon sip-probe`` for the plan's app: the emulator's edge in the demo, Plivo
+        otherwise; each check's result goes to ``emit`` as it comes."""
+        from wizard.sip.probe import run_probe
+        from wizard.verify.probe_wizard import probe_options
+
+        if self.mode == DEMO:
+            await self.start_sip_edge()
+        opts = probe_options(self, plan)
+        return await run_probe(opts, emit)
+
     async def start_listener(
         self,
         *,
@@ -448,7 +498,28 @@ def row_from_simulation(result: Any, key: str, time_text: str, from_: str, to: s
         verdict=diag.verdict,
         diagnosis=" ".join(x for x in (diag.sentence, diag.fix) if x),
         stream=stream if isinstance(stream, dict) else None,
+        ladder=[x for x in (out.get("ladder") or []) if isinstance(x, dict)],
     )
+
+
+def rows_from_simulation(
+    result: Any, key: str, time_text: str, from_: str, to: str
+) -> list[CallRow]:
+    """Every call of a simulation that shows something: the rotating-IPs series gives
+    each call its row (the 403s among them); other scenarios give their last call."""
+    from dataclasses import replace as copy
+
+    if result.scenario != "intermittent" or len(result.outcomes) < 2:
+        return [row_from_simulation(result, key, time_text, from_, to)]
+    rows = []
+    for i, outcome in enumerate(result.outcomes):
+        one = copy(result, outcome=outcome)
+        row = row_from_simulation(one, f"{key}-{i}", time_text, from_, to)
+        if int(outcome.get("sip_status") or 0) == 200 and outcome is not result.outcome:
+            # an allowed call of the series passed; the diagnosis belongs to the refused ones
+            row.verdict, row.diagnosis = "pass", ""
+        rows.append(row)
+    return rows
 
 
 def _uri_user(uri: str) -> str:

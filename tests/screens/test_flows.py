@@ -212,14 +212,23 @@ async def test_going_back_from_review_buys_nothing():
         assert len(app.session.emulator.dump_state()["numbers"]) == before
 
 
-async def test_rotating_ips_under_credential_auth_explains_itself():
+async def test_credential_auth_offers_only_the_calls_it_can_fail():
+    """Credentials do not look at the source IP: no "wrong IP" and no "rotating IPs"
+    button, and each offered key produces the failure its button names."""
     app = demo_app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await _to_review(app, pilot, "credential")
         await apply_all(app, pilot)
-        for key in ("n", "ctrl+n", "8"):
+        for key in ("n", "ctrl+n"):
             await pilot.press(key)
             await settle(app, pilot)
-        error = str(app.screen.query_one("#error").content)
-        assert "credential auth does not check the source IP" in error
+        buttons = [b.id for b in app.screen.query(".sim")]
+        assert "sim-intermittent" not in buttons and "sim-wrong_ip" not in buttons
+        assert buttons.index("sim-missing_credentials") == 2  # key 3
+        await pilot.press("8")  # no eighth call under credential auth
+        await settle(app, pilot)
         assert app.screen.query_one("#calls", DataTable).row_count == 0
+        await pilot.press("3")
+        await settle(app, pilot)
+        table = app.screen.query_one("#calls", DataTable)
+        assert cell(table, 0, "result") == "✗ 407"

@@ -77,3 +77,6 @@ def tls_cert(tmp_path_factory):
         timeout=60,
     )  # fmt: skip
     return crt, key
+
+
+from tests.sipedge_fixtures import answers, apps, edge  # noqa: E402, F401  (the SIP edge)

@@ -16,6 +16,10 @@ from wizard.plans.audit import (
 
 
 def cmd_audit(args: Any) -> int:
+    problem = _probe_input_problem(args)
+    if problem:
+        print(f"byon audit: {problem}", file=sys.stderr)
+        return 2
     auth_id = os.environ.get("PLIVO_AUTH_ID", "").strip()
     token = os.environ.get("PLIVO_AUTH_TOKEN", "").strip()
     if not auth_id or not token:
@@ -26,6 +30,44 @@ def cmd_audit(args: Any) -> int:
         )
         return 2
     return asyncio.run(_main(args, auth_id, token))
+
+
+def _probe_input_problem(args: Any) -> str:
+    """A sentence when the --probe options cannot run, else ""."""
+    if not getattr(args, "probe", False):
+        if getattr(args, "probe_host", None) or getattr(args, "probe_port", None):
+            return "--probe-host and --probe-port only go with --probe"
+        return ""
+    from wizard.sip.probe import ProbeInputError, ProbeOptions
+    from wizard.sip.probe_model import check_options
+
+    try:
+        check_options(
+            ProbeOptions(
+                request_uri="sip:1@app.plivo.com",
+                host=args.probe_host,
+                port=args.probe_port,
+                timeout=args.probe_timeout,
+            )
+        )
+    except ProbeInputError as exc:
+        text = str(exc)
+        for name in ("host", "port", "timeout"):
+            text = text.replace(f"--{name}", f"--probe-{name}")
+        return text
+    return ""
+
+
+async def _probe(args: Any, found: list) -> dict[str, Any]:
+    """The unauthenticated INVITE against every application listed (``--probe``)."""
+    from wizard.plans.audit_probe import probe_apps
+
+    apps = [f.id for f in found if f.resource == "application"]
+    if not apps:
+        return {}
+    return await probe_apps(
+        apps, host=args.probe_host, port=args.probe_port, timeout=args.probe_timeout
+    )
 
 
 async def _main(args: Any, auth_id: str, token: str) -> int:
@@ -52,11 +94,20 @@ async def _main(args: Any, auth_id: str, token: str) -> int:
             return 1
     if shown:
         print(file=sys.stderr)
+    proofs = await _probe(args, found) if getattr(args, "probe", False) else {}
     for f in found:
+        row = proofs.get(f.id) if f.resource == "application" else None
         if args.json:
-            print(json.dumps(asdict(f)), flush=True)
+            out = asdict(f)
+            if row is not None:
+                out["probe"] = row.to_json()
+            print(json.dumps(out), flush=True)
         else:
             print(f"{f.resource} {f.name} ({f.id}): {f.message}. Fix: {f.fix}.", flush=True)
+            if row is not None:
+                from wizard.plans.audit_probe import proof_sentence
+
+                print(f"  sip-probe: {proof_sentence(row)}", flush=True)
     if not args.json:
         print(
             f"{len(found)} finding{'s' if len(found) != 1 else ''}"

@@ -249,7 +249,7 @@ class Control:
         return _ok({"requests": []})
 
     async def calls_get(self, request: web.Request) -> web.Response:
-        return _ok({"calls": self.emu.records.to_json()})
+        return _ok({"calls": without_secrets(self.emu.records.to_json())})
 
     async def state_get(self, request: web.Request) -> web.Response:
         return _ok(self.emu.dump_state())  # without the token or any HA1

@@ -447,8 +447,10 @@ def diagnose_sip_outcome(outcome: dict[str, Any], expectation: Expectation) -> D
             f"nor a number of your account{said}.",
             exp,
         )
-    if status == 200:
-        cb = outcome.get("callback") or {}
+    cb = outcome.get("callback") or {}
+    # On the wire, a call whose XML cannot run is refused (500/503) after auth passed; over
+    # the HTTP route it is reported as 200 with the callback's verdict: the same row.
+    if status == 200 or (status >= 500 and cb and cb.get("xml_valid") is False):
         if cb and cb.get("xml_valid") is False:
             err = str(cb.get("xml_error") or "").strip()
             detail = f": {plain(err, 120)}" if err else ""

@@ -1,14 +1,14 @@
 """Simulated test calls for demo mode: each troubleshooting row, played on the emulator.
 
-The emulator's SIP edge (``/__emulator__/inbound``, over HTTP) plays the
-provider's part; the callback of a call that gets through reaches whatever the
-application points at (the listener, during verification) as a real signed
-request. Only ever run against a local emulator.
+byon's own SIP client plays the provider's part with real INVITEs to the emulator's SIP
+edge over loopback (wizard/verify/sipcalls.py), from mapped source addresses; when the
+edge is not running, the HTTP route (``/__emulator__/inbound``) stands in. The callback
+of a call that gets through reaches whatever the application points at (the listener,
+during verification) as a real signed request. Only ever run against a local emulator.
 """
 
 from __future__ import annotations
 
-import base64
 import ipaddress
 import os
 from collections.abc import Awaitable, Callable
@@ -48,8 +48,51 @@ SIMULATIONS: dict[str, Simulation] = {
         Simulation("invalid_xml", "Auth passes but the answer_url returns invalid XML", "no_xml"),
         Simulation("intermittent", "Provider rotates outbound IPs", "intermittent"),
         Simulation("unknown_uri", "Request-URI names no app and no number (404)", "not_found_404"),
+        Simulation("did_forwarded", "A forwarded call arrives at your Plivo number", "pass"),
+        Simulation(
+            "did_unassigned", "Forwarded to a number not assigned to the app", "wrong_number"
+        ),
+        Simulation("did_no_xml", "Forwarded call, but the answer_url returns no XML", "no_xml"),
     )
 }
+
+# The demo's call buttons, per route and auth type: each scenario offered produces exactly
+# the failure it names for that auth (no "no credentials" under IP ACL, no "wrong IP" under
+# credentials, which do not look at the source IP).
+DEMO_LABELS = {
+    "correct": "correct setup",
+    "number_in_uri": "number in URI",
+    "wrong_ip": "wrong IP (403)",
+    "missing_credentials": "no creds (407)",
+    "wrong_password": "bad password (403)",
+    "lockout": "11 failures",
+    "invalid_xml": "bad XML",
+    "intermittent": "rotating IPs",
+    "did_forwarded": "forwarded call",
+    "did_unassigned": "number not the app's",
+    "did_no_xml": "no XML",
+}
+_FOR_AUTH = {
+    "ip_acl": ("correct", "number_in_uri", "wrong_ip", "lockout", "invalid_xml", "intermittent"),
+    "credential": (
+        "correct", "number_in_uri", "missing_credentials", "wrong_password", "lockout",
+        "invalid_xml",
+    ),
+    "ip_acl_and_credential": (
+        "correct", "number_in_uri", "wrong_ip", "missing_credentials", "wrong_password",
+        "lockout", "invalid_xml", "intermittent",
+    ),
+}  # fmt: skip
+
+
+def scenarios_for(option: str, auth_type: str | None) -> list[tuple[str, str, str]]:
+    """The demo's ``(key, scenario, label)`` buttons for this route and auth type."""
+    if option == "did_forwarding":
+        chosen: tuple[str, ...] = ("did_forwarded", "did_unassigned", "did_no_xml")
+    else:
+        chosen = _FOR_AUTH.get(auth_type or "", ("correct", "number_in_uri", "invalid_xml"))
+    return [(str(i), s, DEMO_LABELS[s]) for i, s in enumerate(chosen, start=1)]
+
 
 BAD_IPS = ("198.51.100.200", "203.0.113.250", "192.0.2.200", "198.18.0.200")
 DEFAULT_GOOD_IP = "203.0.113.10"
@@ -61,6 +104,7 @@ class SimulationResult:
     outcome: dict[str, Any]
     diagnosis: Diagnosis
     outcomes: list[dict[str, Any]] = field(default_factory=list)
+    route: str = "http"  # "sip": real INVITEs to the SIP edge; "http": the fallback route
 
 
 def _good_ip(exp: Expectation) -> str:
@@ -78,12 +122,6 @@ def _bad_ip(exp: Expectation) -> str:
         if not ip_in_entries(ip, exp.acl_entries):
             return ip
     raise ByonError("Every test address is inside the ACL entries; cannot simulate a wrong IP.")
-
-
-def _basic(auth_id: str, token: str) -> dict[str, str]:
-    """The Authorization header the emulator's control surface takes."""
-    pair = base64.b64encode(f"{auth_id}:{token}".encode()).decode("ascii")
-    return {"Authorization": f"Basic {pair}"}
 
 
 def _target(target: Any, auth: tuple[str, str] | None) -> tuple[str, str, str]:
@@ -116,11 +154,13 @@ async def simulate(
     auth: tuple[str, str] | None = None,
     release_lockout: bool = True,
 ) -> SimulationResult:
-    """Play one SIMULATIONS scenario on the emulator's SIP edge and diagnose it.
+    """Play one SIMULATIONS scenario on the emulator and diagnose it.
 
-    ``target`` is an Emulator (in-process) or the api_url of `byon emulator`.
-    The call's answer_url callback reaches whatever the application points at
-    (the listener, during verification) as a real signed request.
+    ``target`` is an Emulator (in-process) or the api_url of `byon emulator`. With an
+    in-process emulator whose SIP edge runs, every call is a real INVITE over loopback
+    (``sipcalls.SipRoute``); otherwise the HTTP route plays it. The callback of a call
+    that gets through reaches whatever the application points at (the listener, during
+    verification) as a real signed request.
     """
     if scenario not in SIMULATIONS:
         raise ByonError(
@@ -128,130 +168,222 @@ async def simulate(
         )
     api_url, auth_id, token = _target(target, auth)
     _require_loopback(api_url)
-    from aiohttp import ClientSession, ClientTimeout
-
-    from wizard.plivo.client import PlivoClient
-
     exp = expectation
-    kind = exp.auth_type or ""
-    uses_cred = kind in ("credential", "ip_acl_and_credential")
-    if (
-        scenario
-        in ("correct", "number_in_uri", "wrong_ip", "wrong_password", "invalid_xml", "intermittent")
-        and uses_cred
-        and not password
-    ):
+    uses_cred = (exp.auth_type or "") in ("credential", "ip_acl_and_credential")
+    if scenario in NEEDS_PASSWORD and uses_cred and not password:
         raise ByonError(
             "This simulation needs the SIP password to play the provider's part.",
             hint="Pass the password the plan's password_env names.",
         )
     if not exp.app_id and scenario not in ("open_app", "unknown_uri"):
         raise ByonError("Simulating a call needs the application's app_id (apply the plan first).")
-    creds = {"username": exp.username, "password": password} if uses_cred else {}
-    good = {"request_uri": exp.uri(), "source_ip": _good_ip(exp), "from": from_, **creds}
+    from aiohttp import ClientSession, ClientTimeout
 
+    from wizard.plivo.client import PlivoClient
+    from wizard.verify import sipcalls
+
+    source_map = {sipcalls.PROVIDER_SOURCE: _good_ip(exp), sipcalls.OUTSIDE_SOURCE: _bad_ip(exp)}
+    edge = _edge_address(target)
+    if edge is not None:
+        # the demo's provider calls from an address inside the plan's ACL, as set up
+        target.source_map.update(source_map)
     async with (
         # The control surface takes the account's Basic auth, like the REST API.
-        ClientSession(timeout=ClientTimeout(total=30), headers=_basic(auth_id, token)) as http,
+        ClientSession(
+            timeout=ClientTimeout(total=30), headers=sipcalls.basic_auth(auth_id, token)
+        ) as http,
         PlivoClient(auth_id, token, base_url=api_url, deadline=10.0) as client,
     ):
+        route: Any = (
+            sipcalls.SipRoute(http, api_url, edge)
+            if edge is not None
+            else sipcalls.HttpRoute(http, api_url, source_map)
+        )
+        play = Play(route, client, http, api_url, exp, password, from_)
+        result = await play.run(scenario, number=number, release_lockout=release_lockout)
+    result.route = route.name
+    return result
 
-        async def inbound(**call: Any) -> dict[str, Any]:
-            body = {k: v for k, v in call.items() if v is not None}
-            async with http.post(f"{api_url}/__emulator__/inbound", json=body) as resp:
-                answer = await resp.json()
-                if resp.status >= 400 and "sip_status" not in answer:
-                    raise ByonError(f"The emulator refused the simulated call: {answer}.")
-            out = dict(answer)
-            out.setdefault("source_ip", call.get("source_ip"))
-            out.setdefault("request_uri", call.get("request_uri"))
-            if call.get("username"):
-                out.setdefault("username", call["username"])
-            return out
 
+NEEDS_PASSWORD = (
+    "correct", "number_in_uri", "wrong_ip", "wrong_password", "invalid_xml", "intermittent",
+    "did_forwarded", "did_no_xml",
+)  # fmt: skip
+
+
+def _edge_address(target: Any) -> tuple[str, int] | None:
+    """The UDP address of an in-process emulator's running SIP edge, else None."""
+    info = target.sip_info() if hasattr(target, "sip_info") else None
+    if not info or not info.get("udp"):
+        return None
+    host, _, port = str(info["udp"]).rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+class Play:
+    """The legs of each scenario, placed on one route, then diagnosed."""
+
+    def __init__(self, route, client, http, api_url, exp, password, from_) -> None:
+        self.route, self.client, self.http, self.api_url = route, client, http, api_url
+        self.exp, self.password, self.from_ = exp, password, from_
+        uses_cred = (exp.auth_type or "") in ("credential", "ip_acl_and_credential")
+        self.creds = {"username": exp.username, "password": password} if uses_cred else {}
+
+    def leg(self, **change: Any) -> Any:
+        """The correct call (the app's URI, the provider's source, the plan's credentials)."""
+        from wizard.verify.sipcalls import Leg
+
+        base: dict[str, Any] = {"request_uri": self.exp.uri(), "from_": self.from_, **self.creds}
+        base.update(change)
+        return Leg(**base)
+
+    async def one(self, scenario: str, leg: Any, exp: Expectation | None = None):
+        out = await self.route.place(leg)
+        diag = diagnose_sip_outcome(out, exp or self.exp)
+        return SimulationResult(scenario, out, diag, [out])
+
+    async def run(self, scenario: str, *, number: str | None, release_lockout: bool):
+        """Dispatch ``scenario`` (validated by ``simulate``)."""
+        from wizard.verify.sipcalls import OUTSIDE_SOURCE
+
+        wrong = {"username": self.exp.username or "byon_user",
+                 "password": (self.password or "x") + "-wrong"}  # fmt: skip
         if scenario == "correct":
-            out = await inbound(**good)
-            return SimulationResult(scenario, out, diagnose_sip_outcome(out, exp), [out])
+            return await self.one(scenario, self.leg())
         if scenario == "number_in_uri":
-            num = number or exp.plivo_number
-            if not num:
-                nums = [n for n in await client.list_numbers() if n.app_id == exp.app_id]
-                if not nums:
-                    raise ByonError(
-                        f"No number of the account is assigned to app {exp.app_id}; cannot "
-                        "simulate a phone number in the Request-URI."
-                    )
-                num = nums[0].number
-            digits = "".join(ch for ch in num if ch.isdigit())
-            out = await inbound(**{**good, "request_uri": f"sip:{digits}@app.plivo.com"})
-            return SimulationResult(scenario, out, diagnose_sip_outcome(out, exp), [out])
+            digits = digits_of(number or await self._app_number())
+            return await self.one(scenario, self.leg(request_uri=f"sip:{digits}@app.plivo.com"))
         if scenario == "wrong_ip":
-            out = await inbound(**{**good, "source_ip": _bad_ip(exp)})
-            return SimulationResult(scenario, out, diagnose_sip_outcome(out, exp), [out])
+            return await self.one(scenario, self.leg(source=OUTSIDE_SOURCE))
         if scenario == "missing_credentials":
-            call = {**good, "username": None, "password": None}
-            out = await inbound(**call)
-            return SimulationResult(scenario, out, diagnose_sip_outcome(out, exp), [out])
+            return await self.one(scenario, self.leg(username=None, password=None))
         if scenario == "wrong_password":
-            call = {
-                **good,
-                "username": exp.username or "byon_user",
-                "password": (password or "") + "-wrong",
-            }
-            out = await inbound(**call)
-            return SimulationResult(scenario, out, diagnose_sip_outcome(out, exp), [out])
+            return await self.one(scenario, self.leg(**wrong))
         if scenario == "lockout":
-            call = {
-                **good,
-                "source_ip": _bad_ip(exp),
-                "username": exp.username or "byon_user",
-                "password": (password or "x") + "-wrong",
-            }
-            outcomes = []
-            failures = 0
-            for _ in range(11):
-                out = await inbound(**call)
-                if int(out.get("sip_status") or 0) == 403:
-                    failures += 1
-                out["recent_failures"] = failures
-                outcomes.append(out)
-            last = outcomes[-1]
-            diag = diagnose_sip_outcome(last, exp)
-            if release_lockout:
-                async with http.post(f"{api_url}/__emulator__/clock", json={"advance": 61}):
-                    pass
-            return SimulationResult(scenario, last, diag, outcomes)
+            return await self._lockout(self.leg(source=OUTSIDE_SOURCE, **wrong), release_lockout)
         if scenario == "open_app":
-            app_id = exp.app_id if exp.auth_type == "none" else ""
-            if not app_id:
-                open_apps = [a for a in await client.list_applications() if not a.sip_auth_type]
-                if not open_apps:
-                    raise ByonError("The account has no application with an open SIP URI.")
-                app_id = open_apps[0].app_id
-            open_exp = Expectation(auth_type="none", app_id=app_id, option="direct_sip")
-            call = {"request_uri": open_exp.uri(), "source_ip": _bad_ip(exp), "from": from_}
-            out = await inbound(**call)
-            return SimulationResult(scenario, out, diagnose_sip_outcome(out, open_exp), [out])
+            return await self._open_app()
         if scenario == "invalid_xml":
-            out = await _with_broken_answer(client, exp.app_id, lambda: inbound(**good))
-            return SimulationResult(scenario, out, diagnose_sip_outcome(out, exp), [out])
+            return await self._invalid_xml(scenario, self.leg())
         if scenario == "intermittent":
-            if kind not in ("ip_acl", "ip_acl_and_credential"):
-                raise ByonError(
-                    "Rotating provider IPs only break calls under IP ACL authentication: "
-                    "credential auth does not check the source IP.",
-                    hint="Choose IP ACL (or ACL + credential) on the auth step to see this case.",
-                )
-            outcomes = [
-                await inbound(**good),
-                await inbound(**{**good, "source_ip": _bad_ip(exp)}),
-                await inbound(**good),
-            ]
-            diag = diagnose_sip_outcomes(outcomes, exp)
-            return SimulationResult(scenario, outcomes[-1], diag, outcomes)
-        # unknown_uri
-        out = await inbound(**{**good, "request_uri": "sip:nobody@app.plivo.com"})
-        return SimulationResult(scenario, out, diagnose_sip_outcome(out, exp), [out])
+            return await self._intermittent()
+        if scenario.startswith("did_"):
+            return await self._did(scenario)
+        return await self.one(scenario, self.leg(request_uri="sip:nobody@app.plivo.com"))
+
+    async def _app_number(self) -> str:
+        if self.exp.plivo_number:
+            return self.exp.plivo_number
+        nums = [n for n in await self.client.list_numbers() if n.app_id == self.exp.app_id]
+        if not nums:
+            raise ByonError(
+                f"No number of the account is assigned to app {self.exp.app_id}; cannot "
+                "simulate a phone number in the Request-URI."
+            )
+        return nums[0].number
+
+    async def _lockout(self, leg: Any, release: bool) -> SimulationResult:
+        outcomes, failures = [], 0
+        for _ in range(11):
+            out = await self.route.place(leg)
+            if int(out.get("sip_status") or 0) == 403:
+                failures += 1
+            out["recent_failures"] = failures
+            outcomes.append(out)
+        last = outcomes[-1]
+        diag = diagnose_sip_outcome(last, self.exp)
+        if release:  # the demo goes on: the emulator's clock moves past the lock
+            async with self.http.post(f"{self.api_url}/__emulator__/clock", json={"advance": 61}):
+                pass
+        return SimulationResult("lockout", last, diag, outcomes)
+
+    async def _open_app(self) -> SimulationResult:
+        from wizard.verify.sipcalls import OUTSIDE_SOURCE
+
+        app_id = self.exp.app_id if self.exp.auth_type == "none" else ""
+        if not app_id:
+            open_apps = [a for a in await self.client.list_applications() if not a.sip_auth_type]
+            if not open_apps:
+                raise ByonError("The account has no application with an open SIP URI.")
+            app_id = open_apps[0].app_id
+        open_exp = Expectation(auth_type="none", app_id=app_id, option="direct_sip")
+        leg = self.leg(request_uri=open_exp.uri(), source=OUTSIDE_SOURCE, username=None,
+                       password=None)  # fmt: skip
+        return await self.one("open_app", leg, open_exp)
+
+    async def _invalid_xml(self, scenario: str, leg: Any) -> SimulationResult:
+        out = await _with_broken_answer(self.client, self.exp.app_id, lambda: self.route.place(leg))
+        if isinstance(out.get("callback"), dict):  # the broken server stood in for it
+            out["callback"]["url"] = getattr(self.exp, "answer_url", "") or "your answer_url"
+        return SimulationResult(scenario, out, diagnose_sip_outcome(out, self.exp), [out])
+
+    async def _intermittent(self) -> SimulationResult:
+        """Calls alternate between the allowed and a disallowed source, each one signed the
+        same way: the disallowed ones get the 403 the diagnosis speaks of."""
+        from wizard.verify.sipcalls import OUTSIDE_SOURCE
+
+        if (self.exp.auth_type or "") not in ("ip_acl", "ip_acl_and_credential"):
+            raise ByonError(
+                "Rotating provider IPs only break calls under IP ACL authentication: "
+                "credential auth does not check the source IP.",
+                hint="Choose IP ACL (or ACL + credential) on the auth step to see this case.",
+            )
+        outcomes = [
+            await self.route.place(self.leg()),
+            await self.route.place(self.leg(source=OUTSIDE_SOURCE)),
+            await self.route.place(self.leg()),
+            await self.route.place(self.leg(source=OUTSIDE_SOURCE)),
+        ]
+        diag = diagnose_sip_outcomes(outcomes, self.exp)
+        refused = [o for o in outcomes if int(o.get("sip_status") or 0) == 403]
+        return SimulationResult("intermittent", (refused or outcomes)[-1], diag, outcomes)
+
+    async def _did(self, scenario: str) -> SimulationResult:
+        """DID forwarding: the provider forwards the call to the Plivo number, so it arrives
+        with the number in the Request-URI and To, and no SIP authentication runs."""
+        from wizard.emulator.seed import DEMO_NUMBER_FREE
+
+        number = digits_of(self.exp.plivo_number or await self._app_number())
+        if scenario == "did_unassigned":
+            number = await self._unassigned_number(number) or DEMO_NUMBER_FREE
+        leg = self.leg(request_uri=f"sip:{number}@app.plivo.com", to=number, username=None,
+                       password=None, from_=self.exp.external_number or self.from_)  # fmt: skip
+        if scenario == "did_no_xml":
+            return await self._invalid_xml(scenario, leg)
+        out = await self.route.place(leg)
+        diag = diagnose_sip_outcome(out, self.exp)
+        if scenario == "did_unassigned" and diag.verdict == "fail":
+            diag = unassigned_diagnosis(out, number, self.exp)
+        return SimulationResult(scenario, out, diag, [out])
+
+    async def _unassigned_number(self, own: str) -> str:
+        """A number of the account that is not assigned to the plan's application."""
+        for n in await self.client.list_numbers():
+            if n.app_id != self.exp.app_id and digits_of(n.number) != own:
+                return digits_of(n.number)
+        return ""
+
+
+def digits_of(number: str) -> str:
+    """ "+1 (415) 555-0100" -> "14155550100"."""
+    return "".join(ch for ch in number if ch.isdigit())
+
+
+def unassigned_diagnosis(out: dict[str, Any], number: str, exp: Expectation) -> Diagnosis:
+    """The forwarded call reached a number that is not your application's."""
+    reason = str(out.get("reason") or "").strip()
+    said = f" (Plivo said: {reason})" if reason else ""
+    mine = f" {exp.plivo_number}" if exp.plivo_number else ""
+    return Diagnosis(
+        "fail",
+        f"The forwarded call arrived on +{number}, a number that is not assigned to your "
+        f"application{said}: the provider forwards to the wrong number, or your "
+        f"number{mine} is not linked to the app.",
+        "Set your provider's forwarding destination to your Plivo number, and assign that "
+        "number to the application (Numbers in the Plivo console, or the plan's "
+        "[forwarding] table and byon apply).",
+        "wrong_number",
+    )
 
 
 async def _with_broken_answer(client: Any, app_id: str, call: Callable[[], Awaitable[Any]]):

@@ -1,0 +1,91 @@
+"""The verify step on real SIP (demo): the calls follow the chosen auth, rotating IPs shows
+its 403s, a selected call shows its SIP ladder, `p` runs the SIP probe, and the HTTP
+route stands in (and says so) when the SIP edge cannot start."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Static
+
+from screens.widgets.ladder import LadderView
+from tests.screens.helpers import SIZE, apply_all, demo_app, settle
+from tests.screens.test_flows import _to_review, cell
+
+
+async def _verify(app, pilot, auth_type: str) -> None:
+    await _to_review(app, pilot, auth_type)
+    await apply_all(app, pilot)
+    for key in ("n", "ctrl+n"):
+        await pilot.press(key)
+        await settle(app, pilot)
+
+
+def _text(app, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+async def test_ip_acl_rotating_ips_shows_the_403s_and_their_ladder():
+    app = demo_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await _verify(app, pilot, "ip_acl")
+        buttons = [b.id for b in app.screen.query(".sim")]
+        assert "sim-missing_credentials" not in buttons  # no credentials under IP ACL
+        assert "sim-wrong_password" not in buttons
+        key = str(buttons.index("sim-intermittent") + 1)
+        await pilot.press(key)
+        await settle(app, pilot)
+        table = app.screen.query_one("#calls", DataTable)
+        results = [cell(table, i, "result") for i in range(table.row_count)]
+        assert results.count("✗ 403") == 2 and "✓ pass" in results
+        assert "rotat" in _text(app, "#diagnosis").lower()
+        refused = results.index("✗ 403")
+        assert cell(table, refused, "ip") == "198.51.100.200"  # outside the ACL
+        table.move_cursor(row=refused)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        ladder = str(app.screen.query_one("#ladder", LadderView).render())
+        assert "INVITE sip:" in ladder and "403 Forbidden" in ladder and "▶" in ladder
+
+
+async def test_credential_call_ladder_draws_the_digest_exchange_and_the_probe_runs():
+    app = demo_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await _verify(app, pilot, "credential")
+        await pilot.press("1")
+        await settle(app, pilot)
+        table = app.screen.query_one("#calls", DataTable)
+        assert cell(table, 0, "result") == "✓ pass"
+        table.move_cursor(row=0)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        ladder = str(app.screen.query_one("#ladder", LadderView).render())
+        order = ["407 Proxy Authentication Required", "INVITE + credentials (carrier_trunk)",
+                 "200 OK", "BYE"]  # fmt: skip
+        positions = [ladder.index(word) for word in order]
+        assert positions == sorted(positions), ladder
+        assert "response=" not in ladder
+        await pilot.press("p")
+        await settle(app, pilot)
+        panel = _text(app, "#probe")
+        for check in ("dns", "reach udp", "reach tls", "unauthenticated", "authenticated"):
+            assert check in panel, panel
+        assert "challenge_407" in panel and "accepted" in panel
+        assert "sip-probe" in _text(app, "#diagnosis")
+        assert app.session.sip_password not in panel
+
+
+async def test_http_route_stands_in_when_the_sip_edge_cannot_start(monkeypatch):
+    from wizard.emulator.server import Emulator
+
+    async def refuse(self, *args, **kwargs):
+        raise OSError("address already in use")
+
+    monkeypatch.setattr(Emulator, "start_sip", refuse)
+    app = demo_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await _verify(app, pilot, "ip_acl")
+        assert "HTTP route" in _text(app, "#sim-hint")
+        assert "address already in use" in _text(app, "#sim-hint")
+        await pilot.press("1")
+        await settle(app, pilot)
+        table = app.screen.query_one("#calls", DataTable)
+        assert cell(table, 0, "result") == "✓ pass"
