@@ -18,6 +18,7 @@ from textual.widgets import Button, DataTable, Input, Select, Static
 
 from screens.widgets.base import StepScreen
 from screens.widgets.fields import CheckValidator, problem
+from wizard.numbers import digits_only
 from wizard.steps import NumberResult
 
 COUNTRIES = [("US", "US"), ("GB", "GB"), ("IN", "IN"), ("AU", "AU"), ("CA", "CA")]
@@ -274,4 +275,4 @@ def _national(number: Any) -> str:
     try:
         return str(phonenumbers.parse(e164(number.number)).national_number)
     except phonenumbers.NumberParseException:
-        return number.number.lstrip("+")
+        return digits_only(number.number)

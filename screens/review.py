@@ -15,6 +15,7 @@ from textual.widgets import Button, Static
 from screens.widgets.base import StepScreen
 from screens.widgets.confirm import ConfirmScreen
 from screens.widgets.password import PasswordField
+from wizard.numbers import digits_only
 
 MARK = {
     "create": "[$success]+[/]",
@@ -214,9 +215,9 @@ class ReviewScreen(StepScreen):
         from screens.number import money
 
         view = self.app.session.last_view
-        wanted = change.name.lstrip("+")
+        wanted = digits_only(change.name)
         for n in getattr(view, "available", None) or []:
-            if n.number.lstrip("+") == wanted:
+            if digits_only(n.number) == wanted:
                 return (
                     f" · costs {money(n.setup_rate)} setup + {money(n.monthly_rental_rate)}/month"
                 )
@@ -338,7 +339,7 @@ class ReviewScreen(StepScreen):
                 return
         self.applied = True
         # the last read above is the account's truth: every id into the plan and its file
-        await self.app.plan_applied(session.last_view)
+        await self.app.plan_applied()  # read anew: the view before apply lacks what it made
         self.diff_view.update(
             "[$success]The account now matches the plan.[/] Next: your provider's settings (n)."
         )

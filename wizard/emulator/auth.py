@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from wizard.numbers import digits_only
+
 if TYPE_CHECKING:  # wizard.sip loads only with the wire edge: the HTTP route stays light
     from wizard.emulator.server import Emulator
     from wizard.sip.digest import DigestCredentials
@@ -107,7 +109,7 @@ def _target(emu: Emulator, user: str, request_uri: str) -> Decision:
     app = st.applications.get(user)
     if app is not None:
         return Decision(200, "OK", user, app, app.get("sip_auth_type") or "")
-    number = st.numbers.get(user.lstrip("+"))
+    number = st.numbers.get(digits_only(user))
     if number is None:
         return Decision(
             404,

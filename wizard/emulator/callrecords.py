@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from wizard.emulator.httputil import ApiError, answer
+from wizard.numbers import digits_only
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -45,7 +46,7 @@ def _stamp(when: float) -> str:
 def _number(value: str) -> str:
     """Plivo shows the called number as digits (``919798990001``); SIP URIs stay as they are."""
     text = value.strip()
-    return text.lstrip("+") if text.lstrip("+").isdigit() else text
+    return digits_only(text) if digits_only(text).isdigit() else text
 
 
 @contextlib.contextmanager

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.errors import ByonError, PlanError
+from wizard.numbers import with_plus
 from wizard.plans.findings import Finding
 from wizard.plans.lines import LineIndex, lookup
 from wizard.plans.schema import DEFAULT_PASSWORD_ENV, check_shape, type_name
@@ -448,8 +449,8 @@ def set_id(plan: Plan, kind: str, rid: str) -> bool:
     target, attr = _id_slot(plan, kind)
     if not rid:
         return False
-    if kind == "number" and not rid.startswith("+"):
-        rid = f"+{rid}"
+    if kind == "number":
+        rid = with_plus(rid)
     if getattr(target, attr) == rid:
         return False
     setattr(target, attr, rid)
