@@ -116,7 +116,7 @@ class ProviderScreen(StepScreen):
             real = value.replace(PASSWORD_PLACEHOLDER, password)
             copy_value(self.app, real, name, secret=True)
             return
-        copy_value(self.app, value, name, missing=f"{NOT_YET} (`byon apply`)")
+        copy_value(self.app, value, name, missing=f"{name} is {NOT_YET} (`byon apply`).")
 
     def action_next(self) -> None:
         """On to verify."""
