@@ -75,8 +75,8 @@ class OptionScreen(StepScreen):
 
     def on_mount(self) -> None:
         """Recommend from the default answers; the number's validator loads after paint."""
-        self._answered = self._answers()  # the recommendation replaces a chosen auth type
-        # only when these answers change (a loaded or chosen one is kept otherwise)
+        # the recommendation replaces a chosen (or loaded) auth type only when these change
+        self._answered = self._answers()
         # after the first paint: the plan module and the phonenumbers data load then
         self.call_after_refresh(self._attach_validator)
         self.call_after_refresh(self._attach_providers)

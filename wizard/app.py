@@ -215,7 +215,8 @@ class ByonApp(App[int]):
         """Copy the SIP URI to give the provider (once the application exists)."""
         from screens.widgets.copyable import copy_value
 
-        copy_value(self, self.sip_uri(), "the SIP URI", missing="apply the plan first (review)")
+        missing = "apply the plan first (review step)."
+        copy_value(self, self.sip_uri(), "the SIP URI", missing=missing)
 
     def first_step(self) -> str:
         """Welcome, unless the account is already known (demo, or credentials in the env)."""

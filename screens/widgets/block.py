@@ -57,12 +57,12 @@ class CopyableBlock(Static, can_focus=True):
 
     def action_copy(self) -> None:
         """Copy the whole block."""
-        copy_value(self.app, self.text, self.what, missing=self.empty or "empty")
+        copy_value(self.app, self.text, self.what, missing=self.empty or f"{self.what} is empty.")
 
     def action_write(self) -> None:
         """Ask where, then write the block there (atomically; symlinks refused)."""
         if not self.text:
-            copy_value(self.app, "", self.what, missing=self.empty or "empty")
+            copy_value(self.app, "", self.what, missing=self.empty or f"{self.what} is empty.")
             return
         from screens.widgets.path_prompt import PathPrompt
 

@@ -28,9 +28,9 @@ def copy_value(app: Any, value: str, what: str, *, secret: bool = False, missing
     """Copy ``value`` (OSC 52) and confirm it; refuse an empty or placeholder value.
 
     ``what`` names it in the confirmation ("the SIP URI"); a ``secret`` is never shown;
-    ``missing`` says what to do when there is nothing real to copy yet."""
+    ``missing`` is the sentence for when there is nothing real to copy yet."""
     if not value or is_placeholder(value):
-        app.notify(f"Nothing to copy: {what} is {missing or NOT_YET}.", markup=False)
+        app.notify(f"Nothing to copy: {missing or f'{what} is {NOT_YET}.'}", markup=False)
         return False
     app.copy_to_clipboard(value)
     shown = "(not shown)" if secret else value

@@ -43,4 +43,5 @@ class PasswordField(Static):
 
     def copy(self) -> None:
         """Copy the password (never shown in the confirmation)."""
-        copy_value(self.app, self.password, "the SIP password", secret=True, missing="not set")
+        missing = "no SIP password is set."
+        copy_value(self.app, self.password, "the SIP password", secret=True, missing=missing)
