@@ -9,13 +9,14 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from screens.widgets.base import StepScreen
+from wizard.plivo.facts import sip_uri
 
 
 def summary(plan, plan_path: str, online: bool, saved: bool = False) -> str:
     app = plan.application
     lines = [f"[b]Application[/b]  {app.name}  app_id {app.app_id or '(not created yet)'}"]
     if plan.option == "direct_sip":
-        lines.append(f"[b]SIP URI[/b]      sip:{app.app_id or '{app_id}'}@app.plivo.com")
+        lines.append(f"[b]SIP URI[/b]      {sip_uri(app.app_id or '{app_id}')}")
         auth = plan.auth
         if auth is None:
             lines.append("[b]SIP auth[/b]     [$error]none: the SIP URI is open[/]")

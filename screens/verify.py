@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Input, ProgressBar, Static
 
 from screens.widgets.base import StepScreen
+from wizard.plivo.facts import sip_uri
 from wizard.session import (
     CallRow,
     audio_cell,
@@ -168,7 +169,7 @@ class VerifyScreen(StepScreen):
         plan = self.plan
         if plan.option == "did_forwarding" and plan.forwarding:
             return plan.forwarding.plivo_number
-        return f"sip:{plan.application.app_id or '{app_id}'}@app.plivo.com"
+        return sip_uri(plan.application.app_id or "{app_id}")
 
     def _status(self, text: str) -> None:
         self.query_one("#status", Static).update(

@@ -81,7 +81,7 @@ class ByonApp(App[int]):
         super().__init__()
         self._plan = plan
         self.plan_path = Path(plan_path or (plan and plan.source) or DEFAULT_PLAN_FILE)
-        self.session = Session(mode=mode, api_url=api_url)
+        self.session = Session(mode=mode, api_url=api_url, plan_path=self.plan_path)
         self.start_mode = mode
         self.env_credentials = env_credentials
         self.jump_to_review = jump_to_review
@@ -160,7 +160,9 @@ class ByonApp(App[int]):
     def sip_uri(self) -> str:
         """The SIP URI to give the provider, once the application exists ("" before)."""
         app_id = self.plan.application.app_id if self.plan_loaded else ""
-        return f"sip:{app_id}@app.plivo.com" if app_id else ""
+        from wizard.plivo.facts import sip_uri
+
+        return sip_uri(app_id) if app_id else ""
 
     def action_copy_sip_uri(self) -> None:
         uri = self.sip_uri()
@@ -326,8 +328,9 @@ def run_wizard(args: Any) -> int:
     plan, rc = _plan_or_exit(args)
     if rc:
         return rc
-    auth_id = os.environ.get("PLIVO_AUTH_ID", "")
-    token = os.environ.get("PLIVO_AUTH_TOKEN", "")
+    from wizard.plivo.env import env_credentials
+
+    auth_id, token = env_credentials()
     creds = (auth_id, token) if auth_id and token else None
     app = ByonApp(
         mode=LIVE if creds else OFFLINE,

@@ -12,13 +12,16 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from wizard import __version__
+from wizard.plivo.facts import AUTH_TYPES
+
 # command -> "module:function"; each function takes the parsed args and returns an exit code.
 COMMANDS = {
     None: "wizard.app:run_wizard",
     "demo": "wizard.app:run_demo",
     "emulator": "wizard.commands.emulator:run",
     "apply": "wizard.commands.apply:run_apply",
-    "export": "wizard.commands.apply:run_export",
+    "export": "wizard.commands.export:run_export",
     "settings": "wizard.commands.settings:cmd_settings",
     "verify": "wizard.commands.verify:cmd_verify",
     "audit": "wizard.commands.audit:cmd_audit",
@@ -55,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--plan", metavar="FILE", help="pre-fill the wizard from a plan file")
-    parser.add_argument("--version", action="version", version="byon 0.1.0")
+    parser.add_argument("--version", action="version", version=f"byon {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("demo", parents=[api], help="the wizard against a built-in emulator")
@@ -76,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--rotate-password",
         action="store_true",
         help="set an existing credential's password (from its password_env, else generated)",
+    )
+    p.add_argument(
+        "--password-file",
+        metavar="PATH",
+        help="outside a terminal: put a generated SIP password in this new file (0600)",
     )
 
     p = sub.add_parser("export", parents=[api], help="write an application's routing as a plan")
@@ -106,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--expect",
         metavar="AUTH_TYPE",
-        choices=["ip_acl", "credential", "ip_acl_and_credential", "none"],
+        choices=[*AUTH_TYPES, "none"],
     )
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS")
     p.add_argument("--exit-on-pass", action="store_true")
@@ -138,6 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if hasattr(args, "api_url"):
+        problem = _api_url_problem(args.api_url)
+        if problem:
+            print(f"byon: {problem}", file=sys.stderr)
+            return 2
     target = COMMANDS[args.command]
     module_name, func_name = target.split(":")
     func = getattr(importlib.import_module(module_name), func_name)
@@ -146,6 +159,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("byon: interrupted", file=sys.stderr)
         return 130
+
+
+def _api_url_problem(explicit: str | None) -> str:
+    """Why --api-url / PLIVO_API_URL cannot be used ("" when it can), before any command runs."""
+    from wizard.errors import ByonError
+    from wizard.plivo.env import api_url_from_env
+
+    try:
+        api_url_from_env(explicit)
+    except ByonError as exc:
+        return str(exc)
+    return ""
 
 
 if __name__ == "__main__":

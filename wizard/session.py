@@ -93,6 +93,9 @@ class Session:
     # the app whose answer_url points at the listener (journaled: a crash is undone next run)
     takeover: Any = field(default=None, repr=False)
     notices: list[str] = field(default_factory=list)  # what connecting restored, to show once
+    # the plan file this session saves to: its apply lock and undo journal are `byon apply`'s
+    plan_path: Path | None = None
+    _demo_dir: Path | None = field(default=None, repr=False)
 
     @property
     def token(self) -> str:
@@ -206,9 +209,7 @@ class Session:
         await self.release_app()
         journal = None
         if self.mode == DEMO:  # the demo account dies with the process: no journal to leave
-            import tempfile
-
-            journal = Path(tempfile.mkdtemp(prefix="byon-demo-")) / f"takeover-{app_id}.json"
+            journal = self._demo_folder() / f"takeover-{app_id}.json"
         takeover = Takeover(self.client, app_id, self.listener.answer_url, journal)
         original = await takeover.begin()
         self.takeover = takeover
@@ -278,16 +279,18 @@ class Session:
         (the user then chooses retry or undo) instead of rolling everything back.
         """
         from wizard.plans.apply import apply_changes
-        from wizard.plans.journal import Undo
+        from wizard.plans.journal import Undo, apply_lock
 
-        result = await apply_changes(
-            self.require_client(),
-            plan,
-            [change],
-            on_step=on_step,
-            password=self.sip_password or None,
-            auth_id=self.auth_id,
-        )
+        with apply_lock(self.plan_path, self.auth_id):
+            result = await apply_changes(
+                self.require_client(),
+                plan,
+                [change],
+                on_step=on_step,
+                password=self.sip_password or None,
+                journal=self.journal_path(),
+                auth_id=self.auth_id,
+            )
         if not result.ok:
             return result
         if result.generated_password:
@@ -299,24 +302,44 @@ class Session:
             self.undo.append(Undo("delete", change.kind, rid, change.name))
         elif change.action == "update" and change.kind in ("ip_acl", "application", "number"):
             old = {k: o or "" for k, (o, _n) in change.fields.items()}
+            new = {k: n for k, (_o, n) in change.fields.items()}  # what byon set: the CAS
             if change.kind == "ip_acl" and "ip_addresses" in old:
                 old["ip_addresses"] = list(change.fields["ip_addresses"][0] or [])
             target = rid.lstrip("+") if change.kind == "number" else rid
-            self.undo.append(Undo("update", change.kind, target, change.name, old))
+            self.undo.append(Undo("update", change.kind, target, change.name, old, new))
         return result
+
+    def journal_path(self) -> Path:
+        """The undo journal of this account and plan file: the one `byon apply` finishes.
+        (The demo account dies with the process, so its journal goes to a temp folder.)"""
+        from wizard.plans.journal import journal_path_for
+
+        if self.mode == DEMO:
+            return self._demo_folder() / "journal.json"
+        return journal_path_for(self.plan_path, self.auth_id)
+
+    def _demo_folder(self) -> Path:
+        """A private temp folder for the demo's journals (its account dies with the process)."""
+        if self._demo_dir is None:
+            import tempfile
+
+            self._demo_dir = Path(tempfile.mkdtemp(prefix="byon-demo-"))
+        return self._demo_dir
 
     async def undo_applied(self, on_step: Callable[[Any], None]) -> list[Any]:
         """Undo this session's changes, newest first; return what could not be undone."""
-        from wizard.plans.journal import journal_path_for, roll_back
+        from wizard.plans.journal import apply_lock, plan_identity, roll_back
 
         undos, self.undo = list(reversed(self.undo)), []
-        left = await roll_back(
-            self.require_client(),
-            undos,
-            journal=journal_path_for(None),
-            auth_id=self.auth_id,
-            on_step=on_step,
-        )
+        with apply_lock(self.plan_path, self.auth_id):
+            left = await roll_back(
+                self.require_client(),
+                undos,
+                journal=self.journal_path(),
+                auth_id=self.auth_id,
+                plan=plan_identity(self.plan_path),
+                on_step=on_step,
+            )
         self.undo = list(reversed(left))
         return left
 

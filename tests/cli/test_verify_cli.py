@@ -18,7 +18,7 @@ from aiohttp import web
 
 from tests.domain.test_verify_support import PASSWORD, expectation, make_app
 from wizard.verify.listener import simulate
-from wizard.verify.takeover import journal_path_for
+from wizard.verify.takeover import journal_path_for, mark_of
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {
@@ -240,7 +240,8 @@ async def test_app_takeover_forwards_and_restores_on_sigterm(emulator, client, t
     )
     await v.wait_for_err(r"Reachable: a signed probe")
     await v.wait_for_err(r"Waiting for a call")
-    assert (await client.get_application(app_id)).answer_url == f"{public}/answer"
+    taken = (await client.get_application(app_id)).answer_url
+    assert taken.startswith(f"{public}/answer?byon_takeover=") and mark_of(taken)
     journal = journal_path_for(app_id, tmp_path / "state")
     assert journal.exists()
     res = await simulate(emulator, "correct", expectation("credential", app_id), password=PASSWORD)

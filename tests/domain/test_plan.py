@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import stat
 import tomllib
-from pathlib import Path
 
 import pytest
 
@@ -565,14 +564,19 @@ def test_unwritable_directory_is_a_plan_error(tmp_path):
     assert "dir.toml" in str(info.value)
 
 
-def test_save_through_a_symlink_updates_the_target(tmp_path):
+def test_write_back_through_a_symlink_is_refused_and_the_target_kept(tmp_path):
+    """Attack: byon-plan.toml is a link to a file the user did not mean to change."""
     target = tmp_path / "real.toml"
     target.write_text(EXAMPLE)
     link = tmp_path / "link.toml"
     link.symlink_to(target)
-    write_back_ids(link, {"application.app_id": "5"})
-    assert link.is_symlink()
-    assert load_plan(Path(target)).application.app_id == "5"
+    with pytest.raises(PlanError, match="symbolic link"):
+        write_back_ids(link, {"application.app_id": "5"})
+    assert link.is_symlink() and target.read_text() == EXAMPLE
+    with pytest.raises(PlanError, match="symbolic link"):
+        save_plan(loads_plan(EXAMPLE), link)
+    assert target.read_text() == EXAMPLE
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.toml", "real.toml"]
 
 
 # --- each plan-toml.md validation rule, from a file, with file:line: key ---------------------

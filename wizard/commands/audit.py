@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from dataclasses import asdict
 from typing import Any
@@ -16,20 +15,20 @@ from wizard.plans.audit import (
 
 
 def cmd_audit(args: Any) -> int:
-    auth_id = os.environ.get("PLIVO_AUTH_ID", "").strip()
-    token = os.environ.get("PLIVO_AUTH_TOKEN", "").strip()
-    if not auth_id or not token:
-        print(
-            "byon: PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN must be set (the token is never a "
-            "command-line flag).",
-            file=sys.stderr,
-        )
+    """`byon audit`: list the account's risky routing; exit 1 when anything is found."""
+    from wizard.plivo.env import credentials_from_env
+
+    try:
+        auth_id, token = credentials_from_env()
+    except ByonError as exc:
+        print(f"byon: {exc}", file=sys.stderr)
         return 2
     return asyncio.run(_main(args, auth_id, token))
 
 
 async def _main(args: Any, auth_id: str, token: str) -> int:
-    from wizard.plivo.client import PlivoClient, api_url_from_env
+    from wizard.plivo.client import PlivoClient
+    from wizard.plivo.env import api_url_from_env
     from wizard.verify.takeover import restore_leftovers
 
     shown: dict[str, int] = {}

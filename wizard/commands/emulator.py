@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import ipaddress
 import json
+import os
 import signal
 import sys
 from typing import Any
@@ -30,9 +31,16 @@ def _say(text: str) -> None:
 
 async def serve(host: str, port: int, state: str | None, seed: str | None) -> int:
     from wizard.emulator.server import Emulator
+    from wizard.errors import ByonError
 
+    if state and os.path.islink(state):
+        _say(f"{state} is a symbolic link; the state file is written only as a regular file.")
+        return 2
     try:
         emu = Emulator(seed=seed, state_file=state)
+    except ByonError as exc:
+        _say(str(exc))
+        return 2
     except (OSError, ValueError, KeyError) as exc:
         _say(f"cannot load the state file {state}: {exc}. Fix or remove it, then start again.")
         return 2

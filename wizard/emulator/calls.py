@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from wizard.emulator.state import REALM, ha1
+from wizard.plivo.facts import sip_uri
 
 if TYPE_CHECKING:
     from wizard.emulator.server import Emulator
@@ -112,7 +113,7 @@ async def place_call(emu: Emulator, request_uuid: str, from_: str, to: str) -> d
             "Plivo number inbound",
         ]
         # A forwarded call reaches Plivo on the number: phone-number Request-URI semantics.
-        entry["request_uri"] = f"sip:{route['target']}@{REALM}"
+        entry["request_uri"] = sip_uri(route["target"])
         entry["source_ip"] = route["source_ip"]
         outcome = await emu.edge.invite(
             request_uri=entry["request_uri"],
@@ -125,7 +126,7 @@ async def place_call(emu: Emulator, request_uuid: str, from_: str, to: str) -> d
         # Guess: calling a number this account rents arrives on it directly, as an inbound call.
         entry["route"] = "plivo_number"
         entry["legs"] = ["Plivo -> Plivo number"]
-        entry["request_uri"] = f"sip:{dest}@{REALM}"
+        entry["request_uri"] = sip_uri(dest)
         entry["source_ip"] = DEFAULT_PROVIDER_IP
         outcome = await emu.edge.invite(
             request_uri=entry["request_uri"], source_ip=DEFAULT_PROVIDER_IP, from_=from_, to=dest

@@ -13,6 +13,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from wizard.emulator.state import ha1
 from wizard.emulator.xmlcheck import MAX_XML_BYTES, check_answer
+from wizard.plivo.facts import sip_uri, uses_credential, uses_ip_acl
 
 if TYPE_CHECKING:
     from wizard.emulator.server import Emulator
@@ -101,7 +102,7 @@ class SipEdge:
         except ValueError:
             raise InboundError(f"source_ip {source_ip!r} is not an IP address") from None
         if not request_uri or not isinstance(request_uri, str):
-            raise InboundError("request_uri is required, e.g. sip:APP_ID@app.plivo.com")
+            raise InboundError(f"request_uri is required, e.g. {sip_uri('APP_ID')}")
         try:
             return await self._invite(
                 request_uri, source_ip, from_, to, username, password, password_ha1, forwarded_from
@@ -144,7 +145,7 @@ class SipEdge:
         auth_type = (app.get("sip_auth_type") or "") if auth_runs else ""
         auth_user = None
         # Rule 4: ip_acl (also the first half of rule 6).
-        if auth_type in ("ip_acl", "ip_acl_and_credential"):
+        if uses_ip_acl(auth_type):
             acl = st.ip_acls.get(app.get("ip_acl_uuid") or "")
             if acl is None or not ip_in_acl(source_ip, acl["ip_addresses"]):
                 self.fail(source_ip)
@@ -154,7 +155,7 @@ class SipEdge:
                     "IP access control list",
                 }
         # Rule 5: credential digest (the second half of rule 6).
-        if auth_type in ("credential", "ip_acl_and_credential"):
+        if uses_credential(auth_type):
             offered = password is not None or password_ha1 is not None
             if not username or not offered:
                 # Guess: an unanswered challenge (407) is not counted as a failure.

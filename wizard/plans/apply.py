@@ -14,9 +14,9 @@ Decisions (also in docs of ``byon apply``):
   flight) is looked up by name before the rollback, so nothing is orphaned. An update
   whose outcome is unknown is reverted anyway (restoring old values is harmless);
   one Plivo refused outright (4xx) is not.
-- A rollback that cannot finish leaves ``.byon-journal.json`` next to the plan
-  (wizard/plans/journal.py); the next ``byon apply`` finishes it before anything else
-  (``--dry-run`` only lists it).
+- A rollback that cannot finish leaves a journal in the state dir, bound to the account
+  and plan (wizard/plans/journal.py); the next ``byon apply`` of that plan shows its
+  steps, asks, and finishes it before anything else (``--dry-run`` only lists it).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from wizard.plans.journal import (
     roll_back,
 )
 from wizard.plans.passwords import generate_password
+from wizard.plivo.facts import sip_uri
 
 if TYPE_CHECKING:
     from wizard.plans.plan import Plan
@@ -397,7 +398,7 @@ def open_sip_warning(plan: Plan, view: AccountView) -> str | None:
     app = view.application
     if app is not None and app.sip_auth_type:
         return None
-    where = f"sip:{app.app_id}@app.plivo.com" if app is not None else "its SIP URI"
+    where = sip_uri(app.app_id) if app is not None else "its SIP URI"
     return (
         f"warning: application {plan.application.name} accepts SIP calls to {where} with no "
         "authentication (toll-fraud risk). DID forwarding reaches it through the Plivo number, "
@@ -489,8 +490,9 @@ class _Run:
                 self.undo.append(Undo("delete", "ip_acl", acl.ip_acl_uuid, p.name))
             else:
                 old = {k: o for k, (o, _n) in c.fields.items()}
+                now = {k: n for k, (_o, n) in c.fields.items()}  # what byon sets: the undo's CAS
                 await self.update(
-                    Undo("update", "ip_acl", c.resource_id, p.name, old),
+                    Undo("update", "ip_acl", c.resource_id, p.name, old, now),
                     cl.update_ip_acl(
                         c.resource_id,
                         name=p.name if "name" in c.fields else None,
@@ -518,7 +520,7 @@ class _Run:
             else:
                 old = {k: o or "" for k, (o, _n) in c.fields.items()}
                 await self.update(
-                    Undo("update", "application", c.resource_id, c.name, old),
+                    Undo("update", "application", c.resource_id, c.name, old, new),
                     cl.update_application(c.resource_id, **new),
                 )
         elif c.kind == "number":
@@ -529,7 +531,7 @@ class _Run:
             else:
                 old = c.fields["app_id"][0] or ""
                 await self.update(
-                    Undo("update", "number", digits, c.name, {"app_id": old}),
+                    Undo("update", "number", digits, c.name, {"app_id": old}, {"app_id": app_id}),
                     cl.assign_number(digits, app_id),
                 )
             self.ids["number"] = _e164(digits)
@@ -622,7 +624,7 @@ async def apply_changes(
 
     On failure, rolls back what this run did (newest first) and returns ``ok=False``;
     on cancellation (Ctrl-C), rolls back and re-raises. A rollback that cannot finish
-    is left in ``journal`` (default: next to the plan file) for the next run.
+    is left in ``journal`` (default: this account and plan's, in the state dir) for the next run.
     """
     run = _Run(client, plan, password, on_step or _ignore)
     if password:
@@ -659,12 +661,13 @@ async def apply_changes(
         result.ids = dict(run.ids)
         return result
     result.error = cancelled or next(iter(failed.values()))
-    jpath = journal or journal_path_for(plan.source)
+    account = auth_id or getattr(client, "auth_id", "")
+    jpath = journal or journal_path_for(plan.source, account)
     left = await roll_back(
         client,
         list(reversed(run.undo)),
         journal=jpath,
-        auth_id=auth_id or getattr(client, "auth_id", ""),
+        auth_id=account,
         plan=str(plan.source or ""),
         on_step=on_step or _ignore,
     )

@@ -3,7 +3,7 @@
 Findings:
 - ``open_sip_uri``: an application with no ``sip_auth_type``; anyone who learns its
   SIP URI can place calls through it (toll fraud).
-- ``wide_acl_entry``: an IP ACL entry wider than /16 (IPv4) or /32 (IPv6): it trusts
+- ``wide_acl_entry``: an IP ACL entry wider than /16 (IPv4) or /48 (IPv6): it trusts
   far more hosts than any provider's edge.
 - ``shared_space_acl``: an application that authenticates by IP ACL alone with an
   entry in 100.64.0.0/10 (carrier-grade NAT): other customers share those addresses.
@@ -20,8 +20,11 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
+from wizard.plans.validate import WIDE_PREFIX_V4, WIDE_PREFIX_V6
+
 SHARED_SPACE = ipaddress.ip_network("100.64.0.0/10")
-MIN_PREFIX = {4: 16, 6: 32}
+# The one "too wide" rule, shared with the plan's validation (validate.acl_entry_warning).
+MIN_PREFIX = {4: WIDE_PREFIX_V4, 6: WIDE_PREFIX_V6}
 
 
 @dataclass(frozen=True)

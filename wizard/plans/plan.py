@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import copy
 import difflib
-import os
 import re
 import sys
-import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wizard.errors import PlanError
+from wizard.errors import ByonError, PlanError
+from wizard.files import NotRegularFile, TooLarge, read_regular, write_atomic
 from wizard.plans.findings import Finding
 from wizard.plans.validate import check_e164, normalize_e164, validate_plan
 
 PLAN_VERSION = 1
+MAX_PLAN_BYTES = 256 * 1024  # a real plan is a few hundred bytes
 OPTIONS = ("direct_sip", "did_forwarding")
 DEFAULT_PASSWORD_ENV = "BYON_SIP_PASSWORD"
 DEFAULT_CONTENT_TYPE = "audio/x-mulaw;rate=8000"
@@ -416,6 +416,17 @@ def loads_plan_with_warnings(
     """Parse and validate plan text. Errors raise PlanError (all of them, one per line);
     warnings come back. ``check=False`` enforces only syntax, keys and types (a draft)."""
     try:
+        return _loads(text, filename, check)
+    except RecursionError:
+        raise PlanError(
+            "is nested far too deeply to be a plan (arrays or tables inside each other); "
+            "check that this is the right file",
+            file=filename,
+        ) from None
+
+
+def _loads(text: str, filename: str, check: bool) -> tuple[Plan, list[Finding]]:
+    try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _syntax_error(exc, text, filename) from None
@@ -449,11 +460,20 @@ def loads_plan(text: str, *, filename: str = "<plan>", check: bool = True) -> Pl
 def _read(path: Path) -> str:
     try:
         # Bytes, then decode: read_text would turn CRLF into LF and edits would change them all.
-        return path.read_bytes().decode("utf-8")
+        return read_regular(path, limit=MAX_PLAN_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise PlanError("no such file; check the path", file=str(path)) from None
     except IsADirectoryError:
         raise PlanError("is a directory, not a plan file", file=str(path)) from None
+    except NotRegularFile:
+        raise PlanError(
+            "is not a regular file (a pipe, device or socket); give a plan file", file=str(path)
+        ) from None
+    except TooLarge:
+        raise PlanError(
+            f"is larger than {MAX_PLAN_BYTES // 1024} KiB, far more than any plan; check the path",
+            file=str(path),
+        ) from None
     except UnicodeDecodeError as exc:
         raise PlanError(
             f"is not UTF-8 text (byte {exc.start}); save it as UTF-8", file=str(path)
@@ -572,34 +592,13 @@ def dump_plan(plan: Plan) -> str:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    """Temp file in the same directory, fsync, os.replace: readers see old or new, never half."""
-    path = path.resolve() if path.is_symlink() else path
-    directory = path.parent
+    """wizard.files.write_atomic, with its failures as a PlanError naming the file."""
     try:
-        mode = path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+        write_atomic(path, text)
     except OSError as exc:
         raise _write_error(path, exc) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        if isinstance(exc, OSError):
-            raise _write_error(path, exc) from None
-        raise
+    except ByonError as exc:  # a symlink or a non-file at the path: refused, nothing written
+        raise PlanError(str(exc)) from None
 
 
 def _write_error(path: Path, exc: OSError) -> PlanError:
@@ -714,9 +713,9 @@ def save_plan(plan: Plan, path: str | Path) -> Path:
     path = Path(path)
     text = dump_plan(plan)
     try:
-        old_text = path.read_bytes().decode("utf-8")
+        old_text = read_regular(path, limit=MAX_PLAN_BYTES).decode("utf-8")
         old_data = tomllib.loads(old_text)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         old_text, old_data = None, None
     if old_text is not None and old_data is not None:
         changes = _diff(old_data, plan_to_dict(plan))

@@ -6,7 +6,7 @@ failures within a total deadline, and never blindly repeats a create: after an
 ambiguous failure it first looks the resource up by its natural key.
 
 httpx is imported inside the client, so importing this module for its types
-(or ``sip_uri``) stays cheap.
+stays cheap.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import asyncio
 import contextvars
 import email.utils
 import logging
-import os
 import random
 import re
 from collections.abc import Awaitable, Callable
@@ -23,29 +22,28 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
+from wizard import __version__
 from wizard.errors import (
     AuthError,
     BadRequest,
-    ByonError,
     Conflict,
     NetworkError,
     NotFound,
     PlivoError,
     RateLimited,
     ServerError,
+    basic_form,
     scrub,
 )
+from wizard.plivo.env import LOOPBACK_HOSTS, api_url_from_env
+from wizard.plivo.facts import SIP_DOMAIN, sip_uri
 
 if TYPE_CHECKING:
     import httpx
 
-DEFAULT_API_URL = "https://api.plivo.com"
-SIP_DOMAIN = "app.plivo.com"
-AUTH_TYPES = ("ip_acl", "credential", "ip_acl_and_credential")
-
 Progress = Callable[[int, int], None]  # (done, total)
 
-USER_AGENT = "byon/0.1"
+USER_AGENT = f"byon/{__version__}"
 PAGE_LIMIT = 20  # Plivo's maximum page size
 OK_STATUSES = frozenset({200, 201, 202, 204})
 CREDENTIAL_PATH = "SipAuth/Credential"
@@ -63,15 +61,6 @@ log = logging.getLogger("byon.plivo")
 _deadline_at: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "byon_plivo_deadline", default=None
 )
-
-
-def api_url_from_env(explicit: str | None = None) -> str:
-    """--api-url wins, then PLIVO_API_URL, then Plivo itself."""
-    return (explicit or os.environ.get("PLIVO_API_URL") or DEFAULT_API_URL).rstrip("/")
-
-
-def sip_uri(app_id: str) -> str:
-    return f"sip:{app_id}@{SIP_DOMAIN}"
 
 
 @dataclass(frozen=True)
@@ -326,6 +315,24 @@ class _Secret:
     __str__ = __repr__
 
 
+SCRUBBED_LOGGERS = ("byon", "byon.plivo", "httpx")
+
+
+class _ScrubLog(logging.Filter):
+    """Takes a client's secrets out of every record its loggers (and httpx's) write."""
+
+    def __init__(self, secrets: Callable[[], tuple[str, ...]]) -> None:
+        super().__init__()
+        self._secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        clean = scrub(text, self._secrets())
+        if clean != text:
+            record.msg, record.args = clean, ()
+        return True
+
+
 @dataclass(frozen=True)
 class _Op:
     """What a request is for, in words the user knows; used in error messages."""
@@ -371,8 +378,12 @@ class PlivoClient:
         self._timeout = float(timeout)
         self._deadline = float(deadline)
         self._max_concurrency = max(1, int(max_concurrency))
-        # Kept only to scrub it out of any text that might reach a message.
+        # Kept only to scrub them out of any text that might reach a message or a log.
         self._token = _Secret(auth_token)
+        self._basic = _Secret(basic_form(auth_id, auth_token))
+        self._log_filter = _ScrubLog(self._secrets)
+        for name in SCRUBBED_LOGGERS:
+            logging.getLogger(name).addFilter(self._log_filter)
         self._prefix = f"/v1/Account/{quote(auth_id, safe='')}/"
         self._sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
         host = urlsplit(self._base_url).hostname or ""
@@ -383,24 +394,9 @@ class PlivoClient:
             timeout=self._timeout,
             follow_redirects=False,
             # A proxy from the environment must never carry loopback (emulator) traffic.
-            trust_env=host not in ("127.0.0.1", "::1", "localhost"),
+            trust_env=host not in LOOPBACK_HOSTS,
             limits=httpx.Limits(max_connections=max(10, self._max_concurrency * 2)),
         )
-
-    @classmethod
-    def from_env(cls, api_url: str | None = None, **kwargs: Any) -> PlivoClient:
-        """A client from PLIVO_AUTH_ID / PLIVO_AUTH_TOKEN (the names Plivo's SDKs use)."""
-        auth_id = os.environ.get("PLIVO_AUTH_ID", "").strip()
-        token = os.environ.get("PLIVO_AUTH_TOKEN", "").strip()
-        missing = [n for n, v in (("PLIVO_AUTH_ID", auth_id), ("PLIVO_AUTH_TOKEN", token)) if not v]
-        if missing:
-            raise ByonError(
-                f"Plivo credentials are missing: {' and '.join(missing)} "
-                f"{'is' if len(missing) == 1 else 'are'} not set.",
-                hint="Export PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN (shown on the Plivo console's "
-                "overview page), or run `byon demo` to try byon without an account.",
-            )
-        return cls(auth_id, token, base_url=api_url, **kwargs)
 
     @property
     def auth_id(self) -> str:
@@ -429,6 +425,8 @@ class PlivoClient:
         await self.aclose()
 
     async def aclose(self) -> None:
+        for name in SCRUBBED_LOGGERS:
+            logging.getLogger(name).removeFilter(self._log_filter)
         await self._http.aclose()
 
     close = aclose
@@ -439,8 +437,11 @@ class PlivoClient:
         parts = [p.strip("/") for p in (resource, *(quote(str(i), safe="") for i in ids)) if p]
         return self._prefix + "".join(f"{p}/" for p in parts)
 
+    def _secrets(self) -> tuple[str, ...]:
+        return (self._token.reveal(), self._basic.reveal())
+
     def _scrub(self, text: str, extra: tuple[str, ...] = ()) -> str:
-        return scrub(text, (self._token.reveal(), *extra))
+        return scrub(text, (*self._secrets(), *extra))
 
     def _scrub_obj(self, obj: Any, extra: tuple[str, ...]) -> Any:
         if isinstance(obj, str):

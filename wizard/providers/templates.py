@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
 
 from wizard.plans.findings import Finding
-from wizard.plivo.client import SIP_DOMAIN, sip_uri
+from wizard.plivo.facts import AUTH_TYPES, SIP_DOMAIN, sip_uri
 
 if TYPE_CHECKING:
     from wizard.plans.plan import Plan
@@ -26,7 +26,6 @@ APP_ID_PLACEHOLDER = "{app_id}"
 PASSWORD_PLACEHOLDER = "<your SIP password>"
 DIRECT = "direct_sip"
 FORWARD = "did_forwarding"
-ALL_AUTH = ("ip_acl", "credential", "ip_acl_and_credential")
 
 
 @dataclass(frozen=True)
@@ -108,7 +107,7 @@ PROVIDERS: dict[str, ProviderTemplate] = {
             "generic",
             "Generic carrier (forwards to a SIP URI)",
             (DIRECT, FORWARD),
-            ALL_AUTH,
+            AUTH_TYPES,
             "ip_acl_and_credential",
             source_ips_note="ask the carrier for its signaling egress IPs/CIDRs",
         ),
@@ -206,7 +205,7 @@ PROVIDERS: dict[str, ProviderTemplate] = {
             "asterisk",
             "Asterisk (PJSIP)",
             (DIRECT, FORWARD),
-            ALL_AUTH,
+            AUTH_TYPES,
             "ip_acl_and_credential",
             source_ips_note=_PBX_NOTE,
         ),
@@ -214,7 +213,7 @@ PROVIDERS: dict[str, ProviderTemplate] = {
             "freeswitch",
             "FreeSWITCH",
             (DIRECT, FORWARD),
-            ALL_AUTH,
+            AUTH_TYPES,
             "ip_acl_and_credential",
             source_ips_note=_PBX_NOTE,
         ),
@@ -222,7 +221,7 @@ PROVIDERS: dict[str, ProviderTemplate] = {
             "freepbx",
             "FreePBX",
             (DIRECT, FORWARD),
-            ALL_AUTH,
+            AUTH_TYPES,
             "ip_acl_and_credential",
             source_ips_note=_PBX_NOTE,
         ),
@@ -356,7 +355,7 @@ def _generic(c: _Ctx) -> _Built:
         "use DID forwarding or a PBX in the middle.",
         "E.164 '+' handling differs by carrier.",
     ]
-    return fields, [], gotchas, ["TCP/TLS ports on app.plivo.com", "the digest realm"]
+    return fields, [], gotchas, [f"TCP/TLS ports on {SIP_DOMAIN}", "the digest realm"]
 
 
 def _twiml(inner: str) -> str:

@@ -9,13 +9,13 @@ request. Only ever run against a local emulator.
 from __future__ import annotations
 
 import ipaddress
-import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from wizard.errors import ByonError
+from wizard.plivo.facts import sip_uri, uses_credential, uses_ip_acl
 from wizard.verify.diagnose import (
     Diagnosis,
     Expectation,
@@ -81,10 +81,9 @@ def _bad_ip(exp: Expectation) -> str:
 
 def _target(target: Any, auth: tuple[str, str] | None) -> tuple[str, str, str]:
     if isinstance(target, str):
-        auth_id, token = auth or (
-            os.environ.get("PLIVO_AUTH_ID", ""),
-            os.environ.get("PLIVO_AUTH_TOKEN", ""),
-        )
+        from wizard.plivo.env import env_credentials
+
+        auth_id, token = auth or env_credentials()
         return target.rstrip("/"), auth_id, token
     return target.api_url.rstrip("/"), target.auth_id, target.auth_token
 
@@ -127,7 +126,7 @@ async def simulate(
 
     exp = expectation
     kind = exp.auth_type or ""
-    uses_cred = kind in ("credential", "ip_acl_and_credential")
+    uses_cred = uses_credential(kind)
     if (
         scenario
         in ("correct", "number_in_uri", "wrong_ip", "wrong_password", "invalid_xml", "intermittent")
@@ -175,7 +174,7 @@ async def simulate(
                     )
                 num = nums[0].number
             digits = "".join(ch for ch in num if ch.isdigit())
-            out = await inbound(**{**good, "request_uri": f"sip:{digits}@app.plivo.com"})
+            out = await inbound(**{**good, "request_uri": sip_uri(digits)})
             return SimulationResult(scenario, out, diagnose_sip_outcome(out, exp), [out])
         if scenario == "wrong_ip":
             out = await inbound(**{**good, "source_ip": _bad_ip(exp)})
@@ -228,7 +227,7 @@ async def simulate(
             out = await _with_broken_answer(client, exp.app_id, lambda: inbound(**good))
             return SimulationResult(scenario, out, diagnose_sip_outcome(out, exp), [out])
         if scenario == "intermittent":
-            if kind not in ("ip_acl", "ip_acl_and_credential"):
+            if not uses_ip_acl(kind):
                 raise ByonError(
                     "Rotating provider IPs only break calls under IP ACL authentication: "
                     "credential auth does not check the source IP.",
@@ -242,7 +241,7 @@ async def simulate(
             diag = diagnose_sip_outcomes(outcomes, exp)
             return SimulationResult(scenario, outcomes[-1], diag, outcomes)
         # unknown_uri
-        out = await inbound(**{**good, "request_uri": "sip:nobody@app.plivo.com"})
+        out = await inbound(**{**good, "request_uri": sip_uri("nobody")})
         return SimulationResult(scenario, out, diagnose_sip_outcome(out, exp), [out])
 
 
