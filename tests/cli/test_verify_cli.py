@@ -257,6 +257,51 @@ async def test_app_takeover_forwards_and_restores_on_sigterm(emulator, client, t
     assert "Restored the answer_url" in err
 
 
+async def test_two_takeovers_from_two_state_dirs_do_not_strand_the_app(
+    emulator, client, tmp_path, agent
+):
+    """Attack (issue 10 #8): a second `byon verify --app` with its own state dir used to
+    record the first's listener as the original and leave the app on a dead URL."""
+    agent_url, _ = agent
+    app_id = await make_app(client, agent_url, "credential")
+    ports = free_port(), free_port()
+    first = await Verify.start(
+        [
+            "--listen",
+            f"127.0.0.1:{ports[0]}",
+            "--public-url",
+            f"http://127.0.0.1:{ports[0]}",
+            "--app",
+            app_id,
+        ],
+        env_for(emulator, tmp_path / "a"),
+    )
+    await first.wait_for_err(r"Waiting for a call")
+    held = (await client.get_application(app_id)).answer_url
+    second = await Verify.start(
+        [
+            "--listen",
+            f"127.0.0.1:{ports[1]}",
+            "--public-url",
+            f"http://127.0.0.1:{ports[1]}",
+            "--app",
+            app_id,
+            "--timeout",
+            "5",
+        ],
+        env_for(emulator, tmp_path / "b"),
+    )
+    rc, _, err = await second.finish()  # the in-process emulator must keep answering
+    assert rc == 1
+    assert "already answers at a byon listener" in err
+    assert f"byon process {first.proc.pid} on host" in err
+    assert (await client.get_application(app_id)).answer_url == held
+    assert not journal_path_for(app_id, tmp_path / "b" / "state").exists()
+    first.proc.send_signal(signal.SIGTERM)
+    await first.finish()
+    assert (await client.get_application(app_id)).answer_url == agent_url
+
+
 async def test_kill_9_then_the_next_byon_verify_restores(emulator, client, tmp_path, agent):
     agent_url, _ = agent
     app_id = await make_app(client, agent_url, "credential")

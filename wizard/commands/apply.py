@@ -77,12 +77,6 @@ def run_apply(args: Any) -> int:
     if problem:
         _err(problem)
         return EXIT_BAD_INPUT
-    if not args.dry_run and not args.yes and not sys.stdin.isatty():
-        _err(
-            "byon: no terminal to ask on; pass --yes to apply without asking "
-            "(or --dry-run to only print the changes)."
-        )
-        return EXIT_BAD_INPUT
     stray = stray_journal(plan.source)
     if stray is not None:
         _err(
@@ -90,6 +84,12 @@ def run_apply(args: Any) -> int:
             "who can change the plan's folder could have written it); byon keeps its own in "
             "its state dir."
         )
+    if not args.dry_run and not args.yes and not sys.stdin.isatty():
+        _err(
+            "byon: no terminal to ask on; pass --yes to apply without asking "
+            "(or --dry-run to only print the changes)."
+        )
+        return EXIT_BAD_INPUT
     if args.dry_run:
         return _dry_run(args, plan, creds)
     try:
