@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from wizard.errors import ByonError
+from wizard.files import STATE_DIR_ENV
 
 AUTH_ID_VAR = "PLIVO_AUTH_ID"
 AUTH_TOKEN_VAR = "PLIVO_AUTH_TOKEN"
@@ -117,4 +118,4 @@ def is_credential_variable(name: str) -> bool:
 
 
 # byon's own settings: never a place for a password either
-BYON_SETTINGS = frozenset({"BYON_STATE_DIR", "BYON_EXIT_AFTER_FIRST_PAINT"})
+BYON_SETTINGS = frozenset({STATE_DIR_ENV, "BYON_EXIT_AFTER_FIRST_PAINT"})
