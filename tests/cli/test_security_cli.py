@@ -343,3 +343,18 @@ def test_emulator_state_file_that_is_a_symlink_is_refused(tmp_path):
     )
     assert r.returncode == 2 and "symbolic link" in r.stderr
     assert victim.read_text() == "precious\n"
+
+
+def test_apply_without_a_usable_state_dir_changes_nothing(served, tmp_path):
+    """No private place for the journal and the lock: byon does not start changing things."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    r = served.byon(
+        "apply",
+        str(plan_file(tmp_path)),
+        "--yes",
+        BYON_TEST_SIP_PASSWORD=PASSWORD,
+        BYON_STATE_DIR=str(blocker),
+    )
+    assert r.returncode == 1 and "state folder" in r.stderr and "Traceback" not in r.stderr
+    assert served.writes() == []

@@ -58,7 +58,6 @@ def _interactive(args: Any) -> bool:
 
 def run_apply(args: Any) -> int:
     """`byon apply PLAN`: make the account match the plan (see the module docstring)."""
-    from wizard.files import Busy
     from wizard.plans.journal import apply_lock, stray_journal
     from wizard.plans.plan import load_plan
     from wizard.plivo.env import credentials_from_env
@@ -95,7 +94,7 @@ def run_apply(args: Any) -> int:
     try:
         with apply_lock(plan.source, creds[0]):
             return _apply(args, plan, creds, password)
-    except Busy as exc:
+    except ByonError as exc:  # Busy: another apply holds the lock; or no state dir to lock in
         _err(f"byon: {exc}")
         return EXIT_FAILED
 
