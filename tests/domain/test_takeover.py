@@ -297,3 +297,14 @@ def test_state_dir_defaults_under_the_home(monkeypatch, tmp_path):
     monkeypatch.delenv("XDG_STATE_HOME", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     assert state_dir() == tmp_path / ".local" / "state" / "byon"
+
+
+async def test_a_hostile_mark_in_the_answer_url_is_shown_as_plain_text(client, app_id):
+    hostile = marked_url(LISTENER, "x.1.\x1b]0;pwned\x07\nPASS")
+    await client.update_application(app_id, answer_url=hostile)
+    with pytest.raises(ByonError) as info:
+        await Takeover(client, app_id, "https://other.example.com/answer").begin()
+    msg = str(info.value)
+    assert "byon process 1 on host" in msg and "\\x1b" in msg
+    assert not any(c in msg for c in "\x1b\x07\n")
+    assert (await client.get_application(app_id)).answer_url == hostile

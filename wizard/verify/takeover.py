@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from wizard.errors import ByonError, NotFound
 from wizard.files import read_private, state_dir, write_atomic
+from wizard.text import plain
 
 JOURNAL_PREFIX = "takeover-"
 MARK = "byon_takeover"
@@ -69,12 +70,12 @@ def mark_of(url: str) -> str:
 
 
 def holder_of(token: str) -> str:
-    """ "process 123 on host h" from a token (bounded: it came from the account)."""
+    """Who holds a takeover, from its token (untrusted: it came from the account)."""
     _rand, _, rest = token.partition(".")
     pid, _, host = rest.partition(".")
-    if not pid.isdigit():
+    if not (pid.isascii() and pid.isdigit()):
         return "another byon run"
-    return f"byon process {pid} on host {host[:60] or 'unknown'}"
+    return f"byon process {pid[:10]} on host {plain(host, 60) or 'unknown'}"
 
 
 # ---------------------------------------------------------------- journals
@@ -162,7 +163,7 @@ class Takeover:
         if theirs:
             raise ByonError(
                 f"Application {self.app_id} already answers at a byon listener "
-                f"({app.answer_url[:200]}), held by {holder_of(theirs)}.",
+                f"({plain(app.answer_url)}), held by {holder_of(theirs)}.",
                 hint="Stop that run first. If it died on another machine or state dir, run "
                 "any byon command there, or set the app's answer_url back in the console.",
             )
@@ -298,8 +299,8 @@ async def _recover_one(client: Any, path: Path, data: dict[str, Any]) -> str:
     path.unlink(missing_ok=True)
     if changed:
         return (
-            f"Restored the answer_url of app {app_id} to {data['answer_url']}, left pointing "
-            "at a listener by an earlier byon run that did not exit cleanly."
+            f"Restored the answer_url of app {app_id} to {plain(data['answer_url'])}, left "
+            "pointing at a listener by an earlier byon run that did not exit cleanly."
         )
     return (
         f"Removed a stale takeover journal for app {app_id}: its answer_url no longer points "
