@@ -15,6 +15,7 @@ from textual.widgets import Button, DataTable, Input, ProgressBar, Static
 
 from screens.widgets.base import StepScreen
 from screens.widgets.ladder import LadderView
+from wizard.plivo.facts import sip_uri
 from wizard.session import (
     CallRow,
     audio_cell,
@@ -218,7 +219,7 @@ class VerifyScreen(StepScreen):
         plan = self.plan
         if plan.option == "did_forwarding" and plan.forwarding:
             return plan.forwarding.plivo_number
-        return f"sip:{plan.application.app_id or '{app_id}'}@app.plivo.com"
+        return sip_uri(plan.application.app_id or "{app_id}")
 
     def _status(self, text: str) -> None:
         self.query_one("#status", Static).update(

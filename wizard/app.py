@@ -91,7 +91,7 @@ class ByonApp(App[int]):
         self.edited = False  # a step changed the plan since the last save
         self.env_auth_id = env_auth_id  # PLIVO_AUTH_ID, pre-filled on the welcome step
         self.plan_path = Path(plan_path or (plan and plan.source) or DEFAULT_PLAN_FILE)
-        self.session = Session(mode=mode, api_url=api_url)
+        self.session = Session(mode=mode, api_url=api_url, plan_path=self.plan_path)
         self.start_mode = mode
         self.env_credentials = env_credentials
         self.jump_to_review = jump_to_review
@@ -209,7 +209,9 @@ class ByonApp(App[int]):
     def sip_uri(self) -> str:
         """The SIP URI to give the provider, once the application exists ("" before)."""
         app_id = self.plan.application.app_id if self.plan_loaded else ""
-        return f"sip:{app_id}@app.plivo.com" if app_id else ""
+        from wizard.plivo.facts import sip_uri
+
+        return sip_uri(app_id) if app_id else ""
 
     def action_copy_sip_uri(self) -> None:
         """Copy the SIP URI to give the provider (once the application exists)."""
@@ -325,6 +327,7 @@ class ByonApp(App[int]):
             self.notify(f"Plan not saved: {self.describe_error(exc)}", severity="error")
             return False
         self.plan_path = Path(written)
+        self.session.plan_path = self.plan_path  # its journal and lock follow the file
         self.plan.source = Path(written)
         self._saved = copy.deepcopy(self.plan)
         self.edited = False
@@ -440,8 +443,9 @@ def run_wizard(args: Any) -> int:
         return rc
     if _no_terminal():
         return 2
-    auth_id = os.environ.get("PLIVO_AUTH_ID", "")
-    token = os.environ.get("PLIVO_AUTH_TOKEN", "")
+    from wizard.plivo.env import env_credentials
+
+    auth_id, token = env_credentials()
     creds = (auth_id, token) if auth_id and token else None
     app = ByonApp(
         mode=LIVE if creds else OFFLINE,

@@ -12,13 +12,16 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from wizard import __version__
+from wizard.plivo.facts import AUTH_TYPES, SIP_DOMAIN, sip_uri
+
 # command -> "module:function"; each function takes the parsed args and returns an exit code.
 COMMANDS = {
     None: "wizard.app:run_wizard",
     "demo": "wizard.app:run_demo",
     "emulator": "wizard.commands.emulator:run",
     "apply": "wizard.commands.apply:run_apply",
-    "export": "wizard.commands.apply:run_export",
+    "export": "wizard.commands.export:run_export",
     "settings": "wizard.commands.settings:cmd_settings",
     "verify": "wizard.commands.verify:cmd_verify",
     "audit": "wizard.commands.audit:cmd_audit",
@@ -48,7 +51,7 @@ def _api_parent() -> argparse.ArgumentParser:
 def _sip_probe_options(p: argparse.ArgumentParser) -> None:
     """The options of `byon sip-probe` (shared/contracts/sip.md section 2)."""
     g = p.add_mutually_exclusive_group(required=True)
-    g.add_argument("--app", metavar="APP_ID", help="probe sip:APP_ID@app.plivo.com")
+    g.add_argument("--app", metavar="APP_ID", help=f"probe {sip_uri('APP_ID')}")
     g.add_argument("--uri", metavar="SIP_URI", help="probe this SIP URI instead")
     p.add_argument(
         "--host",
@@ -113,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--plan", metavar="FILE", help="pre-fill the wizard from a plan file")
-    parser.add_argument("--version", action="version", version="byon 0.1.0")
+    parser.add_argument("--version", action="version", version=f"byon {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("demo", parents=[api], help="the wizard against a built-in emulator")
@@ -162,6 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="apply a plan that leaves the application's SIP URI accepting calls with no "
         "authentication (DID forwarding; toll-fraud risk); refused without this flag",
     )
+    p.add_argument(
+        "--password-file",
+        metavar="PATH",
+        help="outside a terminal: put a generated SIP password in this new file (0600)",
+    )
 
     p = sub.add_parser("export", parents=[api], help="write an application's routing as a plan")
     g = p.add_mutually_exclusive_group(required=True)
@@ -205,7 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--expect",
         metavar="AUTH_TYPE",
-        choices=["ip_acl", "credential", "ip_acl_and_credential", "none"],
+        choices=[*AUTH_TYPES, "none"],
     )
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS")
     p.add_argument("--exit-on-pass", action="store_true")
@@ -225,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--probe-host",
         metavar="HOST",
-        help="send the probes here instead of resolving app.plivo.com (default: DNS)",
+        help=f"send the probes here instead of resolving {SIP_DOMAIN} (default: DNS)",
     )
     p.add_argument(
         "--probe-port", type=int, metavar="N", help="port of --probe-host (default 5060)"
@@ -269,6 +277,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if hasattr(args, "api_url"):
+        problem = _api_url_problem(args.api_url)
+        if problem:
+            print(f"byon: {problem}", file=sys.stderr)
+            return 2
     target = COMMANDS[args.command]
     module_name, func_name = target.split(":")
     func = getattr(importlib.import_module(module_name), func_name)
@@ -277,6 +290,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("byon: interrupted", file=sys.stderr)
         return 130
+
+
+def _api_url_problem(explicit: str | None) -> str:
+    """Why --api-url / PLIVO_API_URL cannot be used ("" when it can), before any command runs."""
+    from wizard.errors import ByonError
+    from wizard.plivo.env import api_url_from_env
+
+    try:
+        api_url_from_env(explicit)
+    except ByonError as exc:
+        return str(exc)
+    return ""
 
 
 if __name__ == "__main__":

@@ -86,13 +86,42 @@ class PlanError(ByonError):
         super().__init__(f"{prefix}{keypart}{message}")
 
 
-_BASIC = re.compile(r"(?i)(authorization:\s*basic\s+)[A-Za-z0-9+/=]+")
+# "Basic <base64>" anywhere (a header echoed in a body, a log line, a URL), not only after
+# "Authorization:". Long enough and mixed enough to be a credential, not the word "basic".
+_BASIC = re.compile(r"(?i)(\bbasic\s+)([A-Za-z0-9+/_-]{12,}={0,2})")
+
+
+def _hide_basic(match: re.Match[str]) -> str:
+    value = match.group(2)
+    looks_encoded = value.endswith("=") or any(c.isdigit() or c in "+/" for c in value)
+    if looks_encoded or any(c.isupper() for c in value[1:]):
+        return match.group(1) + "***"
+    return match.group(0)
+
+
+def secret_forms(secret: str) -> list[str]:
+    """The ways a secret may appear in text: as is, percent-encoded, and base64-encoded."""
+    from base64 import b64encode
+    from urllib.parse import quote
+
+    encoded = b64encode(secret.encode("utf-8")).decode("ascii")
+    forms = {secret, quote(secret, safe=""), encoded, encoded.rstrip("=")}
+    return sorted((f for f in forms if len(f) >= 4), key=len, reverse=True)
+
+
+def basic_form(auth_id: str, token: str) -> str:
+    """The value of an ``Authorization: Basic`` header for this pair: a secret like the token."""
+    from base64 import b64encode
+
+    return b64encode(f"{auth_id}:{token}".encode()).decode("ascii")
 
 
 def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """Replace every secret (and any Basic auth header) in ``text`` with ``***``."""
-    out = _BASIC.sub(r"\1***", text)
+    """Replace every secret (by value, in every form ``secret_forms`` lists) and any
+    ``Basic`` credential in ``text`` with ``***``. The one scrubber of byon."""
+    out = _BASIC.sub(_hide_basic, text)
     for secret in secrets:
         if secret and len(secret) >= 4:
-            out = out.replace(secret, "***")
+            for form in secret_forms(secret):
+                out = out.replace(form, "***")
     return out

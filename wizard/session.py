@@ -99,6 +99,9 @@ class Session:
     # demo: why the emulator's SIP edge could not start ("" while it runs or was not tried);
     # the simulated calls then take the HTTP route
     sip_edge_error: str = ""
+    # the plan file this session saves to: its apply lock and undo journal are `byon apply`'s
+    plan_path: Path | None = None
+    _demo_dir: Path | None = field(default=None, repr=False)
 
     @property
     def token(self) -> str:
@@ -269,9 +272,7 @@ class Session:
         await self.release_app()
         journal = None
         if self.mode == DEMO:  # the demo account dies with the process: no journal to leave
-            import tempfile
-
-            journal = Path(tempfile.mkdtemp(prefix="byon-demo-")) / f"takeover-{app_id}.json"
+            journal = self._demo_folder() / f"takeover-{app_id}.json"
         takeover = Takeover(self.client, app_id, self.listener.answer_url, journal)
         original = await takeover.begin()
         self.takeover = takeover
@@ -336,6 +337,8 @@ class Session:
             self.applier = Applier(client, plan, auth_id=self.auth_id)
             self.applier.undo = undo
         self.applier.plan = plan
+        self.applier.plan_file = self.plan_path
+        self.applier._journal = self.journal_path()
         self.applier.password = self.sip_password or None
         self.applier.rotate_password = self.rotate_password
         return self.applier
@@ -377,7 +380,11 @@ class Session:
 
     async def finish_journal(self, plan: Any, on_step: Callable[[Any], None]) -> bool:
         """Finish what an earlier run could not undo (shown on Review before Apply)."""
-        return await self._applier_for(plan).finish_journal(on_step)
+        from wizard.plans.journal import apply_lock
+
+        applier = self._applier_for(plan)
+        with apply_lock(self.plan_path, self.auth_id):
+            return await applier.finish_journal(on_step)
 
     async def apply_one(self, plan: Any, change: Any, on_step: Callable[[Any], None]) -> Any:
         """Apply one change of the last read; its id goes into the plan, its way back
@@ -386,7 +393,11 @@ class Session:
         The wizard applies change by change so that a failure keeps every earlier step
         (the user then chooses retry or undo) instead of rolling everything back.
         """
-        result = await self._applier_for(plan).run([change], on_step=on_step)
+        from wizard.plans.journal import apply_lock
+
+        applier = self._applier_for(plan)
+        with apply_lock(self.plan_path, self.auth_id):  # `byon apply` of this plan waits
+            result = await applier.run([change], on_step=on_step)
         if result.ok and result.generated_password:
             self.sip_password = result.generated_password
             self.password_generated = True
@@ -415,9 +426,29 @@ class Session:
 
     async def undo_applied(self, on_step: Callable[[Any], None]) -> list[Any]:
         """Undo this session's changes, newest first; return what could not be undone."""
+        from wizard.plans.journal import apply_lock
+
         if self.applier is None:
             return []
-        return await self.applier.undo_all(on_step)
+        with apply_lock(self.plan_path, self.auth_id):
+            return await self.applier.undo_all(on_step)
+
+    def journal_path(self) -> Path:
+        """The undo journal of this account and plan file: the one `byon apply` finishes.
+        (The demo account dies with the process, so its journal goes to a temp folder.)"""
+        from wizard.plans.journal import journal_path_for
+
+        if self.mode == DEMO:
+            return self._demo_folder() / "journal.json"
+        return journal_path_for(self.plan_path, self.auth_id)
+
+    def _demo_folder(self) -> Path:
+        """A private temp folder for the demo's journals (its account dies with the process)."""
+        if self._demo_dir is None:
+            import tempfile
+
+            self._demo_dir = Path(tempfile.mkdtemp(prefix="byon-demo-"))
+        return self._demo_dir
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from tests.domain.test_apply_helpers import BUY_PLAN, SIP_PLAN
+from wizard.plans.journal import journal_path_for
 
 BYON = str(Path(sys.executable).with_name("byon"))
 PASSWORD = "Carrier-Trunk-2024x"
@@ -60,6 +62,8 @@ class Served:
             PLIVO_AUTH_ID=self.auth_id,
             PLIVO_AUTH_TOKEN=self.auth_token,
             PLIVO_API_URL=self.api_url,
+            # the suite's private state dir (journals, locks), shared with this process
+            BYON_STATE_DIR=os.environ["BYON_STATE_DIR"],
         )
         env.update(extra)
         return env
@@ -162,19 +166,94 @@ def test_yes_applies_writes_ids_back_and_second_run_is_a_no_op(served, tmp_path)
     )
 
 
-def test_generated_password_is_shown_once_on_stderr_only(served, tmp_path):
+def test_no_generated_password_outside_a_terminal(served, tmp_path):
+    """Attack (issue 10 #14): a generated password printed in a CI run lands in its log."""
     path = plan_file(tmp_path)
-    r = served.byon("apply", str(path), "--yes", "--json")
+    for extra in ((), ("--json",)):
+        r = served.byon("apply", str(path), "--yes", *extra)
+        assert r.returncode == 2, r.stderr
+        assert "$BYON_TEST_SIP_PASSWORD" in r.stderr and "--password-file" in r.stderr
+        assert "shown once" not in r.stderr + r.stdout
+    assert served.writes() == []
+    r = served.byon("apply", str(path), "--dry-run")
+    assert r.returncode == 0 and "a real run would stop here" in r.stderr
+
+
+def test_password_file_gets_the_generated_password_0600(served, tmp_path):
+    path = plan_file(tmp_path)
+    secret = tmp_path / "sip-password"
+    r = served.byon("apply", str(path), "--yes", "--json", "--password-file", str(secret))
     assert r.returncode == 0, r.stderr
-    marker = "(shown once; byon stores it nowhere):"
-    assert r.stderr.count(marker) == 1
-    pw = r.stderr.split(marker, 1)[1].split()[0]
-    assert len(pw) >= 12
-    assert pw not in r.stdout and pw not in path.read_text()
+    pw = secret.read_text().strip()
+    assert len(pw) >= 12 and stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert pw not in r.stderr + r.stdout and pw not in path.read_text()
+    assert f"written to {secret}" in r.stderr
     for line in r.stdout.splitlines():
         json.loads(line)  # every stdout line is JSON
-    r = served.byon("apply", str(path), "--yes")
-    assert marker not in r.stderr
+    (cred,) = served.state()["credentials"]
+    assert cred["username"] == "carrier_trunk"
+
+
+@pytest.mark.parametrize("planted", ["file", "symlink"])
+def test_password_file_is_never_overwritten_or_followed(served, tmp_path, planted):
+    victim = tmp_path / "victim"
+    victim.write_text("keep me\n")
+    secret = tmp_path / "sip-password"
+    if planted == "file":
+        secret.write_text("old\n")
+    else:
+        secret.symlink_to(victim)
+    r = served.byon("apply", str(plan_file(tmp_path)), "--yes", "--password-file", str(secret))
+    assert r.returncode == 2 and "already exists" in r.stderr
+    assert victim.read_text() == "keep me\n"
+    assert served.writes() == []
+
+
+def test_password_file_is_removed_when_the_credential_is_rolled_back(served, tmp_path):
+    served.control(
+        "POST", "faults", {"method": "POST", "path": "Application/$", "status": 400, "count": 9}
+    )
+    secret = tmp_path / "sip-password"
+    r = served.byon("apply", str(plan_file(tmp_path)), "--yes", "--password-file", str(secret))
+    assert r.returncode == 1 and "rolled back" in r.stderr
+    assert not secret.exists() and "was not put in use" in r.stderr
+
+
+def test_generated_password_is_shown_once_on_a_terminal(served, tmp_path):
+    path = plan_file(tmp_path)
+    out = run_on_a_terminal(served, "apply", str(path), "--yes")
+    marker = "(shown once; byon stores it nowhere):"
+    assert out.count(marker) == 1, out
+    pw = out.split(marker, 1)[1].split()[0]
+    assert len(pw) >= 12 and pw not in path.read_text()
+    assert marker not in run_on_a_terminal(served, "apply", str(path), "--yes")
+
+
+def run_on_a_terminal(served, *args: str) -> str:
+    """byon with a pseudo-terminal as stdin and stderr, as a person would run it."""
+    import pty
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [BYON, *args],
+        env=served.env(),
+        stdin=follower,
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:  # the terminal closes with the process
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(leader)
+    assert proc.wait(timeout=60) == 0, b"".join(chunks)
+    return b"".join(chunks).decode("utf-8", "replace")
 
 
 def test_json_lines(served, tmp_path):
@@ -216,19 +295,26 @@ def test_unfinished_rollback_is_finished_by_the_next_run(served, tmp_path):
     ):
         served.control("POST", "faults", fault)
     r = served.byon("apply", str(path), "--yes", BYON_TEST_SIP_PASSWORD=PASSWORD)
-    assert r.returncode == 1 and ".byon-journal.json" in r.stderr
-    assert (tmp_path / ".byon-journal.json").exists()
+    journal = journal_path_for(path, served.auth_id)
+    assert r.returncode == 1 and str(journal) in r.stderr
+    assert journal.exists() and stat.S_IMODE(journal.stat().st_mode) == 0o600
+    assert not (tmp_path / ".byon-journal.json").exists()
     served.control("DELETE", "faults")
     n = len(served.log())
     r = served.byon("apply", str(path), "--dry-run", BYON_TEST_SIP_PASSWORD=PASSWORD)
     assert r.returncode == 0, r.stderr
-    assert "finishes it first: delete credential carrier_trunk" in r.stderr
-    assert (tmp_path / ".byon-journal.json").exists()
+    assert "- undo delete credential carrier_trunk" in r.stderr
+    assert "Dry run: 2 undo step(s) and" in r.stderr  # the credential, then the ACL
+    assert journal.exists()
     assert all(x["method"] == "GET" for x in served.log()[n:])  # a dry run writes nothing
+    r = served.byon("apply", str(path), BYON_TEST_SIP_PASSWORD=PASSWORD)  # no terminal
+    assert r.returncode == 2 and "--yes" in r.stderr and journal.exists()
+    assert all(x["method"] == "GET" for x in served.log()[n:])
     r = served.byon("apply", str(path), "--yes", BYON_TEST_SIP_PASSWORD=PASSWORD)
     assert r.returncode == 0, r.stderr
-    assert "finishing it first" in r.stderr and "earlier rollback is complete" in r.stderr
-    assert not (tmp_path / ".byon-journal.json").exists()
+    assert "- undo delete credential carrier_trunk" in r.stderr
+    assert "finishing the rollback" in r.stderr and "earlier rollback is complete" in r.stderr
+    assert not journal.exists()
     state = served.state()
     assert [c["username"] for c in state["credentials"]] == ["carrier_trunk"]
     assert [a["name"] for a in state["ip_acls"]] == ["carrier-edge"]
@@ -343,7 +429,7 @@ def test_ctrl_c_during_apply_rolls_back_and_exits_130(served, tmp_path):
     after = served.state()
     for key in ("applications", "credentials", "ip_acls", "numbers"):
         assert after[key] == before[key], key
-    assert not (tmp_path / ".byon-journal.json").exists()
+    assert not journal_path_for(tmp_path / "plan.toml", served.auth_id).exists()
 
 
 def test_forwarding_plan_warns_about_the_open_sip_uri(served, tmp_path):

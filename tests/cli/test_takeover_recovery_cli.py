@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from wizard.verify.takeover import journal_path_for
+from wizard.files import write_atomic
+from wizard.verify.takeover import journal_path_for, marked_url
 
 ROOT = Path(__file__).resolve().parents[2]
-DEAD_LISTENER = "http://127.0.0.1:9/answer"
+TOKEN = "0123456789ab.1.somehost"
+DEAD_LISTENER = marked_url("http://127.0.0.1:9/answer", TOKEN)
 
 
 def _dead_pid() -> int:
@@ -28,22 +30,18 @@ async def _leave_takeover(client, app, state: Path) -> Path:
     """What a byon verify killed with SIGKILL leaves behind: journal written, app changed."""
     journal = journal_path_for(app.app_id, state)
     journal.parent.mkdir(parents=True, exist_ok=True)
-    journal.write_text(
-        json.dumps(
-            {
-                "app_id": app.app_id,
-                "answer_url": app.answer_url,
-                "answer_method": app.answer_method,
-                "hangup_url": app.hangup_url,
-                "hangup_method": app.hangup_method,
-                "listener_url": DEAD_LISTENER,
-                "time": 0,
-                "api_url": client.base_url,
-                "auth_id": client.auth_id,
-                "pid": _dead_pid(),
-            }
-        )
-    )
+    data = {
+        "app_id": app.app_id,
+        "answer_url": app.answer_url,
+        "answer_method": app.answer_method,
+        "listener_url": DEAD_LISTENER,
+        "token": TOKEN,
+        "time": 0,
+        "api_url": client.base_url,
+        "auth_id": client.auth_id,
+        "pid": _dead_pid(),
+    }
+    write_atomic(journal, json.dumps(data), mode=0o600)
     await client.update_application(app.app_id, answer_url=DEAD_LISTENER)
     return journal
 

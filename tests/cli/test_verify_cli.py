@@ -18,7 +18,7 @@ from aiohttp import web
 
 from tests.domain.test_verify_support import PASSWORD, expectation, make_app
 from wizard.verify.listener import simulate
-from wizard.verify.takeover import journal_path_for
+from wizard.verify.takeover import journal_path_for, mark_of
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = {
@@ -240,7 +240,8 @@ async def test_app_takeover_forwards_and_restores_on_sigterm(emulator, client, t
     )
     await v.wait_for_err(r"Reachable: a signed probe")
     await v.wait_for_err(r"Waiting for a call")
-    assert (await client.get_application(app_id)).answer_url == f"{public}/answer"
+    taken = (await client.get_application(app_id)).answer_url
+    assert taken.startswith(f"{public}/answer?byon_takeover=") and mark_of(taken)
     journal = journal_path_for(app_id, tmp_path / "state")
     assert journal.exists()
     res = await simulate(emulator, "correct", expectation("credential", app_id), password=PASSWORD)
@@ -254,6 +255,51 @@ async def test_app_takeover_forwards_and_restores_on_sigterm(emulator, client, t
     assert (await client.get_application(app_id)).answer_url == agent_url
     assert not journal.exists()
     assert "Restored the answer_url" in err
+
+
+async def test_two_takeovers_from_two_state_dirs_do_not_strand_the_app(
+    emulator, client, tmp_path, agent
+):
+    """Attack (issue 10 #8): a second `byon verify --app` with its own state dir used to
+    record the first's listener as the original and leave the app on a dead URL."""
+    agent_url, _ = agent
+    app_id = await make_app(client, agent_url, "credential")
+    ports = free_port(), free_port()
+    first = await Verify.start(
+        [
+            "--listen",
+            f"127.0.0.1:{ports[0]}",
+            "--public-url",
+            f"http://127.0.0.1:{ports[0]}",
+            "--app",
+            app_id,
+        ],
+        env_for(emulator, tmp_path / "a"),
+    )
+    await first.wait_for_err(r"Waiting for a call")
+    held = (await client.get_application(app_id)).answer_url
+    second = await Verify.start(
+        [
+            "--listen",
+            f"127.0.0.1:{ports[1]}",
+            "--public-url",
+            f"http://127.0.0.1:{ports[1]}",
+            "--app",
+            app_id,
+            "--timeout",
+            "5",
+        ],
+        env_for(emulator, tmp_path / "b"),
+    )
+    rc, _, err = await second.finish()  # the in-process emulator must keep answering
+    assert rc == 1
+    assert "already answers at a byon listener" in err
+    assert f"byon process {first.proc.pid} on host" in err
+    assert (await client.get_application(app_id)).answer_url == held
+    assert not journal_path_for(app_id, tmp_path / "b" / "state").exists()
+    first.proc.send_signal(signal.SIGTERM)
+    await first.finish()
+    assert (await client.get_application(app_id)).answer_url == agent_url
 
 
 async def test_kill_9_then_the_next_byon_verify_restores(emulator, client, tmp_path, agent):

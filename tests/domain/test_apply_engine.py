@@ -6,7 +6,7 @@ from __future__ import annotations
 from tests.domain.test_apply_helpers import BUY_PLAN, snapshot, write_plan, writes
 from wizard.plans.apply import Applier
 from wizard.plans.diff import plan_purchase, render_change
-from wizard.plans.journal import JOURNAL_NAME, Undo, write_journal
+from wizard.plans.journal import Undo, journal_path_for, write_journal
 from wizard.plans.plan import load_plan
 from wizard.session import LIVE, Session
 
@@ -52,11 +52,11 @@ async def test_a_failed_step_keeps_the_earlier_ones_and_retry_finishes(client, e
 async def test_the_wizard_finishes_the_journal_the_cli_left(emulator, tmp_path):
     """One journal: a rollback `byon apply` could not finish is finished from the wizard."""
     path = write_plan(tmp_path)
-    session = Session(mode=LIVE, api_url=emulator.api_url)
+    session = Session(mode=LIVE, api_url=emulator.api_url, plan_path=path)
     await session.connect(emulator.auth_id, emulator.auth_token)
     try:
         acl = await session.client.create_ip_acl("left-over", ["203.0.113.10"])
-        journal = tmp_path / JOURNAL_NAME
+        journal = journal_path_for(path, emulator.auth_id)  # in the state dir, as the CLI's
         write_journal(
             journal,
             [Undo("delete", "ip_acl", acl.ip_acl_uuid, "left-over")],

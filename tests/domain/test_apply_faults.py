@@ -20,7 +20,7 @@ from tests.domain.test_apply_helpers import (
     write_plan,
 )
 from wizard.plans.apply import apply_changes, diff, read_account
-from wizard.plans.journal import JOURNAL_NAME, resume
+from wizard.plans.journal import journal_path_for, resume
 from wizard.plans.plan import load_plan
 from wizard.plivo.client import PlivoClient
 
@@ -86,11 +86,11 @@ async def check_outcome(client, emulator, path, before, result) -> str:
     if result is not None and result.ok:
         await assert_matches_plan(client, path)
         return "applied"
-    journal = path.parent / JOURNAL_NAME
+    journal = journal_path_for(path, emulator.auth_id)
     outcome = "untouched"
     if journal.exists():
         assert result is not None and result.remaining and result.journal == journal
-        assert await resume(client, journal, auth_id=emulator.auth_id)
+        assert await resume(client, journal, auth_id=emulator.auth_id, plan=path)
         outcome = "untouched after the journal"
     assert not journal.exists()
     assert snapshot(emulator) == before
@@ -238,7 +238,7 @@ async def test_ctrl_c_mid_apply_rolls_back(client, emulator, tmp_path, when):
     emulator.faults.clear()
     assert snapshot(emulator) == before
     assert any(e.state == "rolled_back" for e in events)
-    assert not (tmp_path / JOURNAL_NAME).exists()
+    assert not journal_path_for(path, emulator.auth_id).exists()
 
 
 async def test_rollback_failure_leaves_a_journal_the_next_run_finishes(
@@ -252,7 +252,7 @@ async def test_rollback_failure_leaves_a_journal_the_next_run_finishes(
     )
     result, events = await run_apply(fragile_client, path, password=PASSWORD)
     assert not result.ok and result.remaining
-    journal = tmp_path / JOURNAL_NAME
+    journal = journal_path_for(path, emulator.auth_id)
     assert result.journal == journal and journal.exists()
     doc = json.loads(journal.read_text())
     assert doc["auth_id"] == emulator.auth_id
@@ -261,11 +261,13 @@ async def test_rollback_failure_leaves_a_journal_the_next_run_finishes(
     assert any(e.state == "failed" and e.rollback for e in events)
     assert snapshot(emulator) != before  # the ACL is still there
     # Still failing: the journal stays, unchanged.
-    assert not await resume(fragile_client, journal, auth_id=emulator.auth_id)
+    assert not await resume(fragile_client, journal, auth_id=emulator.auth_id, plan=path)
     assert journal.exists()
     emulator.faults.clear()
     seen = []
-    assert await resume(fragile_client, journal, auth_id=emulator.auth_id, on_step=seen.append)
+    assert await resume(
+        fragile_client, journal, auth_id=emulator.auth_id, plan=path, on_step=seen.append
+    )
     assert not journal.exists()
     assert snapshot(emulator) == before
     assert "finishing the rollback" in seen[0].message
@@ -275,12 +277,12 @@ async def test_journal_of_another_account_is_not_replayed(client, emulator, tmp_
     from wizard.errors import ByonError
     from wizard.plans.journal import Undo, write_journal
 
-    journal = tmp_path / JOURNAL_NAME
+    journal = tmp_path / "journal.json"
     write_journal(
         journal, [Undo("delete", "application", "1", "x")], auth_id="MAOTHER0000000000000"
     )
     with pytest.raises(ByonError) as exc:
-        await resume(client, journal, auth_id=emulator.auth_id)
+        await resume(client, journal, auth_id=emulator.auth_id, plan=None)
     assert "MAOTHER0000000000000" in str(exc.value) and journal.exists()
 
 
@@ -326,15 +328,14 @@ async def test_lost_create_and_failed_lookups_are_settled_by_the_next_run(
     emulator.add_fault(
         {"method": "GET", "path": "IPAccessControlList/$", "status": 500, "count": 500}
     )
-    result = await apply_changes(
-        fragile_client, plan, changes, password=PASSWORD, journal=tmp_path / JOURNAL_NAME
-    )
+    journal = journal_path_for(path, emulator.auth_id)
+    result = await apply_changes(fragile_client, plan, changes, password=PASSWORD, journal=journal)
     assert not result.ok
-    doc = json.loads((tmp_path / JOURNAL_NAME).read_text())
+    doc = json.loads(journal.read_text())
     assert {"op": "delete_named", "kind": "ip_acl", "name": "carrier-edge"}.items() <= (
         doc["undo"][0].items()
     )
     assert any(a["name"] == "carrier-edge" for a in emulator.dump_state()["ip_acls"])
     emulator.faults.clear()
-    assert await resume(fragile_client, tmp_path / JOURNAL_NAME, auth_id=emulator.auth_id)
+    assert await resume(fragile_client, journal, auth_id=emulator.auth_id, plan=path)
     assert snapshot(emulator) == before

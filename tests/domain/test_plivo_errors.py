@@ -252,32 +252,6 @@ async def test_debug_log_has_method_path_and_status(client, caplog):
     assert any(line.startswith("GET /v1/Account/") and line.endswith("-> 200") for line in lines)
 
 
-def test_from_env_requires_both_variables(monkeypatch):
-    monkeypatch.delenv("PLIVO_AUTH_ID", raising=False)
-    monkeypatch.setenv("PLIVO_AUTH_TOKEN", "tok-secret-value")
-    with pytest.raises(ByonError) as info:
-        PlivoClient.from_env()
-    msg = str(info.value)
-    assert "PLIVO_AUTH_ID is not set" in msg
-    assert "byon demo" in msg
-    assert "tok-secret-value" not in msg
-
-    monkeypatch.delenv("PLIVO_AUTH_TOKEN")
-    with pytest.raises(ByonError, match="PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN are not set"):
-        PlivoClient.from_env()
-
-
-async def test_from_env_reads_the_variables_and_api_url(emulator, monkeypatch):
-    monkeypatch.setenv("PLIVO_AUTH_ID", emulator.auth_id)
-    monkeypatch.setenv("PLIVO_AUTH_TOKEN", emulator.auth_token + "\n")  # pasted with a newline
-    async with PlivoClient.from_env(api_url=emulator.api_url + "/") as c:
-        assert c.base_url == emulator.api_url
-        assert (await c.get_account()).auth_id == emulator.auth_id
-    monkeypatch.setenv("PLIVO_API_URL", emulator.api_url)
-    async with PlivoClient.from_env() as c:
-        assert (await c.get_account()).auth_id == emulator.auth_id
-
-
 async def test_a_success_status_without_a_json_object_is_a_clear_error():
     c = PlivoClient("MAXXXXXXXXXXXXXXXXXX", "tok-secret", base_url="http://127.0.0.1:9")
     try:

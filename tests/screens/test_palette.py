@@ -70,7 +70,7 @@ async def test_palette_going_back_from_verify_restores_the_answer_url():
         await to_verify(app, pilot)
         app_id = app.plan.application.app_id
         emu_apps = {a["app_id"]: a for a in app.session.emulator.dump_state()["applications"]}
-        assert emu_apps[app_id]["answer_url"] == app.session.listener.answer_url
+        assert emu_apps[app_id]["answer_url"] == app.session.takeover.url  # the listener's
         await run_command(app, pilot, "go to step: review")
         assert screen_name(app) == "ReviewScreen"
         emu_apps = {a["app_id"]: a for a in app.session.emulator.dump_state()["applications"]}

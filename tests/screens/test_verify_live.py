@@ -17,9 +17,10 @@ from textual.widgets import Input
 
 from tests.screens.helpers import SIZE, screen_name, settle
 from wizard.app import ByonApp
+from wizard.files import write_atomic
 from wizard.plans.plan import ApplicationPlan, AuthPlan, CredentialPlan, Plan
 from wizard.session import LIVE
-from wizard.verify.takeover import journal_path_for
+from wizard.verify.takeover import journal_path_for, marked_url
 
 
 def _free_port() -> int:
@@ -116,7 +117,8 @@ async def test_listening_forwards_to_the_agent_and_restores_on_leaving(emulator,
             await pilot.press("ctrl+l")
             await settle(app, pilot)
             assert "reachable" in str(app.screen.query_one("#status").content)
-            listener_url = app.session.listener.answer_url
+            listener_url = app.session.takeover.url  # the listener's, marked as byon's
+            assert listener_url.startswith(app.session.listener.answer_url + "?byon_takeover=")
             assert (await client.get_application(app_obj.app_id)).answer_url == listener_url
             journal = journal_path_for(app_obj.app_id)
             assert json.loads(journal.read_text())["answer_url"] == answer_url
@@ -149,22 +151,20 @@ async def test_connecting_restores_an_answer_url_left_by_a_crash(emulator, clien
     dead.wait()
     journal = journal_path_for(app_obj.app_id)
     journal.parent.mkdir(parents=True, exist_ok=True)
-    journal.write_text(
-        json.dumps(
-            {
-                "app_id": app_obj.app_id,
-                "answer_url": "https://agent.example.com/answer",
-                "answer_method": "POST",
-                "hangup_url": "",
-                "hangup_method": "POST",
-                "listener_url": "http://127.0.0.1:9/answer",
-                "api_url": emulator.api_url,
-                "auth_id": emulator.auth_id,
-                "pid": dead.pid,
-            }
-        )
-    )
-    await client.update_application(app_obj.app_id, answer_url="http://127.0.0.1:9/answer")
+    token = "0123456789ab.1.somehost"
+    left = marked_url("http://127.0.0.1:9/answer", token)
+    data = {
+        "app_id": app_obj.app_id,
+        "answer_url": "https://agent.example.com/answer",
+        "answer_method": "POST",
+        "listener_url": left,
+        "token": token,
+        "api_url": emulator.api_url,
+        "auth_id": emulator.auth_id,
+        "pid": dead.pid,
+    }
+    write_atomic(journal, json.dumps(data), mode=0o600)
+    await client.update_application(app_obj.app_id, answer_url=left)
     app = ByonApp(
         mode=LIVE, env_credentials=(emulator.auth_id, emulator.auth_token), api_url=emulator.api_url
     )

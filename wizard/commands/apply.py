@@ -1,7 +1,18 @@
-"""``byon apply`` and ``byon export``: the terminal faces of apply.py and export.py.
+"""``byon apply``: the terminal face of wizard/plans/apply.py.
 
-Human text goes to stderr; ``--json`` puts one object per line on stdout. A
-generated SIP password is printed once, to stderr only, never in JSON or a file.
+Human text goes to stderr; ``--json`` puts one object per line on stdout.
+
+Order of a run (nothing changes in the account before the user has seen and accepted it):
+1. Load the plan, the credentials and the password; without a terminal and without
+   ``--yes`` (or ``--dry-run``), stop there with exit 2.
+2. Take the lock of this account and plan (a second apply is refused, exit 1).
+3. An unfinished rollback of an earlier run (its journal in the state dir) is shown
+   step by step and, once accepted, finished first. ``--dry-run`` only shows it.
+4. Read the account, show the diff, ask, apply, write the learned ids back.
+
+A generated SIP password is printed once, to stderr, only on an interactive terminal
+(never with ``--json``); elsewhere the plan's ``password_env`` must be set, or
+``--password-file PATH`` names a new 0600 file for byon to put a generated one in.
 """
 
 from __future__ import annotations
@@ -10,7 +21,6 @@ import asyncio
 import json
 import os
 import sys
-from pathlib import Path
 from typing import Any
 
 from wizard.errors import ByonError, PlanError, PlivoError
@@ -24,25 +34,6 @@ def _err(text: str) -> None:
 
 def _out(obj: dict[str, Any]) -> None:
     print(json.dumps(obj), flush=True)
-
-
-def _credentials(plan_auth_id: str = "") -> tuple[str, str] | str:
-    """(auth_id, token), or the message saying what is missing."""
-    auth_id = os.environ.get("PLIVO_AUTH_ID", "").strip()
-    token = os.environ.get("PLIVO_AUTH_TOKEN", "").strip()
-    if plan_auth_id and auth_id and plan_auth_id != auth_id:
-        return (
-            f"byon: the plan is for account {plan_auth_id} but PLIVO_AUTH_ID is {auth_id}. "
-            "Use that account's credentials, or change [account] auth_id in the plan."
-        )
-    auth_id = auth_id or plan_auth_id
-    missing = [n for n, v in (("PLIVO_AUTH_ID", auth_id), ("PLIVO_AUTH_TOKEN", token)) if not v]
-    if missing:
-        return (
-            f"byon: {' and '.join(missing)} not set. Export your Plivo auth id and token "
-            "(the token is never a command-line flag), or point --api-url at `byon emulator`."
-        )
-    return auth_id, token
 
 
 def _password(plan: Any) -> tuple[str | None, str | None]:
@@ -60,29 +51,81 @@ def _password(plan: Any) -> tuple[str | None, str | None]:
     return value, None
 
 
+def _interactive(args: Any) -> bool:
+    """A person at a terminal: the only place a generated password may be shown."""
+    return sys.stdin.isatty() and sys.stderr.isatty() and not getattr(args, "json", False)
+
+
 def run_apply(args: Any) -> int:
-    """byon apply PLAN.toml: show the plan's warnings and the changes, ask, apply, write
-    the learned ids back (never with --dry-run)."""
+    """`byon apply PLAN`: make the account match the plan (see the module docstring)."""
+    from wizard.plans.journal import apply_lock, stray_journal
     from wizard.plans.plan import load_plan_with_warnings
+    from wizard.plivo.env import credentials_from_env
 
     try:
         plan, warnings = load_plan_with_warnings(args.plan)
     except PlanError as exc:
         _err(f"byon: {exc}")
         return EXIT_BAD_INPUT
-    creds = _credentials(plan.auth_id)
-    if isinstance(creds, str):
-        _err(creds)
+    try:
+        creds = credentials_from_env(plan.auth_id)
+    except ByonError as exc:
+        _err(f"byon: {exc}")
         return EXIT_BAD_INPUT
     password, problem = _password(plan)
     if problem:
         _err(problem)
         return EXIT_BAD_INPUT
+    stray = stray_journal(plan.source)
+    if stray is not None:
+        _err(
+            f"byon: ignoring {stray}: a rollback journal beside a plan is never used (anyone "
+            "who can change the plan's folder could have written it); byon keeps its own in "
+            "its state dir."
+        )
     _show_warnings(args, plan, warnings)
+    if not args.dry_run and not args.yes and not sys.stdin.isatty():
+        _err(
+            "byon: no terminal to ask on; pass --yes to apply without asking "
+            "(or --dry-run to only print the changes)."
+        )
+        return EXIT_BAD_INPUT
     # the plan alone shows a wide ACL: refused before any request is sent
     wide = _risks(plan, None, "wide_acl_entry")
     if not (args.dry_run or getattr(args, "allow_wide_acl", False)) and _refused(args, wide):
         return EXIT_BAD_INPUT
+    if args.dry_run:
+        return _dry_run(args, plan, creds, password)
+    try:
+        with apply_lock(plan.source, creds[0]):
+            return _apply(args, plan, creds, password)
+    except ByonError as exc:  # Busy: another apply holds the lock; or no state dir to lock in
+        _err(f"byon: {exc}")
+        return EXIT_FAILED
+
+
+def _dry_run(args: Any, plan: Any, creds: tuple[str, str], password: str | None) -> int:
+    """Print what a real run would do (the journal's steps too); change nothing, write
+    nothing (cli.md)."""
+    prepared = asyncio.run(_prepare(args, plan, creds, password))
+    if isinstance(prepared, int):
+        return prepared
+    applier = prepared
+    if _refused(args, _risks(plan, applier.view.application)):
+        return EXIT_BAD_INPUT  # what apply would answer: the dry run predicts it
+    todo = applier.pending()
+    _password_plan(args, plan, todo, password, dry_run=True)
+    undos = len(applier.journal_steps())
+    if not todo and not undos:
+        _err("Nothing to change: the account already matches the plan.")
+        return EXIT_OK
+    undo = f"{undos} undo step(s) and " if undos else ""
+    _err(f"Dry run: {undo}{len(todo)} change(s) not applied.")
+    return EXIT_OK
+
+
+def _apply(args: Any, plan: Any, creds: tuple[str, str], password: str | None) -> int:
+    """Steps 3 and 4 of the module docstring, under the lock."""
     prepared = asyncio.run(_prepare(args, plan, creds, password))
     if isinstance(prepared, int):
         return prepared
@@ -90,28 +133,37 @@ def run_apply(args: Any) -> int:
     if _refused(args, _risks(plan, applier.view.application)):
         return EXIT_BAD_INPUT
     if not applier.pending():
-        if not args.dry_run:  # a dry run only prints (cli.md): the file stays as it is
-            _write_back(plan, applier.ids)
+        _write_back(plan, applier.ids)
         _err("Nothing to change: the account already matches the plan.")
         if getattr(args, "json", False):
             _out({"event": "result", "ok": True, "changed": 0})
         return EXIT_OK
-    if args.dry_run:
-        _err(f"Dry run: {len(applier.pending())} change(s) not applied.")
-        return EXIT_OK
-    if not args.yes:
-        # Asked outside the event loop, so Ctrl-C here simply ends byon with nothing sent.
-        answer = _confirm(applier)
-        if answer is None:
-            _err(
-                "byon: no terminal to ask on; pass --yes to apply without asking "
-                "(or --dry-run to only print the changes)."
-            )
+    pw = _password_plan(args, plan, applier.pending(), password)
+    if isinstance(pw, int):
+        return pw
+    password, password_file = pw
+    if not args.yes and not _confirm(applier):
+        # asked outside the event loop, so Ctrl-C here simply ends byon with nothing sent
+        _err("Nothing applied.")
+        return EXIT_FAILED
+    if password_file:
+        if not _save_password(password_file, password):
             return EXIT_BAD_INPUT
-        if not answer:
-            _err("Nothing applied.")
-            return EXIT_FAILED
-    return asyncio.run(_execute(args, plan, creds, applier))
+        applier.password = password
+    return asyncio.run(_execute(args, plan, creds, applier, password_file))
+
+
+def _ask(args: Any, question: str) -> bool:
+    """--yes, or the user's answer (run_apply has made sure there is a terminal)."""
+    if args.yes:
+        return True
+    sys.stderr.write(f"{question} [y/N] ")
+    sys.stderr.flush()
+    try:
+        answer = sys.stdin.readline()
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _show_warnings(args: Any, plan: Any, warnings: list[Any]) -> None:
@@ -183,11 +235,9 @@ def _printer(as_json: bool):
     return show
 
 
-def _confirm(applier: Any) -> bool | None:
-    """True/False from the user; None when there is no terminal to ask on. With an
+def _confirm(applier: Any) -> bool:
+    """The user's yes or no (run_apply has made sure there is a terminal). With an
     existing credential the plan did not make, "r" rotates its password too."""
-    if not sys.stdin.isatty():
-        return None
     n = len(applier.pending())
     adopted = next((c for c in applier.changes if c.adopted), None)
     if adopted is not None:
@@ -220,7 +270,8 @@ def _rediff(applier: Any) -> list[Any]:
 
 
 def _client(args: Any, creds: tuple[str, str]) -> Any:
-    from wizard.plivo.client import PlivoClient, api_url_from_env
+    from wizard.plivo.client import PlivoClient
+    from wizard.plivo.env import api_url_from_env
 
     return PlivoClient(creds[0], creds[1], base_url=api_url_from_env(args.api_url))
 
@@ -253,18 +304,28 @@ async def _prepare(args: Any, plan: Any, creds: tuple[str, str], password: str |
 
 
 async def _journal_first(args: Any, applier: Any, as_json: bool) -> int | None:
-    """An earlier run's unfinished rollback: listed by --dry-run, else finished first."""
+    """An earlier run's unfinished rollback of this account and plan (in the state dir):
+    its steps shown; --dry-run stops there, a real run asks and finishes it first."""
     journal = applier.journal
-    if not journal.exists():
+    undos = applier.journal_steps()  # ByonError when the journal is not byon's own
+    if not undos:
         return None
+    _err(
+        f"An earlier apply of this plan could not finish its rollback ({journal}). "
+        f"byon apply finishes it before anything else, with these {len(undos)} step(s) "
+        "(each only if the resource still holds what byon set):"
+    )
+    for u in undos:
+        if as_json:
+            line = {"op": u.op, "kind": u.kind, "id": u.id or None, "name": u.name}
+            _out({"event": "undo", **line, "line": u.describe()})
+        _err(f"- undo {u.describe()}")
     if args.dry_run:
-        _err(
-            f"byon: an earlier apply left an unfinished rollback in {journal}; "
-            "byon apply (without --dry-run) finishes it first: "
-            + "; ".join(u.describe() for u in applier.journal_steps())
-        )
+        _err("note: the changes below are against the account as it is now, before the undo.")
         return None
-    _err(f"byon: an earlier apply left an unfinished rollback in {journal}; finishing it first")
+    if not _ask(args, f"Finish the earlier rollback first ({len(undos)} step(s))?"):
+        _err("Nothing done.")
+        return EXIT_FAILED
     if not await applier.finish_journal(_printer(as_json)):
         _err(
             f"byon: the rollback is still not complete; {journal} lists what "
@@ -303,7 +364,54 @@ def _show_changes(args: Any, plan: Any, applier: Any, as_json: bool) -> None:
         )
 
 
-async def _execute(args: Any, plan: Any, creds: tuple[str, str], applier: Any) -> int:
+def _password_plan(
+    args: Any, plan: Any, todo: list[Any], password: str | None, *, dry_run: bool = False
+) -> int | tuple[str | None, str | None]:
+    """(password, password file) for the run, or exit 2 when byon may not generate one.
+
+    Outside an interactive terminal a generated password would land in a log, so byon
+    generates only into ``--password-file`` (a new 0600 file)."""
+    from wizard.plans.passwords import generate_password
+
+    setting = next((c for c in todo if c.kind == "credential"), None)
+    path = getattr(args, "password_file", None)
+    if setting is None or password is not None:
+        return password, None
+    cred = plan.auth.credential
+    if path:
+        if os.path.lexists(path):
+            _err(f"byon: --password-file {path} already exists; name a new file.")
+            return EXIT_BAD_INPUT
+        return generate_password(), path
+    if _interactive(args):
+        return None, None  # generated by apply and shown once on this terminal
+    message = (
+        f"{setting.action} credential {cred.username} needs its SIP password, and byon "
+        "shows a generated one only on an interactive terminal (never in --json or a log). "
+        f"Set ${cred.password_env} (the plan's password_env), or pass --password-file PATH "
+        "to have byon put a generated one in a new 0600 file."
+    )
+    if dry_run:
+        _err(f"note: a real run would stop here: {message}")
+        return None, None
+    _err(f"byon: {message}")
+    return EXIT_BAD_INPUT
+
+
+def _save_password(path: str, password: str | None) -> bool:
+    from wizard.files import write_new_private
+
+    try:
+        write_new_private(path, f"{password}\n")
+    except ByonError as exc:
+        _err(f"byon: --password-file: {exc}")
+        return False
+    return True
+
+
+async def _execute(
+    args: Any, plan: Any, creds: tuple[str, str], applier: Any, password_file: str | None
+) -> int:
     as_json = bool(getattr(args, "json", False))
     todo = applier.pending()
     async with _client(args, creds) as client:
@@ -319,32 +427,33 @@ async def _execute(args: Any, plan: Any, creds: tuple[str, str], applier: Any) -
     for note in result.notes:
         _err(f"note: {note}")
     if not result.ok:
-        _failed(result, as_json)
-        return EXIT_FAILED
+        return _failed(result, as_json, password_file)
     _write_back(plan, result.ids)
-    if result.generated_password:
-        cred = plan.auth.credential
-        _err(
-            f"\nSIP password for {cred.username} (shown once; byon stores it nowhere):\n\n"
-            f"    {result.generated_password}\n\n"
-            f"Enter it at your provider now. To reuse it in later runs, keep it in "
-            f"${cred.password_env}.\n"
-        )
+    _say_password(plan, result, password_file)
     _err(f"Done: {len(todo)} change(s) applied.")
     if as_json:
         _out({"event": "result", "ok": True, "changed": len(todo), "ids": result.ids})
     return EXIT_OK
 
 
-def _failed(result: Any, as_json: bool) -> None:
+def _failed(result: Any, as_json: bool, password_file: str | None) -> int:
     _err(f"byon: apply failed: {result.error}")
     if result.remaining:
         _err(
             f"byon: the rollback could not finish; {result.journal} lists what remains "
-            "and the next byon apply finishes it first."
+            "and the next byon apply of this plan shows it and finishes it first."
         )
     elif result.rolled_back:
         _err("byon: everything this run changed was rolled back; the account is as it was.")
+    kept = any("password was changed" in n for n in result.notes)
+    kept = kept or any("credential" in r for r in result.remaining)
+    if password_file and not kept:
+        # the credential it was made for is gone (or never changed): no stray secret
+        try:
+            os.unlink(password_file)
+            _err(f"byon: removed {password_file}: its password was not put in use.")
+        except OSError:
+            _err(f"byon: {password_file} holds a password that was not put in use; delete it.")
     if as_json:
         _out(
             {
@@ -354,6 +463,23 @@ def _failed(result: Any, as_json: bool) -> None:
                 "rolled_back": result.rolled_back,
                 "remaining": result.remaining,
             }
+        )
+    return EXIT_FAILED
+
+
+def _say_password(plan: Any, result: Any, password_file: str | None) -> None:
+    cred = plan.auth.credential if plan.auth is not None else None
+    if password_file and cred is not None:
+        _err(
+            f"SIP password for {cred.username} written to {password_file} (0600); enter it at "
+            f"your provider, then keep it in ${cred.password_env} for later runs."
+        )
+    elif result.generated_password and cred is not None:
+        _err(
+            f"\nSIP password for {cred.username} (shown once; byon stores it nowhere):\n\n"
+            f"    {result.generated_password}\n\n"
+            f"Enter it at your provider now. To reuse it in later runs, keep it in "
+            f"${cred.password_env}.\n"
         )
 
 
@@ -374,55 +500,3 @@ def _write_back(plan: Any, ids: dict[str, str]) -> None:
     else:
         if changed:
             _err(f"Wrote {', '.join(changed)} back into {plan.source}.")
-
-
-def run_export(args: Any) -> int:
-    """byon export: one application's routing as a plan (stdout or -o, written atomically)."""
-    creds = _credentials()
-    if isinstance(creds, str):
-        _err(creds)
-        return EXIT_BAD_INPUT
-    return asyncio.run(_export(args, creds))
-
-
-async def _export(args: Any, creds: tuple[str, str]) -> int:
-    from wizard.plans.export import export_plan
-    from wizard.plans.plan import dump_plan
-    from wizard.plivo.client import PlivoClient, api_url_from_env
-    from wizard.verify.takeover import restore_leftovers
-
-    auth_id, token = creds
-    async with PlivoClient(auth_id, token, base_url=api_url_from_env(args.api_url)) as client:
-        # Export must describe the app's real answer_url, not a dead listener's.
-        await restore_leftovers(client, _err)
-        try:
-            plan, warnings = await export_plan(
-                client,
-                app_id=args.app,
-                app_name=args.app_name,
-                external_number=getattr(args, "external_number", None) or "",
-            )
-        except ByonError as exc:
-            _err(f"byon: {exc}")
-            return EXIT_FAILED
-    text = dump_plan(plan)
-    if warnings:
-        text = "".join(f"# {w}\n" for w in warnings) + text
-    for w in warnings:
-        _err(f"warning: {w}")
-    if args.output:
-        from wizard.files import write_atomic
-
-        out = Path(args.output)
-        try:
-            write_atomic(out, text)
-        except OSError as exc:
-            _err(f"byon: cannot write {out}: {exc.strerror or exc}")
-            return EXIT_BAD_INPUT
-        except ByonError as exc:
-            _err(f"byon: cannot write {out}: {exc}")
-            return EXIT_BAD_INPUT
-        _err(f"Wrote {out}")
-    else:
-        sys.stdout.write(text)
-    return EXIT_OK

@@ -4,30 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from dataclasses import asdict
 from typing import Any
 
 from wizard.errors import ByonError, PlivoError
-from wizard.plans.audit import (
-    audit,
-)
+from wizard.plans.audit import audit
+from wizard.plivo.facts import sip_uri
 
 
 def cmd_audit(args: Any) -> int:
+    """`byon audit`: list the account's risky routing; exit 1 when anything is found."""
+    from wizard.plivo.env import credentials_from_env
+
     problem = _probe_input_problem(args)
     if problem:
         print(f"byon audit: {problem}", file=sys.stderr)
         return 2
-    auth_id = os.environ.get("PLIVO_AUTH_ID", "").strip()
-    token = os.environ.get("PLIVO_AUTH_TOKEN", "").strip()
-    if not auth_id or not token:
-        print(
-            "byon: PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN must be set (the token is never a "
-            "command-line flag).",
-            file=sys.stderr,
-        )
+    try:
+        auth_id, token = credentials_from_env()
+    except ByonError as exc:
+        print(f"byon: {exc}", file=sys.stderr)
         return 2
     return asyncio.run(_main(args, auth_id, token))
 
@@ -44,7 +41,7 @@ def _probe_input_problem(args: Any) -> str:
     try:
         check_options(
             ProbeOptions(
-                request_uri="sip:1@app.plivo.com",
+                request_uri=sip_uri("1"),
                 host=args.probe_host,
                 port=args.probe_port,
                 timeout=args.probe_timeout,
@@ -71,7 +68,8 @@ async def _probe(args: Any, found: list) -> dict[str, Any]:
 
 
 async def _main(args: Any, auth_id: str, token: str) -> int:
-    from wizard.plivo.client import PlivoClient, api_url_from_env
+    from wizard.plivo.client import PlivoClient
+    from wizard.plivo.env import api_url_from_env
     from wizard.verify.takeover import restore_leftovers
 
     shown: dict[str, int] = {}

@@ -11,9 +11,12 @@ import asyncio
 import contextlib
 import ipaddress
 import json
+import os
 import signal
 import sys
 from typing import Any
+
+from wizard.plivo.facts import SIP_DOMAIN
 
 
 def _is_loopback_host(host: str) -> bool:
@@ -47,9 +50,16 @@ async def serve(
 ) -> int:
     """Run the emulator (and its SIP edge unless ``sip`` is None) until a signal."""
     from wizard.emulator.server import Emulator
+    from wizard.errors import ByonError
 
+    if state and os.path.islink(state):
+        _say(f"{state} is a symbolic link; the state file is written only as a regular file.")
+        return 2
     try:
         emu = Emulator(seed=seed, state_file=state)
+    except ByonError as exc:
+        _say(str(exc))
+        return 2
     except (OSError, ValueError, KeyError) as exc:
         _say(f"cannot load the state file {state}: {exc}. Fix or remove it, then start again.")
         return 2
@@ -99,7 +109,7 @@ async def serve(
 
 def _say_sip(emu: Any) -> None:
     info = emu.sip_info()
-    _say(f"SIP edge for app.plivo.com: udp {info['udp']}, tcp {info['tcp']}, tls {info['tls']}")
+    _say(f"SIP edge for {SIP_DOMAIN}: udp {info['udp']}, tcp {info['tcp']}, tls {info['tls']}")
     if info["ca_cert"]:
         _say(f"TLS certificate (self-signed, trust it as a CA): {info['ca_cert']}")
     elif emu.sip.tls_note:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from typing import Any
 
@@ -32,15 +31,19 @@ def cmd_stream_check(args: Any) -> int:
         print(f"byon stream-check: {exc}", file=sys.stderr)
         return 2
     # Plivo signs the upgrade with the account's token: do the same when it is at hand.
-    token = "" if getattr(args, "no_sign", False) else os.environ.get("PLIVO_AUTH_TOKEN", "")
+    from wizard.plivo.env import env_credentials
+
+    auth_id, token = env_credentials()
+    if getattr(args, "no_sign", False):
+        token = ""
     report = asyncio.run(
         stream_check(
             args.url,
             content_type=args.content_type,
             seconds=args.seconds,
             timeout=args.timeout,
-            account_id=os.environ.get("PLIVO_AUTH_ID", "").strip(),
-            auth_token=token.strip() or None,
+            account_id=auth_id,
+            auth_token=token or None,
             signed_url_form=getattr(args, "signed_url_form", "wss"),
         )
     )

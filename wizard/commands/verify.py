@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import signal
 import sys
 import time
@@ -111,14 +110,16 @@ def cmd_verify(args: Any) -> int:
     except ValueError:
         _say(f"byon verify: --listen {args.listen!r} is not HOST:PORT (e.g. 127.0.0.1:8080).")
         return 2
-    token = os.environ.get("PLIVO_AUTH_TOKEN", "")
+    from wizard.plivo.env import env_credentials
+
+    auth_id, token = env_credentials()
     if not token:
         _say(
             "byon verify: PLIVO_AUTH_TOKEN is not set: the listener needs the auth token to "
             "check each callback's X-Plivo-Signature-V3. Export it and run again."
         )
         return 2
-    if (args.app or call_from) and not os.environ.get("PLIVO_AUTH_ID"):
+    if (args.app or call_from) and not auth_id:
         _say("byon verify: --app and test calls need PLIVO_AUTH_ID as well.")
         return 2
     if args.timeout is not None and args.timeout <= 0:
@@ -129,7 +130,7 @@ def cmd_verify(args: Any) -> int:
     except ByonError as exc:
         _say(f"byon verify: {exc}")
         return 2
-    return asyncio.run(_verify(args, host, port, token, expectation, call_from, call_to))
+    return asyncio.run(_verify(args, host, port, (auth_id, token), expectation, call_from, call_to))
 
 
 async def _find_app(client: Any, listener: Listener, exp: Expectation) -> Expectation:
@@ -150,7 +151,7 @@ async def _verify(
     args: Any,
     host: str,
     port: int,
-    token: str,
+    creds: tuple[str, str],
     expectation: Expectation,
     call_from: str | None,
     call_to: str | None,
@@ -164,7 +165,7 @@ async def _verify(
             loop.add_signal_handler(sig, stop.set)
     printer = _Printer(args, stop)
 
-    auth_id = os.environ.get("PLIVO_AUTH_ID", "")
+    auth_id, token = creds
     client = None
     takeover = None
     listener = Listener(
@@ -189,17 +190,16 @@ async def _verify(
         if args.app:
             assert client is not None
             try:
-                app = await client.get_application(args.app)
-                listener.forward_to = app.answer_url or None
                 takeover = Takeover(client, args.app, listener.answer_url)
-                await takeover.begin()
+                original = await takeover.begin()
+                listener.forward_to = original["answer_url"] or None
             except ByonError as exc:
                 _say(f"byon verify: could not take over app {args.app}: {exc}")
                 return 1
             _say(
-                f"App {args.app} answers at {listener.answer_url} until byon exits; callbacks "
-                f"are forwarded to {plain(app.answer_url) or '(none: byon answers)'}, restored "
-                "on exit."
+                f"App {args.app} answers at {takeover.url} until byon exits; callbacks are "
+                f"forwarded to {plain(original['answer_url']) or '(none: byon answers)'}, "
+                "restored on exit."
             )
         if call_from and call_to and not await _test_call(client, args, call_from, call_to):
             return 1
@@ -228,7 +228,8 @@ async def _verify(
 
 async def _connect(auth_id: str, token: str, args: Any) -> Any:
     """The API client (takeovers, call records), after restoring what a crash left."""
-    from wizard.plivo.client import PlivoClient, api_url_from_env
+    from wizard.plivo.client import PlivoClient
+    from wizard.plivo.env import api_url_from_env
     from wizard.verify.takeover import recover_pending
 
     client = PlivoClient(auth_id, token, base_url=api_url_from_env(args.api_url))

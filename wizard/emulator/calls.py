@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from wizard.emulator.records import CallRecord
 from wizard.emulator.state import REALM, ha1
 from wizard.numbers import digits_only
+from wizard.plivo.facts import sip_uri
 
 if TYPE_CHECKING:
     from wizard.emulator.server import Emulator
@@ -124,7 +125,7 @@ async def place_call(emu: Emulator, request_uuid: str, from_: str, to: str) -> d
             "Plivo number inbound",
         ]
         # A forwarded call reaches Plivo on the number: phone-number Request-URI semantics.
-        entry["request_uri"] = f"sip:{route['target']}@{REALM}"
+        entry["request_uri"] = sip_uri(route["target"])
         entry["source_ip"] = route["source_ip"]
         outcome = await emu.edge.invite(
             request_uri=entry["request_uri"],
@@ -138,7 +139,7 @@ async def place_call(emu: Emulator, request_uuid: str, from_: str, to: str) -> d
         # Guess: calling a number this account rents arrives on it directly, as an inbound call.
         entry["route"] = "plivo_number"
         entry["legs"] = ["Plivo -> Plivo number"]
-        entry["request_uri"] = f"sip:{dest}@{REALM}"
+        entry["request_uri"] = sip_uri(dest)
         entry["source_ip"] = DEFAULT_PROVIDER_IP
         outcome = await emu.edge.invite(
             request_uri=entry["request_uri"],

@@ -24,11 +24,11 @@ from wizard.emulator.httputil import (
 from wizard.emulator.shapes import available_out, number_out
 from wizard.emulator.state import REALM, ha1, new_application, new_number
 from wizard.numbers import digits_only
+from wizard.plivo.facts import AUTH_TYPES, sip_uri, uses_credential, uses_ip_acl
 
 if TYPE_CHECKING:
     from wizard.emulator.server import Emulator
 
-AUTH_TYPES = ("ip_acl", "credential", "ip_acl_and_credential")
 # Guess: the docs give the charset, not a length limit.
 APP_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._-]{3,64}$")
@@ -103,7 +103,7 @@ class RestApi:
 
     def app_out(self, app: dict[str, Any]) -> dict[str, Any]:
         out = dict(app)
-        out["sip_uri"] = f"sip:{app['app_id']}@{REALM}"
+        out["sip_uri"] = sip_uri(app["app_id"])
         out["resource_uri"] = f"{self.prefix}Application/{app['app_id']}/"
         return out
 
@@ -211,11 +211,9 @@ class RestApi:
             fields["sip_auth_type"] = auth_type
         merged = {**(current or {}), **fields}
         final_type = merged.get("sip_auth_type") or ""
-        if final_type in ("ip_acl", "ip_acl_and_credential") and not merged.get("ip_acl_uuid"):
+        if uses_ip_acl(final_type) and not merged.get("ip_acl_uuid"):
             raise ApiError(400, f"sip_auth_type {final_type} needs an ip_acl_uuid")
-        if final_type in ("credential", "ip_acl_and_credential") and not merged.get(
-            "credential_uuid"
-        ):
+        if uses_credential(final_type) and not merged.get("credential_uuid"):
             raise ApiError(400, f"sip_auth_type {final_type} needs a credential_uuid")
         return fields
 

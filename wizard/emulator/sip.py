@@ -26,6 +26,7 @@ from wizard.emulator.callrecords import carried
 from wizard.emulator.records import CallRecord
 from wizard.emulator.state import ha1
 from wizard.emulator.xmlcheck import MAX_XML_BYTES, check_answer
+from wizard.plivo.facts import sip_uri
 
 if TYPE_CHECKING:
     from wizard.emulator.server import Emulator
@@ -126,7 +127,7 @@ class SipEdge:
         except ValueError:
             raise InboundError(f"source_ip {source_ip!r} is not an IP address") from None
         if not request_uri or not isinstance(request_uri, str):
-            raise InboundError("request_uri is required, e.g. sip:APP_ID@app.plivo.com")
+            raise InboundError(f"request_uri is required, e.g. {sip_uri('APP_ID')}")
         proof = None
         if username and (password is not None or password_ha1 is not None):
             given = password_ha1 if password_ha1 is not None else ha1(username, password or "")

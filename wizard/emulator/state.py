@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import random
 import secrets
 import string
-import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from wizard.emulator import seed as seed_data
+from wizard.files import write_atomic
+from wizard.plivo.facts import SIP_DOMAIN
 
-REALM = "app.plivo.com"
+REALM = SIP_DOMAIN  # the digest realm of Plivo's SIP edge
 STATE_VERSION = 1
 _ALNUM_UPPER = string.ascii_uppercase + string.digits
 _ALNUM = string.ascii_letters + string.digits
@@ -135,21 +134,11 @@ def without_secrets(value: Any) -> Any:
 
 
 def save_atomically(path: Path, data: dict[str, Any]) -> None:
-    """Write a temp file beside ``path`` then rename over it: a crash never leaves half a file."""
+    """Write the state so a crash never leaves half a file (wizard.files.write_atomic: a
+    planted temp name or a symlink at ``path`` cannot redirect it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1, sort_keys=False)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)  # it holds the emulator's auth token
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    # 0600: it holds the emulator's auth token
+    write_atomic(path, json.dumps(data, indent=1, sort_keys=False) + "\n", mode=0o600)
 
 
 def load_state(path: Path) -> State:

@@ -12,10 +12,9 @@ Decisions (also in docs of ``byon apply``):
   flight) is looked up by name before the rollback, so nothing is orphaned. An update
   whose outcome is unknown is reverted anyway (restoring old values is harmless);
   one Plivo refused outright (4xx) is not.
-- Buying a number and changing a password have no undo: the API cannot take them
-  back. diff.py orders them after every step that can be undone.
-- A rollback that cannot finish leaves its remaining steps in the journal
-  (wizard/plans/journal.py); the next apply finishes it before anything else.
+- A rollback that cannot finish leaves a journal in the state dir, bound to the account
+  and plan (wizard/plans/journal.py); the next ``byon apply`` of that plan shows its
+  steps, asks, and finishes it before anything else (``--dry-run`` only lists it).
 """
 
 from __future__ import annotations
@@ -45,6 +44,7 @@ from wizard.plans.journal import (
     Undo,
     find_ids_by_name,
     journal_path_for,
+    plan_identity,
     read_journal,
     resume,
     roll_back,
@@ -151,8 +151,9 @@ class _Run:
             self.undo.append(Undo("delete", "ip_acl", acl.ip_acl_uuid, p.name))
             return
         old = {k: o for k, (o, _n) in c.fields.items()}
+        now = {k: n for k, (_o, n) in c.fields.items()}  # what byon sets: the undo's CAS
         await self.update(
-            Undo("update", "ip_acl", c.resource_id, p.name, old),
+            Undo("update", "ip_acl", c.resource_id, p.name, old, now),
             self.client.update_ip_acl(
                 c.resource_id,
                 name=p.name if "name" in c.fields else None,
@@ -182,7 +183,7 @@ class _Run:
             return
         old = {k: o or "" for k, (o, _n) in c.fields.items()}
         await self.update(
-            Undo("update", "application", c.resource_id, c.name, old),
+            Undo("update", "application", c.resource_id, c.name, old, new),
             self.client.update_application(c.resource_id, **new),
         )
 
@@ -194,7 +195,7 @@ class _Run:
         else:
             old = c.fields["app_id"][0] or ""
             await self.update(
-                Undo("update", "number", number, c.name, {"app_id": old}),
+                Undo("update", "number", number, c.name, {"app_id": old}, {"app_id": app_id}),
                 self.client.assign_number(number, app_id),
             )
         self.ids["number"] = with_plus(number)
@@ -290,8 +291,11 @@ class Applier:
         auth_id: str = "",
         journal: Path | None = None,
         rotate_password: bool = False,
+        plan_file: Path | None = None,
     ) -> None:
         self.client = client
+        # the file the journal and lock are bound to (the wizard's before its first save)
+        self.plan_file = plan_file
         self.plan = plan
         self.password = password
         self.auth_id = auth_id or getattr(client, "auth_id", "")
@@ -305,9 +309,14 @@ class Applier:
         self._done: list[Change] = []  # changes of the last read that were applied
 
     @property
+    def bound_to(self) -> Path | None:
+        """The plan file this applier's journal belongs to."""
+        return self.plan_file or self.plan.source
+
+    @property
     def journal(self) -> Path:
         """The one rollback journal for this plan (the CLI's and the wizard's)."""
-        return self._journal or journal_path_for(self.plan.source)
+        return self._journal or journal_path_for(self.bound_to, self.auth_id)
 
     async def read(self) -> list[Change]:
         """Read the account once and diff it with the plan."""
@@ -327,14 +336,16 @@ class Applier:
 
     def journal_steps(self) -> list[Undo]:
         """Undo steps an earlier run left in the journal (ByonError if unreadable)."""
-        if not self.journal.exists():
-            return []
-        return read_journal(self.journal)[1]
+        return read_journal(self.journal, auth_id=self.auth_id, plan=self.bound_to)
 
     async def finish_journal(self, on_step: OnStep | None = None) -> bool:
         """Finish what an earlier run could not roll back; True when nothing remains."""
         return await resume(
-            self.client, self.journal, auth_id=self.auth_id, on_step=on_step or _ignore
+            self.client,
+            self.journal,
+            auth_id=self.auth_id,
+            plan=self.bound_to,
+            on_step=on_step or _ignore,
         )
 
     async def run(
@@ -395,7 +406,7 @@ class Applier:
             newest_first,
             journal=self.journal,
             auth_id=self.auth_id,
-            plan=str(self.plan.source or ""),
+            plan=plan_identity(self.bound_to),
             on_step=run.on_step,
         )
         result = ApplyResult(ok=False, ids=dict(run.ids), error=error)
@@ -420,7 +431,7 @@ class Applier:
             undos,
             journal=self.journal,
             auth_id=self.auth_id,
-            plan=str(self.plan.source or ""),
+            plan=plan_identity(self.bound_to),
             on_step=on_step or _ignore,
         )
         self.undo = list(reversed(left))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.errors import ByonError, PlanError
+from wizard.files import NotRegularFile, TooLarge, read_regular, write_atomic
 from wizard.numbers import with_plus
 from wizard.plans.findings import Finding
 from wizard.plans.lines import LineIndex, lookup
@@ -26,6 +27,7 @@ from wizard.plans.schema import DEFAULT_PASSWORD_ENV, check_shape, type_name
 from wizard.plans.validate import check_e164, normalize_e164, validate_plan
 
 PLAN_VERSION = 1
+MAX_PLAN_BYTES = 256 * 1024  # a real plan is a few hundred bytes
 OPTIONS = ("direct_sip", "did_forwarding")
 DEFAULT_CONTENT_TYPE = "audio/x-mulaw;rate=8000"
 
@@ -199,6 +201,17 @@ def loads_plan_with_warnings(
     """Parse and validate plan text. Errors raise PlanError (all of them, one per line);
     warnings come back. ``check=False`` enforces only syntax, keys and types (a draft)."""
     try:
+        return _loads(text, filename, check)
+    except RecursionError:
+        raise PlanError(
+            "is nested far too deeply to be a plan (arrays or tables inside each other); "
+            "check that this is the right file",
+            file=filename,
+        ) from None
+
+
+def _loads(text: str, filename: str, check: bool) -> tuple[Plan, list[Finding]]:
+    try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _syntax_error(exc, text, filename) from None
@@ -233,11 +246,20 @@ def loads_plan(text: str, *, filename: str = "<plan>", check: bool = True) -> Pl
 def _read(path: Path) -> str:
     try:
         # Bytes, then decode: read_text would turn CRLF into LF and edits would change them all.
-        return path.read_bytes().decode("utf-8")
+        return read_regular(path, limit=MAX_PLAN_BYTES).decode("utf-8")
     except FileNotFoundError:
         raise PlanError("no such file; check the path", file=str(path)) from None
     except IsADirectoryError:
         raise PlanError("is a directory, not a plan file", file=str(path)) from None
+    except NotRegularFile:
+        raise PlanError(
+            "is not a regular file (a pipe, device or socket); give a plan file", file=str(path)
+        ) from None
+    except TooLarge:
+        raise PlanError(
+            f"is larger than {MAX_PLAN_BYTES // 1024} KiB, far more than any plan; check the path",
+            file=str(path),
+        ) from None
     except UnicodeDecodeError as exc:
         raise PlanError(
             f"is not UTF-8 text (byte {exc.start}); save it as UTF-8", file=str(path)
@@ -366,7 +388,6 @@ def _write_error(path: Path, exc: OSError) -> PlanError:
 
 def _write(path: Path, text: str) -> None:
     """Through the one atomic writer; its refusals become PlanErrors naming the file."""
-    from wizard.files import write_atomic
 
     try:
         write_atomic(path, text)

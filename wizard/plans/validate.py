@@ -20,12 +20,13 @@ from wizard.plans.acl import check_acl_entries
 from wizard.plans.acl import check_acl_entry as check_acl_entry
 from wizard.plans.findings import Finding, error, warning
 from wizard.plans.risks import plain_http, plain_ws
+from wizard.plivo.env import is_credential_variable
+from wizard.plivo.facts import AUTH_TYPES
 
 if TYPE_CHECKING:
     from wizard.plans.plan import Plan
 
 OPTIONS = ("direct_sip", "did_forwarding")
-AUTH_TYPES = ("ip_acl", "credential", "ip_acl_and_credential")
 ANSWER_METHODS = ("GET", "POST")
 CONTENT_TYPES = ("audio/x-l16;rate=8000", "audio/x-l16;rate=16000", "audio/x-mulaw;rate=8000")
 AUDIO_TRACKS = ("inbound", "outbound", "both")
@@ -152,12 +153,18 @@ def password_strength(pw: str) -> tuple[int, str]:
 
 
 def check_env_name(s: str) -> str | None:
-    """An error unless ``s`` names an environment variable (the password never goes in a plan)."""
+    """An error unless ``s`` names a variable byon may read a SIP password from."""
     # The value is never repeated: a user may have pasted the password itself here.
     if not _ENV_NAME.fullmatch(s or ""):
         return (
             "password_env must name an environment variable (letters, digits and '_', "
             "like BYON_SIP_PASSWORD); the password itself never goes in the plan"
+        )
+    if is_credential_variable(s):
+        # its value would become the SIP password and be sent to Plivo as one
+        return (
+            f"password_env may not name {s}: it holds a Plivo or byon credential or setting, "
+            "not a SIP password; use a variable of its own, like BYON_SIP_PASSWORD"
         )
     return None
 

@@ -13,12 +13,14 @@ typed results in types.py, the error sentences in errors.py.
 from __future__ import annotations
 
 import asyncio
-import os
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from wizard.errors import ByonError, NetworkError, NotFound, PlivoError, scrub
+from wizard import __version__
+from wizard.errors import NetworkError, NotFound, PlivoError, basic_form, scrub
+from wizard.plivo.env import DEFAULT_API_URL, LOOPBACK_HOSTS, api_url_from_env
 from wizard.plivo.errors import error_text, http_error, network_error
 from wizard.plivo.facts import AUTH_TYPES, SIP_DOMAIN, sip_uri
 from wizard.plivo.http import (
@@ -26,9 +28,11 @@ from wizard.plivo.http import (
     IDEMPOTENT,
     NO_REPEAT,
     PAGE_LIMIT,
+    SCRUBBED_LOGGERS,
     Op,
     Progress,
     Recovered,
+    ScrubLog,
     Secret,
     Transport,
     backoff_delay,
@@ -61,6 +65,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AUTH_TYPES",
     "BACKOFF_CAP",
+    "DEFAULT_API_URL",
     "IDEMPOTENT",
     "PAGE_LIMIT",
     "SIP_DOMAIN",
@@ -86,17 +91,11 @@ __all__ = [
 
 _Op, _Recovered, _Secret = Op, Recovered, Secret  # the names the resource methods use
 
-DEFAULT_API_URL = "https://api.plivo.com"
-USER_AGENT = "byon/0.1"
+USER_AGENT = f"byon/{__version__}"
 CREDENTIAL_PATH = "SipAuth/Credential"
 # Assumption (plivo-api.md section 12): the IP ACL resource sits under SipAuth/ with this
 # path and the id field `ip_acl_uuid`; Plivo's pages read so far do not show it.
 IP_ACL_PATH = "SipAuth/IPAccessControlList"
-
-
-def api_url_from_env(explicit: str | None = None) -> str:
-    """--api-url wins, then PLIVO_API_URL, then Plivo itself."""
-    return (explicit or os.environ.get("PLIVO_API_URL") or DEFAULT_API_URL).rstrip("/")
 
 
 class PlivoClient(Transport):
@@ -122,8 +121,12 @@ class PlivoClient(Transport):
         self._timeout = float(timeout)
         self._deadline = float(deadline)
         self._max_concurrency = max(1, int(max_concurrency))
-        # Kept only to scrub it out of any text that might reach a message.
+        # Kept only to scrub them out of any text that might reach a message or a log.
         self._token = _Secret(auth_token)
+        self._basic = _Secret(basic_form(auth_id, auth_token))
+        self._log_filter = ScrubLog(self._secrets)
+        for name in SCRUBBED_LOGGERS:
+            logging.getLogger(name).addFilter(self._log_filter)
         self._prefix = f"/v1/Account/{quote(auth_id, safe='')}/"
         self._sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
         host = urlsplit(self._base_url).hostname or ""
@@ -134,24 +137,9 @@ class PlivoClient(Transport):
             timeout=self._timeout,
             follow_redirects=False,
             # A proxy from the environment must never carry loopback (emulator) traffic.
-            trust_env=host not in ("127.0.0.1", "::1", "localhost"),
+            trust_env=host not in LOOPBACK_HOSTS,
             limits=httpx.Limits(max_connections=max(10, self._max_concurrency * 2)),
         )
-
-    @classmethod
-    def from_env(cls, api_url: str | None = None, **kwargs: Any) -> PlivoClient:
-        """A client from PLIVO_AUTH_ID / PLIVO_AUTH_TOKEN (the names Plivo's SDKs use)."""
-        auth_id = os.environ.get("PLIVO_AUTH_ID", "").strip()
-        token = os.environ.get("PLIVO_AUTH_TOKEN", "").strip()
-        missing = [n for n, v in (("PLIVO_AUTH_ID", auth_id), ("PLIVO_AUTH_TOKEN", token)) if not v]
-        if missing:
-            raise ByonError(
-                f"Plivo credentials are missing: {' and '.join(missing)} "
-                f"{'is' if len(missing) == 1 else 'are'} not set.",
-                hint="Export PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN (shown on the Plivo console's "
-                "overview page), or run `byon demo` to try byon without an account.",
-            )
-        return cls(auth_id, token, base_url=api_url, **kwargs)
 
     @property
     def auth_id(self) -> str:
@@ -180,6 +168,8 @@ class PlivoClient(Transport):
         await self.aclose()
 
     async def aclose(self) -> None:
+        for name in SCRUBBED_LOGGERS:
+            logging.getLogger(name).removeFilter(self._log_filter)
         await self._http.aclose()
 
     close = aclose
@@ -190,8 +180,11 @@ class PlivoClient(Transport):
         parts = [p.strip("/") for p in (resource, *(quote(str(i), safe="") for i in ids)) if p]
         return self._prefix + "".join(f"{p}/" for p in parts)
 
+    def _secrets(self) -> tuple[str, ...]:
+        return (self._token.reveal(), self._basic.reveal())
+
     def _scrub(self, text: str, extra: tuple[str, ...] = ()) -> str:
-        return scrub(text, (self._token.reveal(), *extra))
+        return scrub(text, (*self._secrets(), *extra))
 
     def _scrub_obj(self, obj: Any, extra: tuple[str, ...]) -> Any:
         if isinstance(obj, str):

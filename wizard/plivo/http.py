@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from wizard.errors import PlivoError, ServerError
+from wizard.errors import PlivoError, ServerError, scrub
 
 if TYPE_CHECKING:
     import httpx
@@ -122,6 +122,25 @@ class Recovered:
 IDEMPOTENT = "idempotent"  # GET, DELETE, update POST: repeat freely
 CREATE = "create"  # after an ambiguous failure, look up by natural key before repeating
 NO_REPEAT = "no-repeat"  # Call/: a repeat could ring someone twice; repeat only when unsent
+
+
+SCRUBBED_LOGGERS = ("byon", "byon.plivo", "httpx")
+
+
+class ScrubLog(logging.Filter):
+    """Takes a client's secrets out of every record its loggers (and httpx's) write."""
+
+    def __init__(self, secrets: Callable[[], tuple[str, ...]]) -> None:
+        super().__init__()
+        self._secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message without the secrets; never drop it."""
+        text = record.getMessage()
+        clean = scrub(text, self._secrets())
+        if clean != text:
+            record.msg, record.args = clean, ()
+        return True
 
 
 class Transport:

@@ -19,10 +19,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from wizard.plivo.facts import AUTH_TYPES
+
 DATA_DIR = Path(__file__).with_name("data")
 SCHEMA = 1
 STALE_DAYS = 90
-AUTH_TYPES = ("ip_acl", "credential", "ip_acl_and_credential")
 KINDS = ("generic", "carrier", "pbx", "proxy")
 OPTIONS = ("direct_sip", "did_forwarding", "any")
 TRANSPORTS = ("udp", "tcp", "tls")

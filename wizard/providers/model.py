@@ -7,11 +7,12 @@ import re
 from dataclasses import dataclass
 
 from wizard.numbers import digits_only
+from wizard.plivo.facts import AUTH_TYPES
 from wizard.providers.facts import Fact, Provider
 
 DIRECT = "direct_sip"
 FORWARD = "did_forwarding"
-ALL_AUTH = ("ip_acl", "credential", "ip_acl_and_credential")
+ALL_AUTH = AUTH_TYPES
 
 
 @dataclass

@@ -9,11 +9,12 @@ can point the proxy at another edge while the Request-URI stays ``sip:{app_id}@a
 
 from __future__ import annotations
 
+from wizard.plivo.facts import SIP_DOMAIN, sip_uri
 from wizard.providers.facts import plivo
 from wizard.providers.model import FORWARD, Ctx, SettingField, Snippet
 from wizard.providers.render_carriers import Rendered
 
-EDGE_DEFINE = '#!define PLIVO_EDGE "app.plivo.com"'
+EDGE_DEFINE = f'#!define PLIVO_EDGE "{SIP_DOMAIN}"'
 CARRIER_DEFINE = '#!define CARRIER_EDGE "sip.your-carrier.example"'
 
 
@@ -92,7 +93,7 @@ def _header(c: Ctx, target: str) -> list[str]:
     if c.option == FORWARD:
         return [*lines, "# your carrier's SIP server (host or host:port)", CARRIER_DEFINE]
     lines += [
-        "# where INVITEs are sent; the Request-URI stays sip:PLIVO_APP_ID@app.plivo.com",
+        f"# where INVITEs are sent; the Request-URI stays {sip_uri('PLIVO_APP_ID')}",
         EDGE_DEFINE,
         f"#!define PLIVO_APP_ID {cfg_string(c.app_id)}",
     ]

@@ -20,9 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from wizard.plivo.facts import SIP_DOMAIN
 from wizard.sip.uri import quote, unquote
 
-REALM = "app.plivo.com"
+REALM = SIP_DOMAIN  # the realm Plivo challenges with
 NONCE_TTL = 300.0
 _PAIR = re.compile(r'\s*([A-Za-z0-9\-_]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)\s*(?:,|\Z)')
 

@@ -104,13 +104,9 @@ def request_uri_for(app_id: str | None = None, uri: str | None = None) -> str:
     try:
         parsed = parse_uri(uri.strip())
     except SipParseError as exc:
-        raise ProbeInputError(
-            f"--uri is not a SIP URI ({exc}); e.g. sip:1234@app.plivo.com"
-        ) from None
+        raise ProbeInputError(f"--uri is not a SIP URI ({exc}); e.g. {sip_uri('1234')}") from None
     if parsed.scheme not in ("sip", "sips") or not parsed.user:
-        raise ProbeInputError(
-            "--uri needs a sip: URI with a user part, e.g. sip:1234@app.plivo.com"
-        )
+        raise ProbeInputError(f"--uri needs a sip: URI with a user part, e.g. {sip_uri('1234')}")
     return str(parsed)
 
 

@@ -11,10 +11,9 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
+from wizard.plivo.facts import AUTH_TYPES, sip_uri, uses_credential, uses_ip_acl
 from wizard.text import plain
 
-SIP_DOMAIN = "app.plivo.com"
-AUTH_TYPES = ("ip_acl", "credential", "ip_acl_and_credential")
 CGNAT = ipaddress.ip_network("100.64.0.0/10")
 LOCKOUT_FAILURES = 10  # Plivo locks an IP out after 10 failed attempts in 60 s
 
@@ -43,7 +42,7 @@ TROUBLESHOOTING_ROWS: dict[str, Row] = {
             "no_sip_auth_type",
             "Calls succeed but no SIPAuthType in callback",
             "Your provider is placing a phone number in the Request-URI instead of your app_id. "
-            "Configure the provider to send INVITEs to sip:{app_id}@app.plivo.com.",
+            f"Configure the provider to send INVITEs to {sip_uri('{app_id}')}.",
             "troubleshooting",
         ),
         Row(
@@ -110,7 +109,7 @@ TROUBLESHOOTING_ROWS: dict[str, Row] = {
         Row(
             "not_found_404",
             "Call rejected with 404",
-            "Send INVITEs to sip:{app_id}@app.plivo.com: the Request-URI's user part must be "
+            f"Send INVITEs to {sip_uri('{app_id}')}: the Request-URI's user part must be "
             "your app_id (or a number of your account).",
             "byon",
         ),
@@ -217,11 +216,11 @@ class Expectation:
         )
 
     def uri(self) -> str:
-        return f"sip:{self.app_id or 'YOUR_APP_ID'}@{SIP_DOMAIN}"
+        return sip_uri(self.app_id or "YOUR_APP_ID")
 
 
 def _row_fix(row: str, exp: Expectation) -> str:
-    return TROUBLESHOOTING_ROWS[row].solution.replace("sip:{app_id}@app.plivo.com", exp.uri())
+    return TROUBLESHOOTING_ROWS[row].solution.replace(sip_uri("{app_id}"), exp.uri())
 
 
 def _fail(row: str, sentence: str, exp: Expectation, fix: str | None = None) -> Diagnosis:
@@ -340,7 +339,7 @@ def diagnose_callback(params: dict[str, Any], expectation: Expectation) -> Diagn
             "application is not configured as planned.",
             exp,
         )
-    uses_acl = auth_type in ("ip_acl", "ip_acl_and_credential")
+    uses_acl = uses_ip_acl(auth_type)
     if source_ip and uses_acl and exp.acl_entries and not ip_in_entries(source_ip, exp.acl_entries):
         return _fail(
             "ip_outside_acl",
@@ -355,7 +354,7 @@ def diagnose_callback(params: dict[str, Any], expectation: Expectation) -> Diagn
             "shared with other customers, and IP ACL alone lets all of them in.",
             exp,
         )
-    uses_cred = auth_type in ("credential", "ip_acl_and_credential")
+    uses_cred = uses_credential(auth_type)
     if uses_cred and exp.username and auth_user != exp.username:
         shown = _shown(auth_user) or "(none)"
         return _fail(

@@ -10,13 +10,13 @@ during verification) as a real signed request. Only ever run against a local emu
 from __future__ import annotations
 
 import ipaddress
-import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from wizard.errors import ByonError
+from wizard.plivo.facts import sip_uri
 from wizard.verify.diagnose import (
     Diagnosis,
     Expectation,
@@ -126,10 +126,9 @@ def _bad_ip(exp: Expectation) -> str:
 
 def _target(target: Any, auth: tuple[str, str] | None) -> tuple[str, str, str]:
     if isinstance(target, str):
-        auth_id, token = auth or (
-            os.environ.get("PLIVO_AUTH_ID", ""),
-            os.environ.get("PLIVO_AUTH_TOKEN", ""),
-        )
+        from wizard.plivo.env import env_credentials
+
+        auth_id, token = auth or env_credentials()
         return target.rstrip("/"), auth_id, token
     return target.api_url.rstrip("/"), target.auth_id, target.auth_token
 
@@ -252,7 +251,7 @@ class Play:
             return await self.one(scenario, self.leg())
         if scenario == "number_in_uri":
             digits = digits_of(number or await self._app_number())
-            return await self.one(scenario, self.leg(request_uri=f"sip:{digits}@app.plivo.com"))
+            return await self.one(scenario, self.leg(request_uri=sip_uri(digits)))
         if scenario == "wrong_ip":
             return await self.one(scenario, self.leg(source=OUTSIDE_SOURCE))
         if scenario == "missing_credentials":
@@ -269,7 +268,7 @@ class Play:
             return await self._intermittent()
         if scenario.startswith("did_"):
             return await self._did(scenario)
-        return await self.one(scenario, self.leg(request_uri="sip:nobody@app.plivo.com"))
+        return await self.one(scenario, self.leg(request_uri=sip_uri("nobody")))
 
     async def _app_number(self) -> str:
         if self.exp.plivo_number:
@@ -346,7 +345,7 @@ class Play:
         number = digits_of(self.exp.plivo_number or await self._app_number())
         if scenario == "did_unassigned":
             number = await self._unassigned_number(number) or DEMO_NUMBER_FREE
-        leg = self.leg(request_uri=f"sip:{number}@app.plivo.com", to=number, username=None,
+        leg = self.leg(request_uri=sip_uri(number), to=number, username=None,
                        password=None, from_=self.exp.external_number or self.from_)  # fmt: skip
         if scenario == "did_no_xml":
             return await self._invalid_xml(scenario, leg)

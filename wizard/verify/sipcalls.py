@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wizard.errors import ByonError
+from wizard.plivo.facts import sip_uri
 
 PROVIDER_SOURCE = "127.0.0.2"  # the provider, calling from an address its ACL allows
 OUTSIDE_SOURCE = "127.0.0.3"  # an address outside every ACL of the plan
@@ -98,7 +99,7 @@ class SipRoute:
         from wizard.sip.transport import Target
 
         creds = Credentials(leg.username, leg.password or "") if leg.username else None
-        to_uri = f"sip:{leg.to}@app.plivo.com" if leg.to else None
+        to_uri = sip_uri(leg.to) if leg.to else None
         async with SipClient(transport="UDP", local_host=leg.source) as client:
             try:
                 call = await client.call(

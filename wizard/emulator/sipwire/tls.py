@@ -14,8 +14,11 @@ import ssl
 import subprocess
 from pathlib import Path
 
-DOMAIN = "app.plivo.com"
-SUBJECT_NAMES = ("DNS:app.plivo.com", "DNS:localhost", "IP:127.0.0.1", "IP:::1")
+from wizard.files import write_new_private
+from wizard.plivo.facts import SIP_DOMAIN
+
+DOMAIN = SIP_DOMAIN
+SUBJECT_NAMES = (f"DNS:{DOMAIN}", "DNS:localhost", "IP:127.0.0.1", "IP:::1")
 DAYS = 30
 
 
@@ -76,9 +79,8 @@ def _with_cryptography(key: Path, cert: Path) -> None:
 
 def make_certificate(folder: Path) -> tuple[Path, Path]:
     """(cert, key) in ``folder`` (key readable by the owner only); TlsUnavailable without tools."""
-    key, cert = folder / "app.plivo.com.key", folder / "app.plivo.com.pem"
-    fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    os.close(fd)
+    key, cert = folder / f"{DOMAIN}.key", folder / f"{DOMAIN}.pem"
+    write_new_private(key, "")  # 0600 before the key is in it
     try:
         _with_openssl(key, cert)
     except TlsUnavailable:
