@@ -12,8 +12,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.emulator.helpers import make_acl, make_app, make_credential
 
 FIXTURES = Path(__file__).parent / "fixtures" / "plivo-python"
@@ -115,14 +113,17 @@ async def test_number_search_and_buy(api):
     assert got["country"] == "United Kingdom" and got["tendlc_registration_status"] is None
 
 
+# Plivo's current CDR pages list these; the SDK's older fixtures predate them
+HANGUP_KEYS = ("call_state", "hangup_cause_code", "hangup_cause_name", "hangup_source")
+
+
 async def test_calls(demo_api):
     body = {"from": "14155550100", "to": "14155550150", "answer_url": "https://a.test/"}
     r = await demo_api.post("Call/", json=body)
     same_keys("call create", set(fixture("callCreateResponse")), r.json())
     listed = await demo_api.get("Call/")
-    if listed.status_code in (404, 405):
-        pytest.skip("this emulator serves no call records (GET Call/) yet")
-    same_list_keys("call list", "callListResponse", listed.json())
+    assert listed.status_code == 200, listed.text
+    same_list_keys("call list", "callListResponse", listed.json(), HANGUP_KEYS)
     call_uuid = listed.json()["objects"][0]["call_uuid"]
     got = (await demo_api.get(f"Call/{call_uuid}/")).json()
-    same_keys("call get", set(fixture("callGetResponse")), got)
+    same_keys("call get", set(fixture("callGetResponse")), got, HANGUP_KEYS)

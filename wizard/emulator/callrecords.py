@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from wizard.emulator.httputil import ApiError, answer
+from wizard.emulator.httputil import ApiError, answer, api_id, paginate
 from wizard.numbers import digits_only
 
 if TYPE_CHECKING:
@@ -132,7 +132,8 @@ def cdr_out(prefix: str, record: dict[str, Any]) -> dict[str, Any]:
 
 
 def routes(emu: Emulator, base: str) -> list[tuple[str, str, Any]]:
-    """``GET Call/{call_uuid}/`` (the CDR, or with ``status=live`` the call in progress)."""
+    """``GET Call/{call_uuid}/`` (the CDR, or with ``status=live`` the call in progress)
+    and ``GET Call/`` (the CDRs of ended calls, paged)."""
 
     async def call_get(request: web.Request) -> web.Response:
         call_uuid = request.match_info["call_uuid"]
@@ -147,4 +148,25 @@ def routes(emu: Emulator, base: str) -> list[tuple[str, str, Any]]:
             raise ApiError(404, "not found")  # Guess: the CDR appears once the call ended
         return answer(200, cdr_out(f"/v1/Account/{emu.state.auth_id}/", record))
 
-    return [("GET", f"{base}/Call/{{call_uuid}}", call_get)]
+    async def call_list(request: web.Request) -> web.Response:
+        prefix = f"/v1/Account/{emu.state.auth_id}/"
+        page = paginate(request, ended_records(emu, prefix), f"{prefix}Call/")
+        request_id = api_id()
+        # plivo-python's callListResponse carries the request's api_id on every record
+        page["objects"] = [{"api_id": request_id, **o} for o in page["objects"]]
+        return answer(200, page)
+
+    return [("GET", f"{base}/Call/{{call_uuid}}", call_get), ("GET", f"{base}/Call", call_list)]
+
+
+def ended_records(emu: Emulator, prefix: str) -> list[dict[str, Any]]:
+    """Every ended call as a CDR, newest first (``GET Call/``): edge calls and Call API ones."""
+    table = _table(emu)
+    out = [cdr_out(prefix, r) for r in reversed(table.values()) if r["end_time"] is not None]
+    for entry in reversed(emu.state.calls):
+        uuid = entry.get("call_uuid")
+        if uuid and uuid not in table:
+            record = _from_call_log(emu, uuid)
+            if record is not None:
+                out.append(cdr_out(prefix, record))
+    return out

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wizard.plivo.facts import sip_uri
 from wizard.sip.client import Credentials
 from wizard.sip.errors import SipParseError
 from wizard.sip.resolve import SrvLookup, dnspython_srv
@@ -91,8 +92,6 @@ def request_uri_for(app_id: str | None = None, uri: str | None = None) -> str:
     if bool(app_id) == bool(uri):
         raise ProbeInputError("give exactly one of --app APP_ID or --uri SIP_URI")
     if app_id is not None:
-        from wizard.plivo.facts import sip_uri
-
         app_id = app_id.strip()
         if not app_id.isdigit() or len(app_id) > 40:
             raise ProbeInputError(
