@@ -60,7 +60,8 @@ class Change:
         )
 
 
-def _norm_entries(entries: Any) -> set[str]:
+def entry_set(entries: Any) -> set[str]:
+    """ACL entries as a set of networks, so "203.0.113.10" equals "203.0.113.10/32"."""
     out = set()
     for e in entries or ():
         try:
@@ -112,7 +113,7 @@ def _acl_change(plan: Plan, view: AccountView) -> Change:
     f: dict[str, tuple[Any, Any]] = {}
     if cur.name != p.name:
         f["name"] = (cur.name, p.name)
-    if _norm_entries(cur.ip_addresses) != _norm_entries(p.entries):
+    if entry_set(cur.ip_addresses) != entry_set(p.entries):
         f["ip_addresses"] = (list(cur.ip_addresses), list(p.entries))
     return Change("update" if f else "unchanged", "ip_acl", p.name, f, (), cur.ip_acl_uuid)
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import ipaddress
 import json
 import os
 import socket
@@ -203,13 +202,9 @@ class Changed(ByonError):
 def _norm(key: str, value: Any) -> Any:
     """A comparable form of a field (methods in upper case, ACL entries as a set)."""
     if key == "ip_addresses":
-        out = set()
-        for e in value or ():
-            try:
-                out.add(str(ipaddress.ip_network(str(e).strip(), strict=False)))
-            except ValueError:
-                out.add(str(e).strip())
-        return out
+        from wizard.plans.diff import entry_set
+
+        return entry_set(value)
     text = "" if value is None else str(value)
     return (text or "POST").upper() if key.endswith("_method") else text
 
