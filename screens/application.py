@@ -12,7 +12,6 @@ from textual.widgets import (
     DataTable,
     Input,
     ProgressBar,
-    RadioButton,
     RadioSet,
     Select,
     Static,
@@ -22,6 +21,7 @@ from textual.widgets import (
 from screens.widgets.apptable import AppFilter, add_columns
 from screens.widgets.base import StepScreen
 from screens.widgets.fields import CheckValidator, problem
+from screens.widgets.toggles import Choice as RadioButton  # (●)/( ) reads without colour
 from wizard.plans.plan import ApplicationPlan, StreamPlan
 from wizard.plans.validate import AUDIO_TRACKS
 from wizard.plans.validate import CONTENT_TYPES as _CONTENT_TYPES
@@ -54,7 +54,7 @@ class ApplicationScreen(StepScreen):
             yield RadioButton("Use an existing application", value=not create, id="mode-pick")
             yield RadioButton("Create a new one", value=create, id="mode-create")
         with Vertical(id="pick"):
-            yield Input(placeholder="filter by name, app_id or URL", id="filter")
+            yield Input(placeholder="type to filter by name, app_id or URL", id="filter")
             yield ProgressBar(id="loading", show_eta=False)
             yield DataTable(id="apps", cursor_type="row")
             yield Static("", id="matches", classes="hint")
@@ -65,7 +65,7 @@ class ApplicationScreen(StepScreen):
                 yield Input(
                     app_plan.name,
                     id="name",
-                    placeholder="ai-agent-inbound",
+                    placeholder="e.g. ai-agent-inbound",
                     validators=[CheckValidator("check_app_name")],
                 )
             with Horizontal(classes="row"):
@@ -73,7 +73,7 @@ class ApplicationScreen(StepScreen):
                 yield Input(
                     app_plan.answer_url,
                     id="answer-url",
-                    placeholder="https://agent.example.com/answer",
+                    placeholder="e.g. https://agent.example.com/answer",
                     validators=[CheckValidator("check_url")],
                 )
             with Horizontal(classes="row"):
@@ -83,7 +83,11 @@ class ApplicationScreen(StepScreen):
                 )
             with Horizontal(classes="row"):
                 yield Static("Hangup URL", classes="label")
-                yield Input(app_plan.hangup_url, id="hangup-url", placeholder="optional")
+                yield Input(
+                    app_plan.hangup_url,
+                    id="hangup-url",
+                    placeholder="optional, e.g. https://agent.example.com/hangup",
+                )
         stream = self.plan.stream
         with Collapsible(
             title="<Stream> answer XML (optional)", collapsed=stream is None, id="stream"
@@ -93,7 +97,7 @@ class ApplicationScreen(StepScreen):
                 yield Input(
                     stream.url if stream else "",
                     id="stream-url",
-                    placeholder="wss://agent.example.com/media",
+                    placeholder="e.g. wss://agent.example.com/media",
                     validators=[CheckValidator("check_stream_url")],
                 )
             s = stream or StreamPlan()

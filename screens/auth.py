@@ -6,11 +6,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, DataTable, Input, RadioButton, RadioSet, Static
+from textual.widgets import Button, DataTable, Input, RadioSet, Static
 
 from screens.widgets.base import StepScreen
 from screens.widgets.confirm import ConfirmScreen
 from screens.widgets.fields import CheckValidator, problem
+from screens.widgets.toggles import Choice as RadioButton  # (●)/( ) reads without colour
 from wizard.plans.plan import AclPlan, AuthPlan, CredentialPlan
 from wizard.plans.validate import MAX_ACL_ENTRIES
 
@@ -33,8 +34,7 @@ class AuthScreen(StepScreen):
         Binding("ctrl+n", "next", "Next"),
         Binding("ctrl+l", "add_entry", "Add IP"),
         Binding("ctrl+y", "copy_password", "Copy password"),
-        # the hint beside the password names ctrl+r; the footer keeps room for Save plan
-        Binding("ctrl+r", "reveal", "Show password", show=False),
+        Binding("ctrl+r", "reveal", "Reveal", tooltip="show or hide the generated password"),
         Binding("ctrl+g", "regenerate", "New password", show=False),
     ]
 
@@ -59,7 +59,7 @@ class AuthScreen(StepScreen):
             acl = auth.ip_acl or AclPlan(name=f"{self.plan.application.name or 'byon'}-acl")
             with Horizontal(classes="row"):
                 yield Static("Name", classes="label")
-                yield Input(acl.name, id="acl-name", placeholder="carrier-edge")
+                yield Input(acl.name, id="acl-name", placeholder="e.g. carrier-edge")
             yield Vertical(id="entries")
             yield Static(ACL_RULE, classes="rule", id="acl-rule")
             with Horizontal(classes="buttons"):
@@ -74,7 +74,7 @@ class AuthScreen(StepScreen):
                 yield Input(
                     cred.username,
                     id="username",
-                    placeholder="carrier_trunk",
+                    placeholder="e.g. carrier_trunk",
                     validators=[CheckValidator("check_username")],
                 )
             yield Static(USER_RULE, classes="rule", id="user-rule")
@@ -85,7 +85,7 @@ class AuthScreen(StepScreen):
             yield Input(
                 id="password",
                 password=True,
-                placeholder="password",
+                placeholder="your own password (12+ characters)",
                 validators=[CheckValidator("check_password")],
             )
             yield Static(PASS_RULE, classes="rule", id="pw-rule")
@@ -156,6 +156,15 @@ class AuthScreen(StepScreen):
     def _show_type(self) -> None:
         self.query_one("#acl").display = "ip_acl" in self._type
         self.query_one("#cred").display = "credential" in self._type
+        self.refresh_bindings()  # Add IP and the password keys follow the type
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # keys of a hidden panel are hidden too: no "Add IP" in credential mode
+        if action == "add_entry":
+            return "ip_acl" in self._type
+        if action in ("copy_password", "reveal", "regenerate"):
+            return "credential" in self._type and bool(self.app.session.sip_password)
+        return super().check_action(action, parameters)
 
     # ACL rows ------------------------------------------------------------------
     def _add_row(self, value: str = "") -> None:
@@ -163,7 +172,7 @@ class AuthScreen(StepScreen):
         row = Horizontal(classes="entry-row", id=f"entry-row-{self._rows}")
         entry = Input(
             value,
-            placeholder="203.0.113.10 or 198.51.100.0/28",
+            placeholder="e.g. 203.0.113.10 or 198.51.100.0/28",
             classes="entry",
             id=f"entry-{self._rows}",
             validators=[CheckValidator("check_acl_entry", lambda: (self._acl_type(),))],
@@ -203,6 +212,7 @@ class AuthScreen(StepScreen):
         self.app.session.password_generated = True
 
     def _show_password(self) -> None:
+        self.refresh_bindings()
         session = self.app.session
         generated = self.query_one("#pw-gen", RadioButton).value
         self.query_one("#password").display = not generated
@@ -286,6 +296,7 @@ class AuthScreen(StepScreen):
         self._reused_cred = cred.credential_uuid
         self.app.session.sip_password = ""
         self.app.session.password_generated = False
+        self.refresh_bindings()
         self.query_one("#pw-shown", Static).update(
             "Reusing an existing credential: its password stays as it is on your provider."
         )

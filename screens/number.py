@@ -11,6 +11,7 @@ from textual.widgets import Button, DataTable, Input, Select, Static
 from screens.widgets.base import StepScreen
 from screens.widgets.confirm import ConfirmScreen
 from screens.widgets.fields import problem
+from screens.widgets.words import money
 from wizard.plans.plan import ForwardingPlan
 
 COUNTRIES = [("US", "US"), ("GB", "GB"), ("IN", "IN"), ("AU", "AU"), ("CA", "CA")]
@@ -92,7 +93,7 @@ class NumberScreen(StepScreen):
                 n.number_type,
                 n.region,
                 n.app_id or "—",
-                n.monthly_rental_rate,
+                money(n.monthly_rental_rate, "month"),
                 key=n.number,
             )
 
@@ -134,13 +135,18 @@ class NumberScreen(StepScreen):
         for n in found:
             self._found[n.number] = n
             table.add_row(
-                e164(n.number), n.type, n.region, n.setup_rate, n.monthly_rental_rate, key=n.number
+                e164(n.number),
+                n.type,
+                n.region,
+                money(n.setup_rate),
+                money(n.monthly_rental_rate, "month"),
+                key=n.number,
             )
         self.query_one("#results-box").display = True
         if not found:
-            self.show_error(
-                f"No {kind} numbers in {country} match {pattern!r}. Try another pattern."
-            )
+            what = f"match {pattern}" if pattern else "are for sale right now"
+            hint = "Try another pattern." if pattern else "Try another type or country."
+            self.show_error(f"No {kind} numbers in {country} {what}. {hint}")
         else:
             table.focus()
 
@@ -156,8 +162,8 @@ class NumberScreen(StepScreen):
         self.app.push_screen(
             ConfirmScreen(
                 f"Buy {e164(n.number)}?",
-                f"Plivo charges a one-time setup fee of {_money(n.setup_rate)} and "
-                f"{_money(n.monthly_rental_rate)} a month for this {n.type} number "
+                f"Plivo charges a one-time setup fee of {money(n.setup_rate)} and "
+                f"{money(n.monthly_rental_rate)} a month for this {n.type} number "
                 f"({n.region or n.country}). The rental continues until you release it.",
                 yes="Buy",
                 no="Cancel",
@@ -189,11 +195,3 @@ class NumberScreen(StepScreen):
         self.plan.auth = None
         self.app.mark_dirty()
         self.app.next_step(self.STEP)
-
-
-def _money(rate: str) -> str:
-    """Plivo's rates are strings like "0.80000"; a person reads $0.80."""
-    try:
-        return f"${float(rate):.2f}"
-    except (TypeError, ValueError):
-        return f"${rate}" if rate else "an unknown amount"

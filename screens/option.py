@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from textual import on
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -10,23 +12,18 @@ from textual.widgets import Button, Checkbox, Input, Static
 
 from screens.widgets.base import StepScreen
 from screens.widgets.fields import CheckValidator, problem
+from screens.widgets.toggles import Question
+from screens.widgets.words import auth_words
 from wizard.session import recommend
 
-DID = (
-    "[b]DID forwarding[/b]\n"
-    "Legs: 3 (caller → provider → Plivo number)\n"
-    "Cost: provider forward rate + Plivo inbound rate\n"
-    "Latency: an extra forwarding hop\n"
-    "Provider must: forward calls to a number\n"
-    "Needs: a Plivo number (rent or buy)"
-)
-SIP = (
-    "[b]Direct SIP[/b]  [reverse] Recommended [/reverse]\n"
-    "Legs: 1 (caller → Plivo via SIP)\n"
-    "Cost: Plivo SIP termination only\n"
-    "Latency: lowest, no extra hop\n"
-    "Provider must: send SIP to a URI\n"
-    "Needs: SIP auth (IP ACL / credentials)"
+# (aspect, DID forwarding, Direct SIP): the seed's comparison, short enough for 80 columns
+ROWS = (
+    ("Legs", "3: caller → provider → Plivo", "1: caller → Plivo via SIP"),
+    ("5-min call", "provider forward × 5 min", "Plivo SIP termination × 5 min"),
+    ("", "+ Plivo inbound × 5 min", "only: no forward, no inbound"),
+    ("Latency", "an extra forwarding hop", "lowest, no extra hop"),
+    ("Provider must", "forward calls to a number", "send SIP to a URI"),
+    ("Needs", "a Plivo number (rent or buy)", "SIP auth: IP ACL / credentials"),
 )
 DEMO_EXTERNAL = "+14155550100"  # the demo's "number at another provider" (fictional 555-01xx)
 QUESTIONS = (
@@ -34,6 +31,22 @@ QUESTIONS = (
     ("q-stable", "Does it send from stable, known outbound IPs?", False),
     ("q-shared", "Are those IPs shared (platform-wide, CGNAT)?", False),
 )
+
+
+def comparison(inbound: str = "") -> Table:
+    """The two routes side by side; ``inbound`` is the 5-minute Plivo inbound cost, if known."""
+    table = Table.grid(padding=(0, 2), expand=True)
+    table.add_column(no_wrap=True, style="bold", width=13)
+    table.add_column(ratio=1)
+    table.add_column(ratio=1)
+    table.add_row(
+        "", Text("DID forwarding", style="bold"), Text("Direct SIP ★ recommended", style="bold")
+    )
+    for aspect, did, sip in ROWS:
+        if inbound and did.startswith("+ Plivo inbound"):
+            did = f"+ Plivo inbound {inbound}"
+        table.add_row(aspect, did, sip)
+    return table
 
 
 class OptionScreen(StepScreen):
@@ -44,30 +57,31 @@ class OptionScreen(StepScreen):
         Binding("enter", "use_recommended", "Use recommendation", priority=False),
         Binding("s", "choose('direct_sip')", "Direct SIP"),
         Binding("f", "choose('did_forwarding')", "DID forwarding"),
+        Binding("w", "when_to_use", "When to use", tooltip="the five situations and the costs"),
     ]
+    rates = None  # the account's own rates (wizard.plans.costs.Rates), once read
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="ext-row"):
             yield Static("Your number at the other provider", classes="ext-label")
-            yield Input(
-                placeholder="+14155550100",
-                id="external",
-            )
-        with Horizontal(id="options"):
-            yield Static(DID, id="did", classes="option")
-            yield Static(SIP, id="sip", classes="option -recommended")
+            yield Input(placeholder="e.g. +14155550100", id="external", compact=True)
+        yield Static(comparison(), id="compare")
         # one widget per question and a single button: this is the first screen of
         # `byon demo`, and every extra widget delays the first paint
         for qid, text, default in QUESTIONS:
-            yield Checkbox(text, value=default, id=qid, classes="question")
+            yield Question(text, value=default, id=qid, classes="question")
         yield Static("", id="recommendation")
-        yield Button("Use recommendation (enter)", id="use", variant="primary")
+        with Horizontal(id="use-row"):
+            yield Button("Use recommendation (enter)", id="use", variant="primary", compact=True)
+            yield Static("w when to use this · space ticks · ? keys", classes="hint")
 
     def on_mount(self) -> None:
         # after the first paint: the plan module and the phonenumbers data load then
         self.call_after_refresh(self._attach_validator)
         self._update()
-        self.query_one("#use", Button).focus()
+        # the demo's number is filled in, so the button is what a presenter needs; it is
+        # focused without scrolling, so the number field stays in view at 80x24
+        self.query_one("#use", Button).focus(scroll_visible=False)
 
     def _attach_validator(self) -> None:
         if self.app.exit_after_first_paint:  # exiting now: this work is for a user
@@ -77,12 +91,34 @@ class OptionScreen(StepScreen):
             demo = self.app.session.mode == "demo"
             external.value = self.plan.external_number or (DEMO_EXTERNAL if demo else "")
         external.validators = [CheckValidator("check_e164")]
+        self.load_rates()
+
+    @work(exclusive=True, exit_on_error=False, group="rates")
+    async def load_rates(self) -> None:
+        """Put the account's own inbound rate into the comparison (one list request)."""
+        from wizard.plans.costs import account_rates, inbound_part
+
+        session = await self.app.wait_session()
+        if not session.online:
+            return
+        self.rates = await account_rates(session.client)
+        if self.rates.inbound_per_min:
+            cost = inbound_part(self.rates).rsplit("= ", 1)[-1]
+            self.query_one("#compare", Static).update(comparison(cost))
+
+    def worker_failed(self, worker) -> None:
+        if worker.group == "rates":  # the comparison keeps its words; nothing to retry
+            self.clear_error()
+
+    @on(Input.Changed, "#external")
+    def _external_changed(self) -> None:
+        self.clear_error()  # a fixed number must not keep the old complaint
 
     @on(Checkbox.Changed)
     def _update(self) -> None:
         rec = self.current()
         if rec.option == "direct_sip":
-            what = f"Direct SIP with {rec.auth_type.replace('_', ' ')}"
+            what = f"Direct SIP with {auth_words(rec.auth_type)}"
         else:
             what = "DID forwarding"
         self.query_one("#recommendation", Static).update(f"→ [b]{what}[/b]. {rec.reason}")
@@ -93,6 +129,11 @@ class OptionScreen(StepScreen):
             stable_ips=self.query_one("#q-stable", Checkbox).value,
             shared_ips=self.query_one("#q-shared", Checkbox).value,
         )
+
+    def action_when_to_use(self) -> None:
+        from screens.widgets.about import WhenToUse
+
+        self.app.push_screen(WhenToUse(getattr(self, "rates", None)))
 
     @on(Button.Pressed, "#use")
     def action_use_recommended(self) -> None:

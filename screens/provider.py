@@ -40,9 +40,7 @@ class ProviderScreen(StepScreen):
         yield Static("", id="gotchas")
 
     def on_mount(self) -> None:
-        table = self.query_one("#fields", DataTable)
-        table.add_columns("field", "value", "")
-        table.focus()
+        self.query_one("#fields", DataTable).focus()
 
     def on_screen_resume(self) -> None:
         self._show()
@@ -63,7 +61,10 @@ class ProviderScreen(StepScreen):
         self.clear_error()
         self._values = _fields(settings)
         table = self.query_one("#fields", DataTable)
-        table.clear()
+        # columns are rebuilt: DataTable widens a column to its longest value ever shown,
+        # so keeping them grew the table with each provider viewed
+        table.clear(columns=True)
+        table.add_columns("field", "value", "")
         for i, (name, value, copyable) in enumerate(self._values):
             mark = Text("⧉ copy (c)" if copyable else "", style="dim")
             table.add_row(name, value, mark, key=str(i))

@@ -34,6 +34,7 @@ class ReviewScreen(StepScreen):
         Binding("r", "retry", "Retry"),
         Binding("u", "undo", "Undo"),
         Binding("n", "next", "Next"),
+        Binding("ctrl+n", "next", "Next", show=False),  # every other step's Next key
         Binding("ctrl+y", "copy_password", "Copy password", show=False),
         Binding("ctrl+r", "reveal", "Show password", show=False),
     ]
@@ -84,8 +85,9 @@ class ReviewScreen(StepScreen):
             return self.failed
         if action == "undo":
             return bool(self._undo())
-        if action == "apply":
-            return not self.applied and not self.failed
+        if action == "apply":  # offline there is nothing to apply to: `byon apply` later
+            online = self.app.session.online or self.app.session.mode == "demo"
+            return not self.applied and not self.failed and online
         return super().check_action(action, parameters)
 
     # findings and diff -------------------------------------------------------------

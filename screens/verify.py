@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,6 +13,8 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Input, ProgressBar, Static
 
 from screens.widgets.base import StepScreen
+from screens.widgets.calldetail import CallDetail
+from screens.widgets.calls import Layout, cell_values, cells, layout_for, merge
 from wizard.session import (
     CallRow,
     audio_cell,
@@ -19,6 +22,7 @@ from wizard.session import (
     row_from_event,
     row_from_simulation,
 )
+from wizard.text import plain
 
 FROM = "+14155550142"  # the demo caller
 DEMO_CALLS = (
@@ -26,7 +30,7 @@ DEMO_CALLS = (
     ("2", "number_in_uri", "number in URI"),
     ("3", "wrong_ip", "wrong IP"),
     ("4", "missing_credentials", "no creds (407)"),
-    ("5", "wrong_password", "bad password (403)"),
+    ("5", "wrong_password", "bad password"),
     ("6", "lockout", "11 failures"),
     ("7", "invalid_xml", "bad XML"),
     ("8", "intermittent", "rotating IPs"),
@@ -37,43 +41,32 @@ REAL_HELP = (
     "ctrl+l. The application's answer_url points at the listener meanwhile and is "
     "restored when you leave this step; each callback is forwarded to your own answer_url."
 )
-
-
-# widths that fit 100 columns; long values are cut with an ellipsis (the diagnosis has them)
-COLUMNS = (
-    ("time", "time", 8),
-    ("from", "from", 12),
-    ("to", "to", 10),
-    ("SIPAuthType", "type", 11),
-    ("AuthUser", "user", 9),
-    ("SIPSourceIP", "ip", 14),
-    ("sig", "sig", 3),
-    ("result", "result", 6),
-    ("audio", "audio", 7),
+NO_CALL_AFTER = 60.0  # seconds of silence before saying what it probably means
+NO_CALL_HINT = (
+    "No call has reached the listener for a minute. If you placed a test call, Plivo "
+    "probably refused it before asking your answer_url, so nothing arrives here: 403 (the "
+    "source IP is not in the IP ACL, or the credentials do not match), 407 (the provider "
+    "does not answer the digest challenge), 404 (the Request-URI is not {uri}), or a "
+    "lockout after 10 failures in 60 s. Run `byon sip-probe --app {app_id}` to test "
+    "Plivo's side from this machine, and look the call up in Plivo's call logs (console: "
+    "Voice > Logs)."
 )
-# below 100 columns (80x24): the caller and the signature column give way, the rest narrows
-COMPACT = (
-    ("time", "time", 8),
-    ("to", "to", 9),
-    ("SIPAuthType", "type", 11),
-    ("AuthUser", "user", 8),
-    ("SIPSourceIP", "ip", 13),
-    ("result", "result", 6),
-    ("audio", "audio", 7),
-)
-COMPACT_BELOW = 100
-WIDTH = {key: width for _label, key, width in COLUMNS}
-SHORT_AUTH = {"ip_acl_and_credential": "ip_acl+cred"}
-
-
-def fit(key: str, value: str, width: int | None = None) -> str:
-    width = width or WIDTH[key]
-    return value if len(value) <= width else value[: width - 1] + "…"
 
 
 @dataclass
 class CallObserved(Message):
     row: CallRow
+
+
+def merged(old: CallRow, new: CallRow) -> CallRow:
+    """One call seen twice (callback and SIP outcome): the later view wins where it knows
+    something, the earlier one fills the gaps (e.g. the headers of the callback)."""
+    keep = {
+        f.name: getattr(old, f.name)
+        for f in fields(CallRow)
+        if getattr(new, f.name) in ("", None, {}, [])
+    }
+    return replace(new, **keep)
 
 
 class VerifyScreen(StepScreen):
@@ -83,7 +76,7 @@ class VerifyScreen(StepScreen):
     BINDINGS = [
         *(Binding(k, f"simulate('{s}')", label, show=False) for k, s, label in DEMO_CALLS),
         Binding("ctrl+l", "listen", "Listen"),
-        Binding("ctrl+k", "check_stream", "Check stream", tooltip="Check the agent stream"),
+        Binding("ctrl+k", "check_stream", "Stream", tooltip="Check the agent stream"),
         Binding(
             "ctrl+y",
             "copy_uri",
@@ -97,24 +90,28 @@ class VerifyScreen(StepScreen):
         super().__init__()
         self._seq = 0
         self._cells: dict[str, dict[str, str]] = {}  # row key -> every column's text
-        self._compact: bool | None = None
+        self._rows: dict[str, CallRow] = {}  # row key -> the call, merged
+        self._layout: Layout | None = None
+        self._no_call_timer = None
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="status")
         yield DataTable(id="calls", cursor_type="row", zebra_stripes=True)
-        yield Static("Diagnosis: no call yet.", id="diagnosis")
+        yield CallDetail(id="details")
         with Vertical(id="stream-check"):
             yield Static("", id="stream-report")
             yield ProgressBar(id="stream-progress", total=None, show_eta=False)
         with Vertical(id="demo"):
-            yield Static("Simulate a call (demo, keys 1-8):", classes="hint")
+            yield Static("Simulate a call (demo): press 1-8", classes="hint")
             with Horizontal(classes="buttons"):
                 for key, scenario, label in DEMO_CALLS:
-                    yield Button(f"{key} {label}", id=f"sim-{scenario}", classes="sim")
+                    yield Button(
+                        f"{key} {label}", id=f"sim-{scenario}", classes="sim", compact=True
+                    )
         with Vertical(id="real"):
             yield Static(REAL_HELP, classes="hint")
             with Horizontal(classes="row"):
-                yield Input(placeholder="https://your-tunnel.example.com", id="public-url")
+                yield Input(placeholder="e.g. https://your-tunnel.example.com", id="public-url")
                 yield Input("127.0.0.1:8080", id="listen-on")
                 yield Button("Listen (ctrl+l)", id="listen")
 
@@ -144,25 +141,31 @@ class VerifyScreen(StepScreen):
     def on_resize(self) -> None:
         self._layout_table()
 
-    def _columns(self) -> tuple[tuple[str, str, int], ...]:
-        return COMPACT if self._compact else COLUMNS
-
     def _layout_table(self) -> None:
         """(Re)build the columns for the width; the rows are kept in ``_cells``."""
-        compact = self.app.size.width < COMPACT_BELOW
-        if compact == self._compact:
+        layout = layout_for(self.app.size.width)
+        if layout == self._layout:
             return
-        self._compact = compact
-        self.set_class(compact, "-compact")
+        self._layout = layout
+        self.set_class(not layout.wide, "-compact")
         table = self.query_one("#calls", DataTable)
         table.clear(columns=True)
-        for label, key, width in self._columns():
+        table.header_height = layout.height
+        for key, label, width in layout.columns():
             table.add_column(label, key=key, width=width)
-        for row_key, cells in self._cells.items():
-            table.add_row(*self._fitted(cells).values(), key=row_key)
+        for row_key, values in self._cells.items():
+            table.add_row(*self._row_cells(values), key=row_key, height=layout.height)
 
-    def _fitted(self, cells: dict[str, str]) -> dict[str, str]:
-        return {key: fit(key, cells.get(key, "—"), width) for _l, key, width in self._columns()}
+    def call_values(self, key: str) -> dict[str, str]:
+        """Every column's text of one call, whatever the layout shows (for tests, copy)."""
+        return dict(self._cells[key])
+
+    def _colours(self) -> dict[str, str]:
+        theme = self.app.theme_variables
+        return {"pass": theme.get("success", "green"), "fail": theme.get("error", "red")}
+
+    def _row_cells(self, values: dict[str, str]) -> list[Text]:
+        return cells(self._layout or layout_for(self.app.size.width), values, self._colours())
 
     def _target(self) -> str:
         plan = self.plan
@@ -171,9 +174,7 @@ class VerifyScreen(StepScreen):
         return f"sip:{plan.application.app_id or '{app_id}'}@app.plivo.com"
 
     def _status(self, text: str) -> None:
-        self.query_one("#status", Static).update(
-            f"waiting for a test call to {self._target()} · {text}"
-        )
+        self.query_one("#status", Static).update(Text(f"Test calls to {self._target()} · {text}"))
 
     # listener ------------------------------------------------------------------------
     def _expectation(self):
@@ -183,6 +184,9 @@ class VerifyScreen(StepScreen):
 
     def _on_event(self, event) -> None:
         if event.kind == "answer":
+            if self._no_call_timer is not None:
+                self._no_call_timer.stop()
+                self._no_call_timer = None
             self.post_message(CallObserved(row_from_event(event, self.app.clock())))
 
     @work(exclusive=True, exit_on_error=False, group="listener")
@@ -195,7 +199,7 @@ class VerifyScreen(StepScreen):
             answer_xml=session.demo_answer_xml(self.plan),
         )
         await session.point_app_at_listener(self.plan.application.app_id)
-        self._status("in-process listener ✓ ready")
+        self._status("listener ✓ ready")
 
     @on(Button.Pressed, "#listen")
     def action_listen(self) -> None:
@@ -230,6 +234,22 @@ class VerifyScreen(StepScreen):
             raise
         await session.point_app_at_listener(self.plan.application.app_id)
         self._status(f"listener {session.listener.answer_url} ✓ reachable, listening")
+        self._wait_for_calls()
+
+    def _wait_for_calls(self) -> None:
+        """Say what silence means if no call arrives within NO_CALL_AFTER seconds."""
+        if self._no_call_timer is not None:
+            self._no_call_timer.stop()
+        self._no_call_timer = self.set_timer(NO_CALL_AFTER, self.no_call_hint)
+
+    def no_call_hint(self) -> None:
+        """Real mode, nothing arrived: Plivo refused the call before the answer_url."""
+        self._no_call_timer = None
+        if self._rows:
+            return
+        app_id = self.plan.application.app_id or "APP_ID"
+        hint = NO_CALL_HINT.format(uri=self._target(), app_id=app_id)
+        self.query_one(CallDetail).show_text(Text(hint))
 
     async def on_unmount(self) -> None:
         await self._leave()
@@ -305,46 +325,58 @@ class VerifyScreen(StepScreen):
     # the table ---------------------------------------------------------------------
     def on_call_observed(self, message: CallObserved) -> None:
         row = message.row
-        table = self.query_one("#calls", DataTable)
-        result = "✓ pass" if row.verdict == "pass" else "✗ fail"
-        if row.sip_status != 200:
-            result = f"✗ {row.sip_status}"
-        sig = "—" if row.signature_valid is None else ("✓" if row.signature_valid else "✗")
+        known = self._rows.get(row.key)
+        if known is not None:
+            row = merged(known, row)
+        self._rows[row.key] = row
         frozen_ms = getattr(self.app, "frozen_ms", None)
-        cells = {
-            "time": row.time,
-            "from": row.from_ or "—",
-            "to": row.to or "—",
-            "type": SHORT_AUTH.get(row.sip_auth_type, row.sip_auth_type) or "—",
-            "user": row.sip_auth_user or "—",
-            "ip": row.sip_source_ip or "—",
-            "sig": sig,
-            "result": result,
-            "audio": audio_cell(row.stream, frozen_ms) or "—",
-        }
+        values = cell_values(row, audio_cell(row.stream, frozen_ms))
+        table = self.query_one("#calls", DataTable)
         with self.app.batch_update():
-            known = self._cells.get(row.key)
-            if known is not None:
-                # the listener's callback and the simulation's outcome describe the same
-                # call: keep whatever either one knew
-                known.update({k: v for k, v in cells.items() if v != "—"})
-                for col, value in self._fitted(known).items():
-                    table.update_cell(row.key, col, value)
+            if row.key in self._cells:
+                values = merge(self._cells[row.key], values)
+                keys = [key for key, _label, _w in (self._layout or Layout(True)).columns()]
+                for key, cell in zip(keys, self._row_cells(values), strict=True):
+                    table.update_cell(row.key, key, cell)
             else:
-                self._cells[row.key] = cells
-                table.add_row(*self._fitted(cells).values(), key=row.key)
-        diag = self.query_one("#diagnosis", Static)
-        audio = _escape(audio_sentence(row.stream, frozen_ms))
-        if audio:
-            audio = f"\n[{'$success' if row.stream.get('ok') else '$error'}]{audio}[/]"
+                self._cells[row.key] = values
+                height = (self._layout or Layout(True)).height
+                table.add_row(*self._row_cells(values), key=row.key, height=height)
+        # the newest call is the one just placed: select it, scrolled into view
+        table.move_cursor(row=table.get_row_index(row.key), animate=False)
+        self._show_details(row.key)
+
+    @on(DataTable.RowHighlighted, "#calls")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is not None and event.row_key.value in self._rows:
+            self._show_details(event.row_key.value)
+
+    def _show_details(self, key: str) -> None:
+        row = self._rows[key]
+        keys = list(self._rows)
+        self.query_one(CallDetail).show(row, keys.index(key) + 1, len(keys), self._diagnosis(row))
+
+    def _diagnosis(self, row: CallRow) -> Text:
+        """What happened (✓/✗ in words, coloured), the fix, and the audio hop."""
+        colours = self._colours()
+        frozen_ms = getattr(self.app, "frozen_ms", None)
+        text = Text(f"Diagnosis ({row.time}): ")
         if row.verdict == "pass":
-            diag.update(
-                f"Diagnosis ({row.time}): [$success]verified[/]: SIP authentication ran "
-                f"({row.sip_auth_type or 'none expected'}) and the call reached your "
-                f"application.{audio}"
-            )
+            auth = plain(row.sip_auth_type, 40) or "none expected"
+            text.append("✓ verified", style=f"bold {colours['pass']}")
+            text.append(f": SIP authentication ran ({auth}) and the call reached your application.")
         else:
-            diag.update(f"Diagnosis ({row.time}): [$error]{_escape(row.diagnosis)}[/]{audio}")
+            text.append("✗ ", style=f"bold {colours['fail']}")
+            text.append(plain(row.diagnosis, 600), style=colours["fail"])
+            if row.fix:
+                text.append("\nFix: ", style="bold")
+                text.append(plain(row.fix, 600))
+        audio = audio_sentence(row.stream, frozen_ms)
+        if audio:
+            ok = bool(row.stream and row.stream.get("ok"))
+            text.append(f"\n{'✓' if ok else '✗'} ", style=colours["pass" if ok else "fail"])
+            text.append(plain(audio, 400))
+        return text
 
     # the agent's stream ---------------------------------------------------------------
     def action_check_stream(self) -> None:
@@ -422,4 +454,5 @@ def stream_panel(report) -> str:
 
 
 def _escape(text: str) -> str:
-    return text.replace("[", "\\[")
+    """Outside text inside this panel's markup: plain (no control characters), no tags."""
+    return plain(text, 300).replace("[", "\\[")

@@ -30,9 +30,9 @@ class WelcomeScreen(StepScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(INTRO, classes="intro")
         yield Static("Auth ID", classes="field-label")
-        yield Input(placeholder="MAXXXXXXXXXXXXXXXXXX", id="auth-id")
+        yield Input(placeholder="e.g. MAXXXXXXXXXXXXXXXXXX", id="auth-id")
         yield Static("Auth token (hidden as you type; never saved)", classes="field-label")
-        yield Input(placeholder="auth token", password=True, id="token")
+        yield Input(placeholder="paste the auth token", password=True, id="token")
         with Horizontal(classes="buttons"):
             yield Button("Connect (enter)", id="connect", variant="primary")
             yield Button("Demo (ctrl+t)", id="demo")

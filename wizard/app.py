@@ -53,7 +53,7 @@ def _wizard_commands() -> type[Provider]:
 
 class ByonApp(App[int]):
     TITLE = "byon"
-    SUB_TITLE = "bring your own number to Plivo"
+    SUB_TITLE = ""  # the step's own title needs the whole header at 80 columns
     # Absolute: Textual resolves relative paths against the module of the (sub)class.
     # The two possible first steps are listed too: Textual loads a screen's own CSS_PATH
     # when it is pushed, and the first step is the default screen, which is not pushed.
@@ -63,7 +63,12 @@ class ByonApp(App[int]):
     ]
     COMMANDS = App.COMMANDS | {_wizard_commands}
     BINDINGS = [
-        Binding("ctrl+s", "save_plan", "Save plan"),
+        Binding("ctrl+s", "save_plan", "Save", tooltip="write the plan file (no secrets)"),
+        # f1 is in the footer: a focused text field takes `?` as a character
+        Binding("f1", "help", "Keys", tooltip="every key, grouped"),
+        Binding("question_mark", "help", "Keys", key_display="?", show=False),
+        Binding("f3", "save_plan_as", "Save plan as…", show=False),
+        Binding("f2", "toggle_activity", "Activity", show=False, tooltip="REST requests made"),
         Binding("q", "quit_wizard", "Quit", show=False),
         Binding("ctrl+q", "quit_wizard", "Quit", priority=True),
     ]
@@ -90,6 +95,8 @@ class ByonApp(App[int]):
         self.frozen_ms: str | None = None  # ...and measured latencies (stable snapshots)
         self.exit_after_first_paint = os.environ.get("BYON_EXIT_AFTER_FIRST_PAINT") == "1"
         self._session_ready = None  # asyncio.Event, created in the loop
+        self.show_activity = False  # the activity pane (f2), kept across steps
+        self.session.on_activity = self._on_activity
 
     @property
     def plan(self) -> Plan:
@@ -130,8 +137,16 @@ class ByonApp(App[int]):
 
     def step_number(self, step: str) -> int | None:
         """The step's place in the chosen route (option is 1 on both)."""
-        flow = FLOWS[self.plan.option]
+        flow = self.route_steps()
         return flow.index(step) + 1 if step in flow else None
+
+    def route_steps(self) -> list[str]:
+        """The chosen route's steps, "done" excluded (before any choice: Direct SIP's).
+
+        Reads the option without making a Plan: the first screen paints before the plan
+        module loads."""
+        option = self._plan.option if self._plan is not None else "direct_sip"
+        return [s for s in FLOWS.get(option, FLOWS["direct_sip"]) if s != "done"]
 
     def back(self) -> None:
         if len(self.screen_stack) > 1:  # the first step is the default screen: it stays
@@ -156,6 +171,10 @@ class ByonApp(App[int]):
             leave(pop)
         else:
             pop()
+
+    def action_go_step(self, step: str) -> None:
+        """The step indicator's links: back to a done step."""
+        self.go_to_step(step)
 
     def sip_uri(self) -> str:
         """The SIP URI to give the provider, once the application exists ("" before)."""
@@ -263,16 +282,65 @@ class ByonApp(App[int]):
     def mark_dirty(self) -> None:
         self.dirty = True
 
-    def action_save_plan(self) -> None:
+    def action_save_plan(self, path: Path | None = None) -> bool:
+        """Write the plan to ``path`` (default: the plan's file); True when it was saved."""
         from wizard.plans.plan import save_plan
+        from wizard.plans.recent import remember_plan
 
         try:
-            path = save_plan(self.plan, self.plan_path)
+            saved = save_plan(self.plan, path or self.plan_path)
         except Exception as exc:
             self.notify(f"Plan not saved: {self.describe_error(exc)}", severity="error")
+            return False
+        self.plan_path = Path(saved)
+        self.plan.source = Path(saved)
+        remember_plan(saved)
+        self.notify(f"Plan saved to {saved} (no secrets in it).", title="Saved")
+        saved_hook = getattr(self.screen, "plan_saved", None)  # Done says "saved" at once
+        if saved_hook is not None:
+            saved_hook()
+        return True
+
+    def action_save_plan_as(self) -> None:
+        from screens.widgets.saveas import SaveAsScreen
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self.action_save_plan(path)
+
+        self.push_screen(SaveAsScreen(self.plan_path), chosen)
+
+    def action_help(self) -> None:
+        from screens.widgets.help import open_help
+
+        open_help(self)
+
+    # the activity pane -------------------------------------------------------------
+    def action_toggle_activity(self) -> None:
+        self.show_activity = not self.show_activity
+        self.sync_activity(self.screen)
+        if self.show_activity and not self.session.activity:
+            self.notify("No request to Plivo yet: they appear here as the wizard makes them.")
+
+    def sync_activity(self, screen: Any) -> None:
+        """Show or hide the pane on ``screen`` (mounted on first use, never at startup)."""
+        from screens.widgets.activity import ActivityPane
+
+        panes = list(screen.query(ActivityPane))
+        if self.show_activity and not panes and hasattr(screen, "STEP"):
+            screen.mount(ActivityPane())
+        for pane in panes:
+            pane.display = self.show_activity
+            if self.show_activity:
+                pane.refill()
+
+    def _on_activity(self, record: Any) -> None:
+        if not self.show_activity:
             return
-        self.plan.source = Path(path)
-        self.notify(f"Plan saved to {path} (no secrets in it).", title="Saved")
+        from screens.widgets.activity import ActivityPane
+
+        for pane in self.screen.query(ActivityPane):
+            pane.refill()
 
     def action_quit_wizard(self) -> None:
         if not self.dirty:

@@ -32,9 +32,17 @@ class CallRow:
     signature_valid: bool | None = None
     sip_status: int = 200
     verdict: str = "fail"  # "pass" | "fail"
-    diagnosis: str = ""
+    diagnosis: str = ""  # what happened, one sentence ("" on pass)
     # the emulator's report of following the answer XML's <Stream> (demo only): StreamReport dict
     stream: dict[str, Any] | None = None
+    fix: str = ""  # what to change (the troubleshooting row's solution)
+    # what the call carried, shown as plain text when the row is selected
+    params: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    # the SIP messages of the call, [{"ms", "dir", "line"}] (shared/contracts/sip.md);
+    # empty until the SIP edge records them
+    ladder: list[dict[str, Any]] = field(default_factory=list)
+    sip_reason: str = ""  # Plivo's reason phrase for a refused call
 
     @property
     def audio(self) -> str:
@@ -72,6 +80,20 @@ def audio_sentence(stream: dict[str, Any] | None, ms_text: str | None = None) ->
     return f"Audio did not make the round trip to the agent over its <Stream>: {verdict}"
 
 
+@dataclass(frozen=True)
+class RequestRecord:
+    """One REST request the wizard made: what the activity pane lists (no bodies, no secrets)."""
+
+    at: float  # time.time() when it finished
+    method: str
+    path: str  # after /v1/Account/{auth_id}, e.g. "/Application/"
+    status: int | str  # HTTP status, or the error's name when no answer came
+    seconds: float
+
+
+ACTIVITY_KEPT = 500  # requests remembered for the activity pane
+
+
 @dataclass
 class Session:
     mode: str = OFFLINE
@@ -93,6 +115,8 @@ class Session:
     # the app whose answer_url points at the listener (journaled: a crash is undone next run)
     takeover: Any = field(default=None, repr=False)
     notices: list[str] = field(default_factory=list)  # what connecting restored, to show once
+    activity: list[RequestRecord] = field(default_factory=list, repr=False)  # oldest first
+    on_activity: Callable[[RequestRecord], None] | None = field(default=None, repr=False)
 
     @property
     def token(self) -> str:
@@ -130,6 +154,7 @@ class Session:
         # a person is waiting on this first check: say "unreachable" in seconds, not after
         # the full retry budget that later steps get
         client = PlivoClient(auth_id, token, base_url=url, deadline=CONNECT_DEADLINE)
+        client.on_request = self.record_request
         try:
             account = await client.get_account()
         except BaseException:
@@ -145,6 +170,16 @@ class Session:
 
             await restore_leftovers(client, self.notices.append)
         return account
+
+    def record_request(self, method: str, path: str, status: int | str, seconds: float) -> None:
+        """The client's request hook: remember the request and tell the activity pane."""
+        import time
+
+        record = RequestRecord(time.time(), method, path, status, seconds)
+        self.activity.append(record)
+        del self.activity[:-ACTIVITY_KEPT]
+        if self.on_activity is not None:
+            self.on_activity(record)
 
     def require_client(self) -> Any:
         if self.client is None:
@@ -383,7 +418,10 @@ def row_from_event(event: Any, time_text: str) -> CallRow:
         signature_valid=event.signature_valid,
         sip_status=200,
         verdict=event.verdict,
-        diagnosis=" ".join(x for x in (event.diagnosis, event.fix) if x),
+        diagnosis=event.diagnosis,
+        fix=event.fix,
+        params=dict(event.params or {}),
+        headers=dict(getattr(event, "headers", None) or {}),
     )
 
 
@@ -406,8 +444,13 @@ def row_from_simulation(result: Any, key: str, time_text: str, from_: str, to: s
         signature_valid=None,
         sip_status=status,
         verdict=diag.verdict,
-        diagnosis=" ".join(x for x in (diag.sentence, diag.fix) if x),
+        diagnosis=diag.sentence,
+        fix=diag.fix,
         stream=stream if isinstance(stream, dict) else None,
+        params=dict(params) if isinstance(params, dict) else {},
+        headers=dict(callback.get("signature_headers") or {}),
+        ladder=[x for x in (out.get("ladder") or []) if isinstance(x, dict)],
+        sip_reason=str(out.get("reason") or ""),
     )
 
 

@@ -11,6 +11,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
+from screens.widgets.steps import StepIndicator
+
 
 class StepScreen(Screen):
     """A wizard step. Subclasses set STEP and TITLE and implement ``compose_body``."""
@@ -31,21 +33,31 @@ class StepScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield StepIndicator(self.STEP)
         with VerticalScroll(id="body"):
             yield from self.compose_body()
         yield Static("", id="error", classes="error-line")
         # compact from the start below 100 columns: no second footer build before first paint
-        yield Footer(compact=self.app.size.width < 100)
+        # the palette's "^p" gives its room to the step's keys; `?` and the overlay list it
+        yield Footer(compact=self.app.size.width < 100, show_command_palette=False)
 
     def compose_body(self) -> ComposeResult:
         yield from ()
 
+    def on_mount(self) -> None:
+        # after the step's own on_mount has added its rows (e.g. the ACL entries)
+        from screens.widgets.demo import fill_demo
+
+        self.call_after_refresh(fill_demo, self)
+
     def on_screen_resume(self) -> None:
         # the two routes order the steps differently: number them by the chosen one
+        # the step indicator says "Step 2 of 6 · Auth": the header keeps the rest, whole
         if self.TITLE.startswith("Step ") and " · " in self.TITLE:
-            number = self.app.step_number(self.STEP)
-            if number:
-                self.title = f"Step {number} · {self.TITLE.split(' · ', 1)[1]}"
+            self.title = self.TITLE.split(" · ", 1)[1]
+        self.query_one(StepIndicator).show_route(self.app)
+        if self.app.show_activity:
+            self.app.sync_activity(self)
 
     def action_back(self) -> None:
         self.app.back()

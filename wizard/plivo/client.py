@@ -44,6 +44,9 @@ SIP_DOMAIN = "app.plivo.com"
 AUTH_TYPES = ("ip_acl", "credential", "ip_acl_and_credential")
 
 Progress = Callable[[int, int], None]  # (done, total)
+# told of every HTTP attempt: (method, path after the account prefix, status or error name,
+# seconds). Never bodies, query values or headers, so nothing secret can reach it.
+RequestHook = Callable[[str, str, "int | str", float], None]
 
 USER_AGENT = "byon/0.1"
 PAGE_LIMIT = 20  # Plivo's maximum page size
@@ -375,6 +378,7 @@ class PlivoClient:
         self._token = _Secret(auth_token)
         self._prefix = f"/v1/Account/{quote(auth_id, safe='')}/"
         self._sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
+        self.on_request: RequestHook | None = None  # the wizard's activity pane listens here
         host = urlsplit(self._base_url).hostname or ""
         self._http = httpx.AsyncClient(
             base_url=self._base_url,
@@ -554,7 +558,23 @@ class PlivoClient:
             }
         if method == "POST" or (method == "DELETE" and body):
             kwargs["json"] = {k: v for k, v in (body or {}).items() if v is not None}
-        return await self._http.request(method, path, **kwargs)
+        started = asyncio.get_running_loop().time()
+        try:
+            resp = await self._http.request(method, path, **kwargs)
+        except Exception as exc:
+            self._tell(method, path, type(exc).__name__, started)
+            raise
+        self._tell(method, path, resp.status_code, started)
+        return resp
+
+    def _tell(self, method: str, path: str, status: int | str, started: float) -> None:
+        if self.on_request is None:
+            return
+        short = path[len(self._prefix) - 1 :] if path.startswith(self._prefix) else path
+        try:  # a broken listener must never break a request
+            self.on_request(method, short, status, asyncio.get_running_loop().time() - started)
+        except Exception:
+            log.debug("request hook failed", exc_info=True)
 
     def _decode(self, resp: httpx.Response, method: str, path: str, op: _Op, secrets) -> Any:
         if resp.status_code == 204 or not resp.content:

@@ -23,7 +23,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 from xml.etree import ElementTree
@@ -79,6 +79,8 @@ class CallbackEvent:
     answered_with: str = ""  # "default" | "proxy" | "403" | ...
     row: str = ""
     seq: int = 0
+    # the request's headers as received (bounded), for the wizard's call details
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -390,6 +392,7 @@ class Listener:
             sip_auth_type=_first(params, "SIPAuthType") or None,
             sip_auth_user=_first(params, "SIPAuthUser"),
             sip_source_ip=_first(params, "SIPSourceIP"),
+            headers={k: v[:500] for k, v in list(request.headers.items())[:40]},
         )
 
         problem = ""
@@ -542,7 +545,7 @@ class Listener:
                     f"The probe reached the listener, but its signature did not match "
                     f"{event.url}: the tunnel or proxy changes the URL on the way "
                     "(host, scheme or path), so real callbacks would be refused too.",
-                    hint="Give --public-url exactly as Plivo will call it, path prefix included.",
+                    hint="Give the public URL exactly as Plivo will call it, path prefix included.",
                 )
             return time.monotonic() - start
         except ClientConnectorDNSError as exc:

@@ -226,6 +226,8 @@ async def simulate(
             return SimulationResult(scenario, out, diagnose_sip_outcome(out, open_exp), [out])
         if scenario == "invalid_xml":
             out = await _with_broken_answer(client, exp.app_id, lambda: inbound(**good))
+            if isinstance(out.get("callback"), dict):  # the broken server stood in for it
+                out["callback"]["url"] = exp.answer_url or "your answer_url"
             return SimulationResult(scenario, out, diagnose_sip_outcome(out, exp), [out])
         if scenario == "intermittent":
             if kind not in ("ip_acl", "ip_acl_and_credential"):
