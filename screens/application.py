@@ -22,6 +22,7 @@ from screens.widgets.apptable import AppFilter, add_columns
 from screens.widgets.base import StepScreen
 from screens.widgets.fields import CheckValidator, problem
 from screens.widgets.toggles import Choice as RadioButton  # (●)/( ) reads without colour
+from screens.widgets.toggles import OnOff  # says on/off, not only by colour
 from wizard.plans.plan import ApplicationPlan, StreamPlan
 from wizard.plans.validate import AUDIO_TRACKS
 from wizard.plans.validate import CONTENT_TYPES as _CONTENT_TYPES
@@ -103,9 +104,9 @@ class ApplicationScreen(StepScreen):
             s = stream or StreamPlan()
             with Horizontal(classes="row"):
                 yield Static("Two-way", classes="label")
-                yield Switch(s.bidirectional, id="bidirectional")
+                yield OnOff(s.bidirectional, id="bidirectional")
                 yield Static("Keep call alive", classes="label wide")
-                yield Switch(s.keep_call_alive, id="keep-alive")
+                yield OnOff(s.keep_call_alive, id="keep-alive")
             with Horizontal(classes="row"):
                 yield Static("Track", classes="label")
                 yield Select(TRACKS, value=s.audio_track, id="track", allow_blank=False)
@@ -117,7 +118,7 @@ class ApplicationScreen(StepScreen):
             yield Button("Next (ctrl+n)", id="next", variant="primary")
 
     def on_mount(self) -> None:
-        add_columns(self.query_one("#apps", DataTable))
+        add_columns(self.query_one("#apps", DataTable), self.app.size.width)
         self._show_mode()
         self._update_xml()
         self.load_apps()

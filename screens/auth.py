@@ -192,6 +192,17 @@ class AuthScreen(StepScreen):
             if entry.value:
                 entry.validate(entry.value)
 
+    @on(Input.Changed, ".entry")
+    def _entry_typed(self) -> None:
+        """A legal but very wide range gets its note as it is typed, not only at review."""
+        from wizard.plans.validate import acl_entry_warning
+
+        notes = [acl_entry_warning(e.value.strip()) for e in self._entry_inputs() if e.value]
+        notes = [f"⚠ {n}" for n in notes if n]
+        rule = self.query_one("#acl-rule", Static)
+        rule.update("\n".join([ACL_RULE, *notes]))
+        rule.set_class(bool(notes), "-warn")
+
     @on(Button.Pressed, "#add-entry")
     def action_add_entry(self) -> None:
         if len(self._entry_inputs()) >= MAX_ACL_ENTRIES:

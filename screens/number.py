@@ -93,7 +93,7 @@ class NumberScreen(StepScreen):
                 n.number_type,
                 n.region,
                 n.app_id or "—",
-                money(n.monthly_rental_rate, "month"),
+                money(n.monthly_rental_rate, "mo"),
                 key=n.number,
             )
 
@@ -139,7 +139,7 @@ class NumberScreen(StepScreen):
                 n.type,
                 n.region,
                 money(n.setup_rate),
-                money(n.monthly_rental_rate, "month"),
+                money(n.monthly_rental_rate, "mo"),
                 key=n.number,
             )
         self.query_one("#results-box").display = True

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from rich.table import Table
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Button, Checkbox, Input, Static
+from textual.content import Content
+from textual.widgets import Checkbox, Input, Static
 
 from screens.widgets.base import StepScreen
-from screens.widgets.fields import CheckValidator, problem
 from screens.widgets.toggles import Question
-from screens.widgets.words import auth_words
 from wizard.session import recommend
 
 # (aspect, DID forwarding, Direct SIP): the seed's comparison, short enough for 80 columns
@@ -25,6 +22,10 @@ ROWS = (
     ("Provider must", "forward calls to a number", "send SIP to a URI"),
     ("Needs", "a Plivo number (rent or buy)", "SIP auth: IP ACL / credentials"),
 )
+USE = (
+    "[@click=screen.use_recommended][b reverse] Use recommendation (enter) [/][/]   "
+    "[dim]space ticks · w when to use this · s/f choose[/]"
+)
 DEMO_EXTERNAL = "+14155550100"  # the demo's "number at another provider" (fictional 555-01xx)
 QUESTIONS = (
     ("q-sip", "Can your provider send calls over SIP to a URI?", True),
@@ -33,28 +34,30 @@ QUESTIONS = (
 )
 
 
-def comparison(inbound: str = "") -> Table:
-    """The two routes side by side; ``inbound`` is the 5-minute Plivo inbound cost, if known."""
-    table = Table.grid(padding=(0, 2), expand=True)
-    table.add_column(no_wrap=True, style="bold", width=13)
-    table.add_column(ratio=1)
-    table.add_column(ratio=1)
-    table.add_row(
-        "", Text("DID forwarding", style="bold"), Text("Direct SIP ★ recommended", style="bold")
-    )
+def comparison(inbound: str = "") -> Content:
+    """The two routes side by side; ``inbound`` is the 5-minute Plivo inbound cost, if known.
+
+    Fixed columns (13 + 31 + 31) fit 80 columns; plain padded lines rather than a table,
+    because this is the first screen of `byon demo` and a table costs its first paint."""
+    head = f"{'':15}{'DID forwarding':32}Direct SIP ★ recommended"
+    lines = [Content.styled(head, "bold")]
     for aspect, did, sip in ROWS:
         if inbound and did.startswith("+ Plivo inbound"):
             did = f"+ Plivo inbound {inbound}"
-        table.add_row(aspect, did, sip)
-    return table
+        lines.append(Content.assemble(Content.styled(f"{aspect:15}", "bold"), f"{did:32}{sip}"))
+    return Content("\n").join(lines)
 
 
 class OptionScreen(StepScreen):
     STEP = "option"
     TITLE = "Step 1 · choose how calls reach Plivo"
     CSS_PATH = "option.tcss"
+    # focus restyles the screen: it is given after the first paint (see on_mount), and
+    # enter (use the recommendation) is a screen key that works before it
+    AUTO_FOCUS = ""
     BINDINGS = [
-        Binding("enter", "use_recommended", "Use recommendation", priority=False),
+        # the link on the screen names enter: the footer keeps its room for Save and Keys
+        Binding("enter", "use_recommended", "Use recommendation", show=False),
         Binding("s", "choose('direct_sip')", "Direct SIP"),
         Binding("f", "choose('did_forwarding')", "DID forwarding"),
         Binding("w", "when_to_use", "When to use", tooltip="the five situations and the costs"),
@@ -71,21 +74,22 @@ class OptionScreen(StepScreen):
         for qid, text, default in QUESTIONS:
             yield Question(text, value=default, id=qid, classes="question")
         yield Static("", id="recommendation")
-        with Horizontal(id="use-row"):
-            yield Button("Use recommendation (enter)", id="use", variant="primary", compact=True)
-            yield Static("w when to use this · space ticks · ? keys", classes="hint")
+        # a link, not a Button: the first screen paints sooner with one widget less
+        yield Static(USE, id="use")
 
     def on_mount(self) -> None:
         # after the first paint: the plan module and the phonenumbers data load then
         self.call_after_refresh(self._attach_validator)
         self._update()
-        # the demo's number is filled in, so the button is what a presenter needs; it is
-        # focused without scrolling, so the number field stays in view at 80x24
-        self.query_one("#use", Button).focus(scroll_visible=False)
 
     def _attach_validator(self) -> None:
         if self.app.exit_after_first_paint:  # exiting now: this work is for a user
             return
+        # the demo's number is filled in, so the questions are what a presenter needs:
+        # focused without scrolling, the number field stays in view at 80x24
+        self.query_one("#q-sip", Checkbox).focus(scroll_visible=False)
+        from screens.widgets.fields import CheckValidator
+
         external = self.query_one("#external", Input)
         if not external.value:
             demo = self.app.session.mode == "demo"
@@ -110,18 +114,10 @@ class OptionScreen(StepScreen):
         if worker.group == "rates":  # the comparison keeps its words; nothing to retry
             self.clear_error()
 
-    @on(Input.Changed, "#external")
-    def _external_changed(self) -> None:
-        self.clear_error()  # a fixed number must not keep the old complaint
-
     @on(Checkbox.Changed)
     def _update(self) -> None:
         rec = self.current()
-        if rec.option == "direct_sip":
-            what = f"Direct SIP with {auth_words(rec.auth_type)}"
-        else:
-            what = "DID forwarding"
-        self.query_one("#recommendation", Static).update(f"→ [b]{what}[/b]. {rec.reason}")
+        self.query_one("#recommendation", Static).update(f"→ [b]{rec.label}[/b]. {rec.reason}")
 
     def current(self):
         return recommend(
@@ -135,7 +131,6 @@ class OptionScreen(StepScreen):
 
         self.app.push_screen(WhenToUse(getattr(self, "rates", None)))
 
-    @on(Button.Pressed, "#use")
     def action_use_recommended(self) -> None:
         rec = self.current()
         self._finish(rec.option, rec.auth_type)
@@ -145,6 +140,7 @@ class OptionScreen(StepScreen):
         self._finish(option, rec.auth_type if option == "direct_sip" else "")
 
     def _finish(self, option: str, auth_type: str) -> None:
+        from screens.widgets.fields import problem
         from wizard.plans.plan import AuthPlan
         from wizard.plans.validate import check_e164
 

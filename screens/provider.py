@@ -12,6 +12,8 @@ from textual.widgets import DataTable, Select, Static
 
 from screens.widgets.base import StepScreen
 
+FIELD_WIDTH, COPY_WIDTH = 22, 10
+
 
 def _fields(settings: Any) -> list[tuple[str, str, bool]]:
     """(field, value, copyable) from the provider settings."""
@@ -61,13 +63,17 @@ class ProviderScreen(StepScreen):
         self.clear_error()
         self._values = _fields(settings)
         table = self.query_one("#fields", DataTable)
-        # columns are rebuilt: DataTable widens a column to its longest value ever shown,
-        # so keeping them grew the table with each provider viewed
+        # fixed widths, rebuilt each time: DataTable widens a column to its longest value
+        # ever shown, so the table grew with each provider viewed and the copy column fell
+        # off the screen; a long value now wraps (whole, never cut)
         table.clear(columns=True)
-        table.add_columns("field", "value", "")
+        value_width = max(30, self.app.size.width - 9 - FIELD_WIDTH - COPY_WIDTH)
+        for label, width in (("field", FIELD_WIDTH), ("value", value_width), ("", COPY_WIDTH)):
+            table.add_column(label, width=width)
         for i, (name, value, copyable) in enumerate(self._values):
             mark = Text("⧉ copy (c)" if copyable else "", style="dim")
-            table.add_row(name, value, mark, key=str(i))
+            cells = (Text(name, overflow="fold"), Text(value, overflow="fold"), mark)
+            table.add_row(*cells, key=str(i), height=None)
         snippet = getattr(settings, "snippet", "") or ""
         box = self.query_one("#snippet", Static)
         box.display = bool(snippet)

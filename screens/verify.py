@@ -36,10 +36,10 @@ DEMO_CALLS = (
     ("8", "intermittent", "rotating IPs"),
 )
 REAL_HELP = (
-    "Plivo must reach this listener: run your own tunnel or server (e.g. a reverse proxy) "
-    "that forwards a public https URL to the local port below, type that URL, and press "
-    "ctrl+l. The application's answer_url points at the listener meanwhile and is "
-    "restored when you leave this step; each callback is forwarded to your own answer_url."
+    "Plivo must reach this listener: run your own tunnel or reverse proxy from a public "
+    "https URL to the local address below, type that URL, press ctrl+l. Meanwhile the "
+    "app's answer_url points here (restored when you leave) and each callback is "
+    "forwarded to your own answer_url."
 )
 NO_CALL_AFTER = 60.0  # seconds of silence before saying what it probably means
 NO_CALL_HINT = (
@@ -111,9 +111,13 @@ class VerifyScreen(StepScreen):
         with Vertical(id="real"):
             yield Static(REAL_HELP, classes="hint")
             with Horizontal(classes="row"):
-                yield Input(placeholder="e.g. https://your-tunnel.example.com", id="public-url")
-                yield Input("127.0.0.1:8080", id="listen-on")
-                yield Button("Listen (ctrl+l)", id="listen")
+                yield Input(
+                    placeholder="public URL, e.g. https://your-tunnel.example.com",
+                    id="public-url",
+                    compact=True,
+                )
+                yield Input("127.0.0.1:8080", id="listen-on", compact=True)
+                yield Button("Listen (ctrl+l)", id="listen", compact=True)
 
     def on_mount(self) -> None:
         self._layout_table()

@@ -55,12 +55,9 @@ class ByonApp(App[int]):
     TITLE = "byon"
     SUB_TITLE = ""  # the step's own title needs the whole header at 80 columns
     # Absolute: Textual resolves relative paths against the module of the (sub)class.
-    # The two possible first steps are listed too: Textual loads a screen's own CSS_PATH
-    # when it is pushed, and the first step is the default screen, which is not pushed.
-    CSS_PATH = [
-        str(Path(__file__).resolve().parent.parent / "screens" / name)
-        for name in ("app.tcss", "welcome.tcss", "option.tcss")
-    ]
+    # The first step's own sheet is added per run (see __init__): Textual loads a screen's
+    # CSS_PATH when it is pushed, and the first step is the default screen, never pushed.
+    CSS_PATH = [str(Path(__file__).resolve().parent.parent / "screens" / "app.tcss")]
     COMMANDS = App.COMMANDS | {_wizard_commands}
     BINDINGS = [
         Binding("ctrl+s", "save_plan", "Save", tooltip="write the plan file (no secrets)"),
@@ -83,7 +80,10 @@ class ByonApp(App[int]):
         env_credentials: tuple[str, str] | None = None,
         jump_to_review: bool = False,
     ) -> None:
-        super().__init__()
+        first = "option" if mode == DEMO or (mode == LIVE and env_credentials) else "welcome"
+        super().__init__(
+            css_path=[*self.CSS_PATH, str(Path(self.CSS_PATH[0]).with_name(f"{first}.tcss"))]
+        )
         self._plan = plan
         self.plan_path = Path(plan_path or (plan and plan.source) or DEFAULT_PLAN_FILE)
         self.session = Session(mode=mode, api_url=api_url)
@@ -107,6 +107,14 @@ class ByonApp(App[int]):
 
             self._plan = Plan()
         return self._plan
+
+    def use_plan(self, plan: Plan, path: Path) -> None:
+        """Continue a saved plan (Welcome's recent list): its file is where ctrl+s writes."""
+        self._plan = plan
+        self.plan_path = Path(path)
+        from wizard.plans.recent import remember_plan
+
+        remember_plan(path)
 
     @property
     def plan_loaded(self) -> bool:
@@ -328,7 +336,7 @@ class ByonApp(App[int]):
 
         panes = list(screen.query(ActivityPane))
         if self.show_activity and not panes and hasattr(screen, "STEP"):
-            screen.mount(ActivityPane())
+            screen.mount(ActivityPane(), before="#error")  # above the error line and footer
         for pane in panes:
             pane.display = self.show_activity
             if self.show_activity:

@@ -7,10 +7,13 @@ module is imported when that command runs, so `byon --help` and
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
 
 # command -> "module:function"; each function takes the parsed args and returns an exit code.
 COMMANDS = {
@@ -34,6 +37,8 @@ Without them, `byon` offers demo, offline planning, or typing them in.
 
 
 def _api_parent() -> argparse.ArgumentParser:
+    import argparse
+
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument(
         "--api-url",
@@ -46,6 +51,8 @@ def _api_parent() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse  # here, not at import: `byon demo` starts without it
+
     api = _api_parent()
     parser = argparse.ArgumentParser(
         prog="byon",
@@ -234,8 +241,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# `byon` and `byon demo` with no option: the wizard's own start needs no parser, and
+# building one (every command's options) costs the first paint a few milliseconds
+BARE_STARTS = {(): None, ("demo",): "demo"}
+
+
+def _parse(argv: Sequence[str] | None) -> object:
+    given = tuple(sys.argv[1:] if argv is None else argv)
+    if given in BARE_STARTS:
+        from types import SimpleNamespace
+
+        return SimpleNamespace(command=BARE_STARTS[given], plan=None, api_url=None)
+    return build_parser().parse_args(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = _parse(argv)
     target = COMMANDS[args.command]
     module_name, func_name = target.split(":")
     func = getattr(importlib.import_module(module_name), func_name)

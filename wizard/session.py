@@ -376,6 +376,18 @@ class Recommendation:
     auth_type: str  # "" for DID forwarding
     reason: str
 
+    @property
+    def label(self) -> str:
+        """What to do, in words: "Direct SIP with IP ACL and SIP credentials"."""
+        words = {
+            "ip_acl": "IP ACL",
+            "credential": "SIP credentials",
+            "ip_acl_and_credential": "IP ACL and SIP credentials",
+        }
+        if self.option != "direct_sip":
+            return "DID forwarding"
+        return f"Direct SIP with {words.get(self.auth_type, self.auth_type)}"
+
 
 def recommend(*, sip: bool, stable_ips: bool, shared_ips: bool) -> Recommendation:
     """The option screen's three questions -> option, auth type and why (the seed's rules)."""

@@ -16,7 +16,8 @@ from textual.widgets import DataTable, Static
 
 from wizard.text import plain
 
-COLUMNS = (("time", 8), ("method", 6), ("path", 40), ("status", 6), ("ms", 6))
+# the path wraps onto a second line rather than lose an id (80 columns hold 44 of it)
+COLUMNS = (("time", 8), ("method", 6), ("path", 44), ("status", 6), ("ms", 4))
 
 
 def status_text(status: int | str) -> Text:
@@ -30,7 +31,6 @@ class ActivityPane(Vertical):
 
     DEFAULT_CSS = """
     ActivityPane {
-        dock: bottom;
         height: 9;
         border-top: solid $accent;
         background: $surface;
@@ -55,8 +55,9 @@ class ActivityPane(Vertical):
 
     def refill(self) -> None:
         """Show the requests not in the table yet (made while hidden, or just now)."""
-        if not self.is_mounted or not self.query(DataTable):
-            return  # on_mount catches up
+        tables = self.query(DataTable)
+        if not tables or not tables.first().columns:
+            return  # not built yet: on_mount catches up
         for record in self.app.session.activity[self._shown :]:
             self._add(record)
 
@@ -71,8 +72,9 @@ class ActivityPane(Vertical):
         table.add_row(
             clock,
             record.method,
-            Text(plain(record.path, 80)),
+            Text(plain(record.path, 120), overflow="fold"),
             status_text(record.status),
             ms,
+            height=None,
         )
         table.move_cursor(row=table.row_count - 1, animate=False)

@@ -32,6 +32,11 @@ class StepScreen(Screen):
         return self.app.plan
 
     def compose(self) -> ComposeResult:
+        # the title is set before the header exists: setting it later repaints the header
+        # (and costs the first screen its first paint); the step indicator carries "Step 2
+        # of 6", so the header keeps the rest, whole, at 80 columns
+        rest = self.TITLE.split(" · ", 1)[1] if self.TITLE.startswith("Step ") else self.TITLE
+        self.title = rest[:1].upper() + rest[1:]
         yield Header()
         yield StepIndicator(self.STEP)
         with VerticalScroll(id="body"):
@@ -52,9 +57,6 @@ class StepScreen(Screen):
 
     def on_screen_resume(self) -> None:
         # the two routes order the steps differently: number them by the chosen one
-        # the step indicator says "Step 2 of 6 · Auth": the header keeps the rest, whole
-        if self.TITLE.startswith("Step ") and " · " in self.TITLE:
-            self.title = self.TITLE.split(" · ", 1)[1]
         self.query_one(StepIndicator).show_route(self.app)
         if self.app.show_activity:
             self.app.sync_activity(self)
@@ -75,6 +77,12 @@ class StepScreen(Screen):
 
     def worker_failed(self, worker: Worker) -> None:
         """Hook: put the screen back in a state where the user can retry."""
+
+    def on_input_changed(self) -> None:
+        # the line under the form complained about a field: editing it takes the complaint
+        # away (Next checks again), so a fixed field never keeps an old message
+        if self.query_one("#error").has_class("-shown"):
+            self.clear_error()
 
     def show_error(self, text: str) -> None:
         line = self.query_one("#error", Static)

@@ -20,17 +20,26 @@ HIDDEN_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie"
 SHOWN_PAIRS = 40  # parameters or headers listed per call
 
 
-def pairs_table(title: str, pairs: dict[str, Any]) -> Group | Text:
+NO_REQUEST = "none: Plivo refused the call in SIP, before any answer_url request"
+
+
+def pairs_table(title: str, pairs: dict[str, Any], empty: str = "none") -> Group | Text:
     """ "name  value" lines, every value plain and bounded; credentials' headers hidden."""
     if not pairs:
-        return Text(f"{title}: none", style="dim")
+        return Text(f"{title}: {empty}", style="dim")
     table = Table.grid(padding=(0, 2))
     table.add_column(no_wrap=True, style="bold")
     table.add_column(overflow="fold")
     for name, value in list(pairs.items())[:SHOWN_PAIRS]:
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)
-        shown = "(hidden)" if str(name).lower() in HIDDEN_HEADERS else plain(value, 200)
+        low = str(name).lower()
+        if low in HIDDEN_HEADERS:
+            shown = "(hidden)"
+        elif low.startswith("x-plivo-signature"):  # checked above (sig); noise to a person
+            shown = f"(present, {len(str(value))} characters)"
+        else:
+            shown = plain(value, 200)
         table.add_row(Text(plain(name, 40)), Text(shown))
     if len(pairs) > SHOWN_PAIRS:
         table.add_row(Text(f"… {len(pairs) - SHOWN_PAIRS} more", style="dim"), "")
@@ -74,10 +83,12 @@ class CallDetail(VerticalScroll):
         """Fill in ``row`` (a CallRow); ``diagnosis`` is the screen's coloured sentence."""
         self.query_one("#detail-head", Static).update(heading(row, index, total))
         self.query_one("#diagnosis", Static).update(diagnosis)
+        refused = row.sip_status not in (200, 0, None)
+        empty = NO_REQUEST if refused else "none"
         self.query_one("#params", Static).update(
-            pairs_table("Parameters (as sent to the answer_url)", row.params)
+            pairs_table("Parameters (as sent to the answer_url)", row.params, empty)
         )
-        self.query_one("#headers", Static).update(pairs_table("Headers", row.headers))
+        self.query_one("#headers", Static).update(pairs_table("Headers", row.headers, empty))
         self.query_one("#ladder", LadderView).show(row.ladder)
         for sel in ("#detail-head", "#params", "#headers", "#ladder"):
             self.query_one(sel).display = True

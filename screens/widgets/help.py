@@ -33,7 +33,8 @@ def key_groups(screen: Screen) -> list[tuple[str, list[tuple[str, str, bool]]]]:
     focused field's, and the app's; a key a step hides (check_action False) is left out."""
     app = screen.app
     focused = screen.focused
-    titles = {"step": "This step", "field": "In the focused field", "app": "Everywhere"}
+    # the step's own keys first, the focused field's (many, all alike) last
+    titles = {"step": "This step", "app": "Everywhere", "field": "In the focused field"}
     groups: dict[str, dict[str, tuple[list[str], bool]]] = {k: {} for k in titles}
     taken: set[tuple[str, str]] = set()
     for node, bindings in screen._modal_binding_chain:
@@ -105,6 +106,14 @@ class HelpOverlay(ModalScreen[None]):
             yield Static(f"Keys · {self._title}" if self._title else "Keys", classes="title")
             yield Static(keys_table(self._groups), id="keys")
             yield Static("escape closes this · ctrl+p finds any command by name", classes="hint")
+
+    def key_text(self) -> str:
+        """The overlay's content as plain lines (what a screen reader or a test reads)."""
+        lines: list[str] = []
+        for title, rows in self._groups:
+            lines.append(title)
+            lines += [f"  {key}  {what}{'' if ok else ' (not now)'}" for key, what, ok in rows]
+        return "\n".join(lines)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -1,4 +1,4 @@
-"""The step indicator under the title: "Step 2 of 6 · Auth │ ✓ Route  ● Auth  ○ App …".
+"""The step indicator under the title: "Step 2 of 6 · Auth │ ✓ Route ● Auth ○ App …".
 
 Done steps carry ✓ and are links back to that step, the current one ●, the rest ○:
 the state reads without colour, and a click on a done step goes there (what was
@@ -45,7 +45,7 @@ def indicator_markup(steps: list[str], current: str, visited: list[str]) -> Cont
         else:
             parts.append(Content.from_markup("[dim]○ $label[/]", label=label))
         if i < len(steps) - 1:
-            parts.append("  ")
+            parts.append(" ")  # single spaces: the DID route's line fits 80 columns
     return Content.assemble(*parts)
 
 

@@ -6,8 +6,9 @@ so a plain capture, a monochrome terminal or NO_COLOR shows no state at all.
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.binding import Binding
-from textual.widgets import Checkbox, RadioButton
+from textual.widgets import Checkbox, RadioButton, Switch
 
 
 class Tick(Checkbox):
@@ -36,3 +37,11 @@ class Choice(RadioButton):
     @property
     def BUTTON_INNER(self) -> str:
         return "●" if self.value else " "
+
+
+class OnOff(Switch):
+    """A switch that says "on" or "off" (the slider alone tells them apart by colour)."""
+
+    def render(self) -> Text:
+        style = self.get_component_rich_style("switch--slider")
+        return Text(" on " if self.value else "off ", style=style)

@@ -120,7 +120,7 @@ def test_demo_help_offers_no_api_url():
 
 
 def test_defaults_are_the_real_values():
-    code, _heavy, text = _help("verify")
+    _code, _heavy, text = _help("verify")
     assert "(default: 127.0.0.1:8080)" in text
-    code, _heavy, text = _help("stream-check")
+    _code, _heavy, text = _help("stream-check")
     assert "(default: audio/x-mulaw;rate=8000)" in text

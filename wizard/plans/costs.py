@@ -13,10 +13,10 @@ from typing import Any
 MINUTES = 5
 WHEN_TO_USE = (
     "Your numbers are with carriers that don't support porting",
-    "Geographic numbers (e.g. specific countries) where Plivo doesn't offer numbers",
+    "Geographic numbers in countries where Plivo doesn't offer numbers",
     "Toll-free or vanity numbers you've owned for years and can't move",
-    "Existing PBX or contact-center extensions to connect to Plivo AI agents",
-    "Testing AI voice agents on existing numbers without committing to porting",
+    "PBX or contact-center extensions to connect to Plivo AI agents",
+    "Testing AI voice agents on existing numbers without porting them",
 )
 
 
