@@ -66,6 +66,9 @@ def merged(old: CallRow, new: CallRow) -> CallRow:
         for f in fields(CallRow)
         if getattr(new, f.name) in ("", None, {}, [])
     }
+    # the callback's own headers and parameters stay; the outcome adds what it knows
+    keep["headers"] = {**old.headers, **new.headers}
+    keep["params"] = {**old.params, **new.params}
     return replace(new, **keep)
 
 
