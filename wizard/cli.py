@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import argparse
@@ -70,6 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version="byon 0.1.0")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _wizard_and_emulator(sub)
+    _plan_commands(sub, api)
+    _verify_command(sub, api)
+    _tools(sub, api)
+    # each command's --help opens with the line `byon --help` lists it under
+    for action in sub._choices_actions:
+        command = sub.choices[action.dest]
+        command.description = command.description or f"byon {action.dest}: {action.help}."
+    return parser
+
+
+def _wizard_and_emulator(sub: Any) -> None:
+    """`byon demo` and `byon emulator`."""
 
     # no --api-url: the demo always runs its own emulator, in this process
     p = sub.add_parser(
@@ -103,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="start with the demo's sample data (default: an empty account)",
     )
 
+
+def _plan_commands(sub: Any, api: argparse.ArgumentParser) -> None:
+    """The commands that read or write a plan: apply, export, settings."""
     p = sub.add_parser("apply", parents=[api], help="make the account match a plan file")
     p.add_argument("plan", metavar="PLAN.toml", help="the plan file to apply")
     p.add_argument("--yes", "-y", action="store_true", help="apply without asking")
@@ -135,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list-providers", action="store_true", help="list the provider keys and exit")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
+
+def _verify_command(sub: Any, api: argparse.ArgumentParser) -> None:
+    """`byon verify`: headless verification."""
     p = sub.add_parser("verify", parents=[api], help="listen for answer_url callbacks")
     p.add_argument(
         "--listen",
@@ -192,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the external number the test call goes to (default: none)",
     )
 
+
+def _tools(sub: Any, api: argparse.ArgumentParser) -> None:
+    """audit, stream-check, echo-agent, serve."""
     p = sub.add_parser("audit", parents=[api], help="find risky routing in the account")
     p.add_argument("--json", action="store_true", help="one JSON object per finding on stdout")
 
@@ -234,11 +256,6 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="the wizard in a browser")
     p.add_argument("--host", default="127.0.0.1", help="address to serve on (default: %(default)s)")
     p.add_argument("--port", type=int, default=8000, help="port to serve on (default: %(default)s)")
-    # each command's --help opens with the line `byon --help` lists it under
-    for action in sub._choices_actions:
-        command = sub.choices[action.dest]
-        command.description = command.description or f"byon {action.dest}: {action.help}."
-    return parser
 
 
 # `byon` and `byon demo` with no option: the wizard's own start needs no parser, and
