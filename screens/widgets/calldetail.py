@@ -17,6 +17,8 @@ from screens.widgets.ladder import LadderView
 from wizard.text import plain
 
 HIDDEN_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie")
+# the connection's own plumbing: nothing about the call, and the listener's port changes
+TRANSPORT_HEADERS = ("host", "content-length", "connection", "accept", "accept-encoding")
 SHOWN_PAIRS = 40  # parameters or headers listed per call
 
 
@@ -34,6 +36,8 @@ def pairs_table(title: str, pairs: dict[str, Any], empty: str = "none") -> Group
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)
         low = str(name).lower()
+        if low in TRANSPORT_HEADERS:
+            continue
         if low in HIDDEN_HEADERS:
             shown = "(hidden)"
         elif low.startswith("x-plivo-signature"):  # checked above (sig); noise to a person

@@ -260,9 +260,10 @@ def diagnose_callback(params: dict[str, Any], expectation: Expectation) -> Diagn
                 "no_sip_auth_type",
                 "The call reached your application without SIP authentication (no "
                 "SIPAuthType in the callback): your provider put a phone number in the "
-                "Request-URI instead of your app_id.",
+                f"Request-URI instead of your app_id ({exp.uri()}).",
                 exp,
-                f"Configure the provider to send INVITEs to {exp.uri()}.",
+                "Set the provider's SIP destination to exactly that URI: the app_id, not the "
+                "phone number, is its user part.",
             )
         if exp.auth_type == "none":
             return _fail(
