@@ -29,6 +29,7 @@ from wizard.plivo.http import (
     Op,
     Progress,
     Recovered,
+    RequestHook,
     Secret,
     Transport,
     backoff_delay,
@@ -126,6 +127,7 @@ class PlivoClient(Transport):
         self._token = _Secret(auth_token)
         self._prefix = f"/v1/Account/{quote(auth_id, safe='')}/"
         self._sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
+        self.on_request: RequestHook | None = None  # the wizard's activity pane listens here
         host = urlsplit(self._base_url).hostname or ""
         self._http = httpx.AsyncClient(
             base_url=self._base_url,
