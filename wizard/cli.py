@@ -70,11 +70,16 @@ def _sip_probe_options(p: argparse.ArgumentParser) -> None:
         default="all",
         help="reach these; the INVITEs use the first that answers, UDP first (default: all)",
     )
-    p.add_argument("--username", metavar="USER", help="SIP username for the authenticated INVITE")
+    p.add_argument(
+        "--username",
+        metavar="USER",
+        help="SIP username for the authenticated INVITE (default: skip that INVITE)",
+    )
     p.add_argument(
         "--password-env",
         metavar="VAR",
-        help="name of the environment variable holding the SIP password (never a flag)",
+        help="name of the environment variable holding the SIP password (never a flag; "
+        "default: none, as for --username)",
     )
     p.add_argument(
         "--call",
@@ -173,15 +178,20 @@ def _wizard_and_emulator(sub: Any) -> None:
         choices=["demo"],
         help="start with the demo's sample data (default: an empty account)",
     )
-    p.add_argument("--sip-port", type=int, default=0, help="SIP on UDP and TCP (0: a free port)")
-    p.add_argument("--sip-tls-port", type=int, default=0, help="SIP over TLS (0: a free port)")
+    p.add_argument(
+        "--sip-port", type=int, default=0, help="SIP on UDP and TCP (default: 0, a free port)"
+    )
+    p.add_argument(
+        "--sip-tls-port", type=int, default=0, help="SIP over TLS (default: 0, a free port)"
+    )
     p.add_argument("--no-sip", action="store_true", help="no SIP edge, only the HTTP route")
     p.add_argument(
         "--sip-source-map",
         metavar="LOOPBACK=PUBLIC",
         action="append",
         default=[],
-        help="a loopback source stands for a public IP (repeatable), e.g. 127.0.0.2=203.0.113.10",
+        help="a loopback source stands for a public IP (repeatable), e.g. "
+        "127.0.0.2=203.0.113.10 (default: none; --seed demo brings its own)",
     )
 
 
@@ -239,7 +249,8 @@ def _plan_commands(sub: Any, api: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--snippet",
         metavar="FILE",
-        help="print only this snippet, exactly as the file (e.g. kamailio.cfg, pjsip.conf)",
+        help="print only this snippet, exactly as the file (e.g. kamailio.cfg, pjsip.conf; "
+        "default: every setting and snippet)",
     )
     p.add_argument(
         "--as-of",
