@@ -149,7 +149,8 @@ class OptionScreen(StepScreen):
         select = next(iter(found), None)
         if select is not None and isinstance(select.value, str):
             return select.value
-        return self.plan.provider or "generic"
+        # no Plan before the first paint: making one loads the plan module (tens of ms)
+        return (self.plan.provider if self.app.plan_loaded else "") or "generic"
 
     def on_select_changed(self, event) -> None:
         if event.select.id == "provider":
