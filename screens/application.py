@@ -17,17 +17,17 @@ from textual.widgets import (
     DataTable,
     Input,
     ProgressBar,
-    RadioButton,
     RadioSet,
     Select,
     Static,
-    Switch,
 )
 
 from screens.widgets.apptable import AppFilter, add_columns
 from screens.widgets.base import StepScreen
 from screens.widgets.block import CopyableBlock
 from screens.widgets.fields import CheckValidator, problem
+from screens.widgets.toggles import Choice as RadioButton  # (●)/( ) reads without colour
+from screens.widgets.toggles import OnOff  # says on/off, not only by colour
 from wizard.plans.plan import StreamPlan
 from wizard.plans.validate import AUDIO_TRACKS
 from wizard.plans.validate import CONTENT_TYPES as _CONTENT_TYPES
@@ -61,7 +61,6 @@ class ApplicationScreen(StepScreen):
 
     STEP = "application"
     TITLE = "the Plivo application that answers the calls"
-    NUMBERED = True
     CSS_PATH = "application.tcss"
     BINDINGS = [
         Binding("ctrl+n", "next", "Next"),
@@ -86,7 +85,9 @@ class ApplicationScreen(StepScreen):
             self.create_mode = RadioButton("Create a new one", value=create, id="mode-create")
             yield self.create_mode
         with Vertical(id="pick") as self.pick_box:
-            self.filter_input = Input(placeholder="filter by name, app_id or URL", id="filter")
+            self.filter_input = Input(
+                placeholder="type to filter by name, app_id or URL", id="filter"
+            )
             yield self.filter_input
             self.progress_bar = ProgressBar(id="loading", show_eta=False)
             yield self.progress_bar
@@ -106,19 +107,23 @@ class ApplicationScreen(StepScreen):
         self.name_input = Input(
             app_plan.name,
             id="name",
-            placeholder="ai-agent-inbound",
+            placeholder="e.g. ai-agent-inbound",
             validators=[CheckValidator("check_app_name")],
         )
         self.answer_url = Input(
             app_plan.answer_url,
             id="answer-url",
-            placeholder="https://agent.example.com/answer",
+            placeholder="e.g. https://agent.example.com/answer",
             validators=[CheckValidator("check_url")],
         )
         self.method = Select(
             METHODS, value=app_plan.answer_method or "POST", id="method", allow_blank=False
         )
-        self.hangup_url = Input(app_plan.hangup_url, id="hangup-url", placeholder="optional")
+        self.hangup_url = Input(
+            app_plan.hangup_url,
+            id="hangup-url",
+            placeholder="optional, e.g. https://agent.example.com/hangup",
+        )
         for label, field in (
             ("Name", self.name_input),
             ("Answer URL", self.answer_url),
@@ -139,16 +144,16 @@ class ApplicationScreen(StepScreen):
                 self.stream_url = Input(
                     stream.url if stream else "",
                     id="stream-url",
-                    placeholder="wss://agent.example.com/media",
+                    placeholder="e.g. wss://agent.example.com/media",
                     validators=[CheckValidator("check_stream_url")],
                 )
                 yield self.stream_url
             with Horizontal(classes="row"):
                 yield Static("Two-way", classes="label")
-                self.bidirectional = Switch(s.bidirectional, id="bidirectional")
+                self.bidirectional = OnOff(s.bidirectional, id="bidirectional")
                 yield self.bidirectional
                 yield Static("Keep call alive", classes="label wide")
-                self.keep_alive = Switch(s.keep_call_alive, id="keep-alive")
+                self.keep_alive = OnOff(s.keep_call_alive, id="keep-alive")
                 yield self.keep_alive
             with Horizontal(classes="row"):
                 yield Static("Track", classes="label")
@@ -165,7 +170,7 @@ class ApplicationScreen(StepScreen):
 
     def on_mount(self) -> None:
         """Columns, the mode's panel, the XML, then the account's applications."""
-        add_columns(self.table)
+        add_columns(self.table, self.app.size.width)
         self._show_mode()
         self._update_xml()
         self.load_apps()
@@ -249,7 +254,7 @@ class ApplicationScreen(StepScreen):
         )
 
     @on(Input.Changed, "#stream-url")
-    @on(Switch.Changed)
+    @on(OnOff.Changed)
     @on(Select.Changed)
     def _update_xml(self) -> None:
         stream = self._stream_plan()

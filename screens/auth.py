@@ -10,13 +10,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, DataTable, Input, RadioButton, RadioSet, Static
+from textual.widgets import Button, DataTable, Input, RadioSet, Static
 
 from screens.widgets.acl import AclEntries
 from screens.widgets.base import StepScreen
 from screens.widgets.confirm import ConfirmScreen
 from screens.widgets.fields import CheckValidator, problem
 from screens.widgets.password import PasswordField
+from screens.widgets.toggles import Choice as RadioButton  # (●)/( ) reads without colour
 from wizard.plans.plan import AclPlan, AuthPlan, CredentialPlan
 from wizard.plans.validate import MAX_ACL_ENTRIES
 from wizard.steps import NO_AUTH, AclChoice, AuthResult, CredentialChoice
@@ -49,14 +50,12 @@ class AuthScreen(StepScreen):
 
     STEP = "auth"
     TITLE = "SIP authentication: who may send calls to your SIP URI"
-    NUMBERED = True
     CSS_PATH = "auth.tcss"
     BINDINGS = [
         Binding("ctrl+n", "next", "Next"),
         Binding("ctrl+l", "add_entry", "Add IP"),
         Binding("ctrl+y", "copy_password", "Copy password"),
-        # the hint beside the password names ctrl+r; the footer keeps room for Save plan
-        Binding("ctrl+r", "reveal", "Show password", show=False),
+        Binding("ctrl+r", "reveal", "Reveal", tooltip="show or hide the generated password"),
         Binding("ctrl+g", "regenerate", "New password", show=False),
     ]
 
@@ -80,7 +79,7 @@ class AuthScreen(StepScreen):
             yield Static("IP ACL", classes="section")
             with Horizontal(classes="row"):
                 yield Static("Name", classes="label")
-                self.acl_name = Input(acl.name, id="acl-name", placeholder="carrier-edge")
+                self.acl_name = Input(acl.name, id="acl-name", placeholder="e.g. carrier-edge")
                 yield self.acl_name
             self.entries = AclEntries(
                 acl.entries, auth_type=lambda: self._type, limit=MAX_ACL_ENTRIES, id="entries"
@@ -101,7 +100,7 @@ class AuthScreen(StepScreen):
                 self.username = Input(
                     cred.username,
                     id="username",
-                    placeholder="carrier_trunk",
+                    placeholder="e.g. carrier_trunk",
                     validators=[CheckValidator("check_username")],
                 )
                 yield self.username
@@ -115,7 +114,7 @@ class AuthScreen(StepScreen):
             self.password = Input(
                 id="password",
                 password=True,
-                placeholder="password",
+                placeholder="your own password (12+ characters)",
                 validators=[CheckValidator("check_password")],
             )
             yield self.password
@@ -183,6 +182,15 @@ class AuthScreen(StepScreen):
     def _show_type(self) -> None:
         self.acl_panel.display = "ip_acl" in self._type
         self.cred_panel.display = "credential" in self._type
+        self.refresh_bindings()  # Add IP and the password keys follow the type
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys of a hidden panel are hidden too: no "Add IP" in credential mode."""
+        if action == "add_entry":
+            return "ip_acl" in self._type
+        if action in ("copy_password", "reveal", "regenerate"):
+            return "credential" in self._type and bool(self.app.session.sip_password)
+        return super().check_action(action, parameters)
 
     # ACL entries ---------------------------------------------------------------
     def action_add_entry(self) -> None:
@@ -203,6 +211,7 @@ class AuthScreen(StepScreen):
         self.app.session.password_generated = True
 
     def _show_password(self) -> None:
+        self.refresh_bindings()
         generated = self.generate.value
         self.password.display = self.pw_rule.display = not generated
         self.shown.display = generated

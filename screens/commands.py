@@ -35,7 +35,13 @@ def wizard_commands(app: Any, screen: Any) -> list[Command]:
     """What the palette offers from ``screen``: only actions that make sense there."""
     commands = [
         Command("Save plan", app.action_save_plan, "Write the plan as TOML (no secrets in it)"),
-        Command("Save plan as…", app.action_save_plan_as, "Write the plan to a file you name"),
+        Command("Save plan as…", app.action_save_plan_as, "Choose where the plan is written (f3)"),
+        Command(
+            "Show or hide activity",
+            app.action_toggle_activity,
+            "Every REST request the wizard made to Plivo: method, path, status, time (f2)",
+        ),
+        Command("Keys", app.action_help, "Every key of this step, grouped (f1)"),
     ]
     for step in reversed(app.visited_steps()):
         commands.append(

@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from screens.widgets.base import StepScreen
 from screens.widgets.copyable import CopyableValue
+from wizard.providers.words import auth_words
 
 
 def summary(plan, plan_path: str, online: bool, saved: bool = False) -> str:
@@ -21,7 +22,7 @@ def summary(plan, plan_path: str, online: bool, saved: bool = False) -> str:
         if auth is None:
             lines.append("[b]SIP auth[/b]     [$error]none: the SIP URI is open[/]")
         else:
-            lines.append(f"[b]SIP auth[/b]     {auth.type}")
+            lines.append(f"[b]SIP auth[/b]     {auth_words(auth.type)} ({auth.type})")
             if auth.ip_acl:
                 acl = auth.ip_acl
                 lines.append(
@@ -56,7 +57,8 @@ class DoneScreen(StepScreen):
 
     STEP = "done"
     TITLE = "Done · your number is routed to Plivo"
-    BINDINGS = [Binding("enter", "quit", "Quit"), Binding("ctrl+s", "save", "Save plan")]
+    # ctrl+s is the app's: it tells this step through plan_saved, so the summary follows
+    BINDINGS = [Binding("enter", "quit", "Quit", show=False)]
 
     def compose_body(self) -> ComposeResult:
         """The target the provider needs, then the summary."""
@@ -80,9 +82,8 @@ class DoneScreen(StepScreen):
             self.target.set_value(number)
         self.summary_view.update(summary(plan, str(path), self.app.session.online, saved=saved))
 
-    def action_save(self) -> None:
-        """Save the plan; the summary then says so."""
-        self.app.action_save_plan()
+    def plan_saved(self) -> None:
+        """The app saved the plan (ctrl+s, or f3 save as): the summary says so at once."""
         self.on_screen_resume()
 
     def action_quit(self) -> None:

@@ -18,6 +18,7 @@ from textual.widgets import Button, DataTable, Input, Select, Static
 
 from screens.widgets.base import StepScreen
 from screens.widgets.fields import CheckValidator, problem
+from screens.widgets.words import money
 from wizard.numbers import digits_only
 from wizard.steps import NumberResult
 
@@ -31,14 +32,6 @@ def e164(number: str) -> str:
     from wizard.numbers import with_plus
 
     return with_plus(number)
-
-
-def money(rate: str) -> str:
-    """Plivo's rates are strings like "0.80000"; a person reads $0.80."""
-    try:
-        return f"${float(rate):.2f}"
-    except (TypeError, ValueError):
-        return f"${rate}" if rate else "an unknown amount"
 
 
 @dataclass
@@ -64,7 +57,6 @@ class NumberScreen(StepScreen):
 
     STEP = "number"
     TITLE = "the Plivo number your provider forwards calls to"
-    NUMBERED = True
     CSS_PATH = "number.tcss"
     BINDINGS = [
         Binding("ctrl+n", "next", "Next"),
@@ -86,7 +78,7 @@ class NumberScreen(StepScreen):
         self.rented = DataTable(id="rented", cursor_type="row")
         yield self.rented
         self.typed = Input(
-            placeholder="+14155550199", id="typed", validators=[CheckValidator("check_e164")]
+            placeholder="e.g. +14155550199", id="typed", validators=[CheckValidator("check_e164")]
         )
         yield self.typed
         yield Static("Or search and buy one:", classes="section")
@@ -151,7 +143,7 @@ class NumberScreen(StepScreen):
         for n in message.numbers:
             if n.voice_enabled:
                 row = (e164(n.number), n.number_type, n.region, n.app_id or "—")
-                self.rented.add_row(*row, n.monthly_rental_rate, key=n.number)
+                self.rented.add_row(*row, money(n.monthly_rental_rate, "mo"), key=n.number)
 
     @on(DataTable.RowSelected, "#rented")
     def _pick(self, event: DataTable.RowSelected) -> None:
@@ -213,18 +205,24 @@ class NumberScreen(StepScreen):
         self._found = {n.number: n for n in message.found}
         for n in message.found:
             self.results.add_row(
-                e164(n.number), n.type, n.region, n.setup_rate, n.monthly_rental_rate, key=n.number
+                e164(n.number),
+                n.type,
+                n.region,
+                money(n.setup_rate),
+                money(n.monthly_rental_rate, "mo"),
+                key=n.number,
             )
         self.results_box.display = bool(message.found)
         if message.found:
             self.results.focus()
             return
         label = dict((v, k) for k, v in TYPES).get(message.kind, message.kind)
-        matching = f" matching {message.pattern}" if message.pattern else ""
-        self.show_error(
-            f"No {label} numbers for sale in {message.country}{matching}. "
-            "Try another pattern or type."
-        )
+        if message.pattern:
+            what = f"for sale in {message.country} matching {message.pattern}"
+            hint = "Try another pattern or type."
+        else:  # no empty quotes: say that none is for sale at all
+            what, hint = f"in {message.country} are for sale right now", "Try another type."
+        self.show_error(f"No {label} numbers {what}. {hint}")
 
     @on(Button.Pressed, "#buy")
     @on(DataTable.RowSelected, "#results")

@@ -4,32 +4,30 @@ that fits what that provider can do."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Button, Checkbox, Input, Static
+from textual.content import Content
+from textual.widgets import Checkbox, Input, Static
 
 from screens.widgets.base import StepScreen
-from screens.widgets.fields import CheckValidator, problem
+from screens.widgets.toggles import Question
 from wizard.providers.words import AUTH_WORDS
 from wizard.session import recommend
 
-DID = (
-    "[b]DID forwarding[/b]\n"
-    "Legs: 3 (caller → provider → Plivo number)\n"
-    "Cost: provider forward rate + Plivo inbound rate\n"
-    "Latency: an extra forwarding hop\n"
-    "Provider must: forward calls to a number\n"
-    "Needs: a Plivo number (rent or buy)"
+# (aspect, DID forwarding, Direct SIP): the seed's comparison, short enough for 80 columns
+ROWS = (
+    ("Legs", "3: caller → provider → Plivo", "1: caller → Plivo via SIP"),
+    ("5-min call", "provider forward × 5 min", "Plivo SIP termination × 5 min"),
+    ("", "+ Plivo inbound × 5 min", "only: no forward, no inbound"),
+    ("Latency", "an extra forwarding hop", "lowest, no extra hop"),
+    ("Provider must", "forward calls to a number", "send SIP to a URI"),
+    ("Needs", "a Plivo number (rent or buy)", "SIP auth: IP ACL / credentials"),
 )
-SIP = (
-    "[b]Direct SIP[/b]  [reverse] Recommended [/reverse]\n"
-    "Legs: 1 (caller → Plivo via SIP)\n"
-    "Cost: Plivo SIP termination only\n"
-    "Latency: lowest, no extra hop\n"
-    "Provider must: send SIP to a URI\n"
-    "Needs: SIP auth (IP ACL / credentials)"
+USE = (
+    "[@click=screen.use_recommended][b reverse] Use recommendation (enter) [/][/]   "
+    "[dim]space ticks · w when to use this · s/f choose[/]"
 )
 DEMO_EXTERNAL = "+14155550100"  # the demo's "number at another provider" (fictional 555-01xx)
 QUESTIONS = (
@@ -39,39 +37,54 @@ QUESTIONS = (
 )
 
 
+def comparison(inbound: str = "") -> Content:
+    """The two routes side by side; ``inbound`` is the 5-minute Plivo inbound cost, if known.
+
+    Fixed columns (13 + 31 + 31) fit 80 columns; plain padded lines rather than a table,
+    because this is the first screen of `byon demo` and a table costs its first paint."""
+    head = f"{'':15}{'DID forwarding':32}Direct SIP ★ recommended"
+    lines = [Content.styled(head, "bold")]
+    for aspect, did, sip in ROWS:
+        if inbound and did.startswith("+ Plivo inbound"):
+            did = f"+ Plivo inbound {inbound}"
+        lines.append(Content.assemble(Content.styled(f"{aspect:15}", "bold"), f"{did:32}{sip}"))
+    return Content("\n").join(lines)
+
+
 class OptionScreen(StepScreen):
     """DID forwarding or Direct SIP, with three questions that recommend one."""
 
     STEP = "option"
     TITLE = "choose how calls reach Plivo"
-    NUMBERED = True
     CSS_PATH = "option.tcss"
+    # focus restyles the screen: it is given after the first paint (see on_mount), and
+    # enter (use the recommendation) is a screen key that works before it
+    AUTO_FOCUS = ""
     BINDINGS = [
-        Binding("enter", "use_recommended", "Use recommendation", priority=False),
+        # the link on the screen names enter: the footer keeps its room for Save and Keys
+        Binding("enter", "use_recommended", "Use recommendation", show=False),
         Binding("s", "choose('direct_sip')", "Direct SIP"),
         Binding("f", "choose('did_forwarding')", "DID forwarding"),
+        Binding("w", "when_to_use", "When to use", tooltip="the five situations and the costs"),
     ]
+    rates = None  # the account's own rates (wizard.plans.costs.Rates), once read
 
     def compose_body(self) -> ComposeResult:
         """Your number, the two options side by side, the questions."""
         with Horizontal(id="ext-row"):
             yield Static("Your number at the other provider", classes="ext-label")
-            yield Input(
-                placeholder="+14155550100",
-                id="external",
-            )
+            yield Input(placeholder="e.g. +14155550100", id="external", compact=True)
         # the provider list is mounted after the first paint (its data and the Select cost)
         with Horizontal(id="provider-row"):
             yield Static("Your provider", classes="ext-label")
-        with Horizontal(id="options"):
-            yield Static(DID, id="did", classes="option")
-            yield Static(SIP, id="sip", classes="option -recommended")
+        yield Static(comparison(), id="compare")
         # one widget per question and a single button: this is the first screen of
         # `byon demo`, and every extra widget delays the first paint
         for qid, text, default in QUESTIONS:
-            yield Checkbox(text, value=default, id=qid, classes="question")
+            yield Question(text, value=default, id=qid, classes="question")
         yield Static("", id="recommendation")
-        yield Button("Use recommendation (enter)", id="use", variant="primary")
+        # a link, not a Button: the first screen paints sooner with one widget less
+        yield Static(USE, id="use")
 
     def on_mount(self) -> None:
         """Recommend from the default answers; the number's validator loads after paint."""
@@ -81,16 +94,38 @@ class OptionScreen(StepScreen):
         self.call_after_refresh(self._attach_validator)
         self.call_after_refresh(self._attach_providers)
         self._update()
-        self.query_one("#use", Button).focus()
 
     def _attach_validator(self) -> None:
         if self.app.exit_after_first_paint:  # exiting now: this work is for a user
             return
+        # the demo's number is filled in, so the questions are what a presenter needs:
+        # focused without scrolling, the number field stays in view at 80x24
+        self.query_one("#q-sip", Checkbox).focus(scroll_visible=False)
+        from screens.widgets.fields import CheckValidator
+
         external = self.query_one("#external", Input)
         if not external.value:
             demo = self.app.session.mode == "demo"
             external.value = self.plan.external_number or (DEMO_EXTERNAL if demo else "")
         external.validators = [CheckValidator("check_e164")]
+        self.load_rates()
+
+    @work(exclusive=True, exit_on_error=False, group="rates")
+    async def load_rates(self) -> None:
+        """Put the account's own inbound rate into the comparison (one list request)."""
+        from wizard.plans.costs import account_rates, inbound_part
+
+        session = await self.app.wait_session()
+        if not session.online:
+            return
+        self.rates = await account_rates(session.client)
+        if self.rates.inbound_per_min:
+            cost = inbound_part(self.rates).rsplit("= ", 1)[-1]
+            self.query_one("#compare", Static).update(comparison(cost))
+
+    def worker_failed(self, worker) -> None:
+        if worker.group == "rates":  # the comparison keeps its words; nothing to retry
+            self.clear_error()
 
     async def _attach_providers(self) -> None:
         from textual.widgets import Select
@@ -114,7 +149,8 @@ class OptionScreen(StepScreen):
         select = next(iter(found), None)
         if select is not None and isinstance(select.value, str):
             return select.value
-        return self.plan.provider or "generic"
+        # no Plan before the first paint: making one loads the plan module (tens of ms)
+        return (self.plan.provider if self.app.plan_loaded else "") or "generic"
 
     def on_select_changed(self, event) -> None:
         if event.select.id == "provider":
@@ -151,7 +187,12 @@ class OptionScreen(StepScreen):
     def _answers(self) -> tuple[bool, ...]:
         return tuple(self.query_one(f"#{qid}", Checkbox).value for qid, _t, _d in QUESTIONS)
 
-    @on(Button.Pressed, "#use")
+    def action_when_to_use(self) -> None:
+        """w: the five situations for bringing a number, and the cost example."""
+        from screens.widgets.about import WhenToUse
+
+        self.app.push_screen(WhenToUse(getattr(self, "rates", None)))
+
     def action_use_recommended(self) -> None:
         """Take the recommended route (and auth type)."""
         self._finish(self.current().option)
@@ -161,6 +202,7 @@ class OptionScreen(StepScreen):
         self._finish(option)
 
     def _finish(self, option: str) -> None:
+        from screens.widgets.fields import problem
         from wizard.plans.validate import check_e164
         from wizard.steps import OptionResult
 

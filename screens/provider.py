@@ -17,7 +17,7 @@ from screens.widgets.base import StepScreen
 from screens.widgets.copyable import NOT_YET, PLACEHOLDER, copy_value, is_placeholder
 
 COPY_WIDTH = 10  # the copy column; the value column gets what is left
-LABEL_MAX = 28
+LABEL_MAX = 22  # longer labels wrap: the value (a URI) keeps its room at 80 columns
 PLACEHOLDERS = ("{app_id}", "{plivo_number}")  # not real yet: shown, never copied as real
 
 
@@ -33,7 +33,7 @@ def _fields(settings: Any) -> list[tuple[str, str, bool]]:
 
 def _shown(value: str) -> Text:
     """A value as the table shows it: a placeholder reads as one (‹app_id›), never as real."""
-    text = Text()
+    text = Text(overflow="fold")  # a long value wraps, whole, never cut
     last = 0
     for m in PLACEHOLDER.finditer(value):
         text.append(value[last : m.start()])
@@ -50,18 +50,6 @@ def column_widths(total: int, labels: list[str]) -> tuple[int, int, int]:
     padding = 2 * 3  # one cell each side of each of the three columns
     value = max(16, total - label - COPY_WIDTH - padding - 2)
     return label, value, COPY_WIDTH
-
-
-def _shown(value: str) -> Text:
-    """A value as the table shows it: a placeholder reads as one, never as a real value."""
-    text = Text()
-    last = 0
-    for m in PLACEHOLDER.finditer(value):
-        text.append(value[last : m.start()])
-        text.append(f"‹{m.group(1)}›", style="italic dim")
-        last = m.end()
-    text.append(value[last:])
-    return text
 
 
 class ProviderScreen(StepScreen):
@@ -146,7 +134,7 @@ class ProviderScreen(StepScreen):
                 mark = Text("after apply", style="dim italic")
             else:
                 mark = Text("")
-            table.add_row(Text(name), _shown(value), mark, key=str(i), height=None)
+            table.add_row(Text(name, overflow="fold"), _shown(value), mark, key=str(i), height=None)
 
     def _show_ips(self, settings: Any) -> None:
         box = self.query_one("#ips-box", Vertical)
@@ -219,7 +207,7 @@ class ProviderScreen(StepScreen):
         self.app.notify(f"{s.filename} copied whole.", title="Copied", markup=False)
 
     def action_save_snippet(self, index: int) -> None:
-        from screens.widgets.pathprompt import PathPrompt
+        from screens.widgets.path_prompt import PathPrompt
 
         s = self._snippet(index)
         if s is None:

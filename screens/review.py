@@ -82,6 +82,7 @@ class ReviewScreen(StepScreen):
         Binding("r", "retry", "Retry"),
         Binding("u", "undo", "Undo"),
         Binding("n", "next", "Next"),
+        Binding("ctrl+n", "next", "Next", show=False),  # every other step's Next key
         Binding("ctrl+y", "copy_password", "Copy password", show=False),
         Binding("ctrl+r", "reveal", "Show password", show=False),
     ]
@@ -212,7 +213,7 @@ class ReviewScreen(StepScreen):
         """What buying a number costs, from the search the plan names."""
         if change.kind != "number" or change.action != "create":
             return ""
-        from screens.number import money
+        from screens.widgets.words import money
 
         view = self.app.session.last_view
         wanted = digits_only(change.name)

@@ -1,20 +1,22 @@
-"""Step: verify with a test call. A live table of callbacks / SIP outcomes and a diagnosis."""
+"""Step: verify with a test call. A live table of callbacks / SIP outcomes, and the
+selected call whole: its diagnosis, parameters, headers and SIP ladder."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, ProgressBar, Static
 
 from screens.widgets.base import StepScreen
-from screens.widgets.ladder import LadderView
+from screens.widgets.calldetail import CallDetail
+from screens.widgets.calls import Layout, cell_values, cells, layout_for, merge
+from screens.widgets.panels import escape, probe_panel, stream_panel
 from wizard.plivo.facts import sip_uri
 from wizard.session import (
     CallRow,
@@ -37,54 +39,49 @@ def demo_calls(plan) -> list[tuple[str, str, str]]:
     return scenarios_for(plan.option, auth)
 
 
-PROBE_ROWS = ("dns", "reach", "unauthenticated", "authenticated")
 REAL_HELP = (
-    "Plivo must reach this listener: run your own tunnel or server (e.g. a reverse proxy) "
-    "that forwards a public https URL to the local port below, type that URL, and press "
-    "ctrl+l. The application's answer_url points at the listener meanwhile and is "
-    "restored when you leave this step; each callback is forwarded to your own answer_url."
+    "Plivo must reach this listener: run your own tunnel or reverse proxy from a public "
+    "https URL to the local address below, type that URL, press ctrl+l. Meanwhile the "
+    "app's answer_url points here (restored when you leave) and each callback is "
+    "forwarded to your own answer_url."
 )
-
-
-# widths that fit 100 columns; long values are cut with an ellipsis (the diagnosis has them)
-COLUMNS = (
-    ("time", "time", 8),
-    ("from", "from", 12),
-    ("to", "to", 10),
-    ("SIPAuthType", "type", 11),
-    ("AuthUser", "user", 9),
-    ("SIPSourceIP", "ip", 14),
-    ("sig", "sig", 3),
-    ("result", "result", 6),
-    ("audio", "audio", 8),
+NO_CALL_AFTER = 60.0  # seconds of silence before saying what it probably means
+NO_CALL_HINT = (
+    "No call has reached the listener for a minute. If you placed a test call, Plivo "
+    "probably refused it before asking your answer_url, so nothing arrives here: 403 (the "
+    "source IP is not in the IP ACL, or the credentials do not match), 407 (the provider "
+    "does not answer the digest challenge), 404 (the Request-URI is not {uri}), or a "
+    "lockout after 10 failures in 60 s. Press p to run `byon sip-probe --app {app_id}` "
+    "against Plivo's side from this machine, and look the call up in Plivo's call logs "
+    "(console: Voice > Logs)."
 )
-# below 100 columns (80x24): the caller and the signature column give way, the rest narrows
-COMPACT = (
-    ("time", "time", 8),
-    ("to", "to", 9),
-    ("SIPAuthType", "type", 11),
-    ("AuthUser", "user", 8),
-    ("SIPSourceIP", "ip", 13),
-    ("result", "result", 6),
-    ("audio", "audio", 8),
-)
-COMPACT_BELOW = 100
-WIDTH = {key: width for _label, key, width in COLUMNS}
-SHORT_AUTH = {"ip_acl_and_credential": "ip_acl+cred"}
 REJECTED_ROWS_KEPT = 20  # refused callbacks shown; older ones leave the table
-
-
-def fit(key: str, value: str, width: int | None = None) -> str:
-    width = width or WIDTH[key]
-    return value if len(value) <= width else value[: width - 1] + "…"
 
 
 @dataclass
 class CallObserved(Message):
+    """One call seen (a callback, or a simulated call's outcome), for the table."""
+
     row: CallRow
 
 
+def merged(old: CallRow, new: CallRow) -> CallRow:
+    """One call seen twice (callback and SIP outcome): the later view wins where it knows
+    something, the earlier one fills the gaps (e.g. the headers of the callback)."""
+    keep = {
+        f.name: getattr(old, f.name)
+        for f in fields(CallRow)
+        if getattr(new, f.name) in ("", None, {}, [])
+    }
+    # the callback's own headers and parameters stay; the outcome adds what it knows
+    keep["headers"] = {**old.headers, **new.headers}
+    keep["params"] = {**old.params, **new.params}
+    return replace(new, **keep)
+
+
 class VerifyScreen(StepScreen):
+    """Listen for test calls (or simulate them in the demo) and diagnose each one."""
+
     STEP = "verify"
     TITLE = "Verify · place a test call and watch what Plivo sends"
     CSS_PATH = "verify.tcss"
@@ -92,7 +89,7 @@ class VerifyScreen(StepScreen):
         *(Binding(str(k), f"simulate_key('{k}')", f"call {k}", show=False) for k in range(1, 9)),
         Binding("p", "probe", "SIP probe", tooltip="byon sip-probe against the app's SIP URI"),
         Binding("ctrl+l", "listen", "Listen"),
-        Binding("ctrl+k", "check_stream", "Check stream", tooltip="Check the agent stream"),
+        Binding("ctrl+k", "check_stream", "Stream", tooltip="Check the agent stream"),
         Binding(
             "ctrl+y",
             "copy_uri",
@@ -106,16 +103,18 @@ class VerifyScreen(StepScreen):
         super().__init__()
         self._seq = 0
         self._cells: dict[str, dict[str, str]] = {}  # row key -> every column's text
-        self._compact: bool | None = None
-        self._ladders: dict[str, list] = {}  # row key -> the call's SIP ladder
+        self._rows: dict[str, CallRow] = {}  # row key -> the call, merged
+        self._layout: Layout | None = None
         self._calls: list[tuple[str, str, str]] = []  # the demo buttons on show
+        self._ladder_asked: set[str] = set()  # calls whose ladder was fetched (or tried)
+        self._no_call_timer = None
 
     def compose_body(self) -> ComposeResult:
+        """Status, the calls, the probe's rows, the selected call, the call buttons."""
         yield Static("", id="status")
         yield DataTable(id="calls", cursor_type="row", zebra_stripes=True)
         yield Static("", id="probe")
-        yield Static("Diagnosis: no call yet.", id="diagnosis")
-        yield LadderView(id="ladder")
+        yield CallDetail(id="details")
         with Vertical(id="stream-check"):
             yield Static("", id="stream-report")
             yield ProgressBar(id="stream-progress", total=None, show_eta=False)
@@ -124,18 +123,24 @@ class VerifyScreen(StepScreen):
                 "Simulate a call (demo, real SIP over loopback):", classes="hint", id="sim-hint"
             )
             with Horizontal(classes="buttons", id="sim-buttons"):
-                for key, scenario, label in self._demo_buttons():
-                    yield Button(f"{key} {label}", id=f"sim-{scenario}", classes="sim")
+                yield from self._buttons()
         with Vertical(id="real"):
             yield Static(REAL_HELP, classes="hint")
             with Horizontal(classes="row"):
-                yield Input(placeholder="https://your-tunnel.example.com", id="public-url")
-                yield Input("127.0.0.1:8080", id="listen-on")
-                yield Button("Listen (ctrl+l)", id="listen")
+                yield Input(
+                    placeholder="public URL, e.g. https://your-tunnel.example.com",
+                    id="public-url",
+                    compact=True,
+                )
+                yield Input("127.0.0.1:8080", id="listen-on", compact=True)
+                yield Button("Listen (ctrl+l)", id="listen", compact=True)
 
-    def _demo_buttons(self) -> list[tuple[str, str, str]]:
+    def _buttons(self) -> list[Button]:
         self._calls = demo_calls(self.plan)
-        return self._calls
+        return [
+            Button(f"{key} {label}", id=f"sim-{scenario}", classes="sim", compact=True)
+            for key, scenario, label in self._calls
+        ]
 
     def _refresh_buttons(self) -> None:
         """The plan's route or auth may have changed on an earlier step: new buttons."""
@@ -143,21 +148,19 @@ class VerifyScreen(StepScreen):
             return
         box = self.query_one("#sim-buttons")
         box.remove_children()
-        box.mount_all(
-            Button(f"{key} {label}", id=f"sim-{scenario}", classes="sim")
-            for key, scenario, label in self._demo_buttons()
-        )
+        box.mount_all(self._buttons())
 
     def on_mount(self) -> None:
+        """Columns for the width; the demo's buttons or the real listener's fields."""
         self._layout_table()
         self.query_one("#probe").display = False
-        self.query_one("#ladder").display = False
         self.query_one("#stream-check").display = False
         demo = self.app.session.mode == "demo"
         self.query_one("#demo").display = demo
         self.query_one("#real").display = not demo
 
     def on_screen_resume(self) -> None:
+        """Start the demo's listener, or say what a real account needs (offline: nothing)."""
         self._layout_table()  # the terminal may have been resized on another step
         if not self.app.session.online:
             self._offline()
@@ -176,44 +179,53 @@ class VerifyScreen(StepScreen):
 
         self.query_one("#real").display = False
         self.query_one("#status", Static).update("Offline: no application to call yet.")
-        self.query_one("#diagnosis", Static).update(
-            Text(offline_verify_steps(self.plan, str(self.app.plan_path)))
-        )
+        steps = offline_verify_steps(self.plan, str(self.app.plan_path))
+        self.query_one(CallDetail).show_text(Text(steps))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Listen only with a real account; the call keys only in the demo."""
         demo = self.app.session.mode == "demo"
         if action == "listen":  # a real account needs the user's own public URL
             return self.app.session.online and not demo
         if action in ("simulate", "simulate_key"):
             return demo
+        if action == "probe":
+            return self.app.session.online
         return super().check_action(action, parameters)
 
     def on_resize(self) -> None:
+        """Two lines per call below WIDE_FROM columns, one above."""
         self._layout_table()
-
-    def _columns(self) -> tuple[tuple[str, str, int], ...]:
-        return COMPACT if self._compact else COLUMNS
 
     def _layout_table(self) -> None:
         """(Re)build the columns for the width; the rows are kept in ``_cells``."""
-        compact = self.app.size.width < COMPACT_BELOW
-        if compact == self._compact:
+        layout = layout_for(self.app.size.width)
+        if layout == self._layout:
             return
-        self._compact = compact
-        self.set_class(compact, "-compact")
+        self._layout = layout
+        self.set_class(not layout.wide, "-compact")
         table = self.query_one("#calls", DataTable)
         table.clear(columns=True)
-        for label, key, width in self._columns():
+        table.header_height = layout.height
+        for key, label, width in layout.columns():
             table.add_column(label, key=key, width=width)
-        for row_key, cells in self._cells.items():
-            table.add_row(*self._fitted(cells).values(), key=row_key)
+        for row_key, values in self._cells.items():
+            table.add_row(*self._row_cells(values), key=row_key, height=layout.height)
 
-    def _fitted(self, cells: dict[str, str]) -> dict[str, Text]:
-        # callback values come from anyone who can reach the listener: plain text, never markup
+    def call_values(self, key: str) -> dict[str, str]:
+        """Every column's text of one call, whatever the layout shows (for tests, copy)."""
+        return dict(self._cells[key])
+
+    def _colours(self) -> dict[str, str]:
+        theme = self.app.theme_variables
         return {
-            key: Text(fit(key, plain(cells.get(key, "—")), width))
-            for _l, key, width in self._columns()
+            "pass": theme.get("success", "green"),
+            "fail": theme.get("error", "red"),
+            "warn": theme.get("warning", "yellow"),
         }
+
+    def _row_cells(self, values: dict[str, str]) -> list[Text]:
+        return cells(self._layout or layout_for(self.app.size.width), values, self._colours())
 
     def _target(self) -> str:
         plan = self.plan
@@ -222,9 +234,7 @@ class VerifyScreen(StepScreen):
         return sip_uri(plan.application.app_id or "{app_id}")
 
     def _status(self, text: str) -> None:
-        self.query_one("#status", Static).update(
-            f"waiting for a test call to {self._target()} · {text}"
-        )
+        self.query_one("#status", Static).update(Text(f"Test calls to {self._target()} · {text}"))
 
     # listener ------------------------------------------------------------------------
     def _expectation(self):
@@ -235,10 +245,14 @@ class VerifyScreen(StepScreen):
     def _on_event(self, event) -> None:
         # Plivo sends the hangup callback to the answer_url when no hangup_url is set
         if event.kind == "answer" and "Hangup" not in str(event.params.get("Event", "")):
+            if self._no_call_timer is not None:
+                self._no_call_timer.stop()
+                self._no_call_timer = None
             self.post_message(CallObserved(row_from_event(event, self.app.clock())))
 
     @work(exclusive=True, exit_on_error=False, group="listener")
     async def start_demo_listener(self) -> None:
+        """The demo's listener and SIP edge, pointed at by the demo application."""
         session = await self.app.wait_session()
         # the SIP edge starts here, long after the first paint; without it the calls take
         # the HTTP route and the hint says so
@@ -258,6 +272,7 @@ class VerifyScreen(StepScreen):
 
     @on(Button.Pressed, "#listen")
     def action_listen(self) -> None:
+        """ctrl+l: listen at the public URL the user typed (real account)."""
         from wizard.plans.validate import check_url
 
         url = self.query_one("#public-url", Input).value.strip()
@@ -271,6 +286,7 @@ class VerifyScreen(StepScreen):
 
     @work(exclusive=True, exit_on_error=False, group="listener")
     async def start_real_listener(self, public_url: str, host: str, port: int) -> None:
+        """Listen, prove Plivo can reach us, then point the application here."""
         session = await self.app.wait_session()
         await session.start_listener(
             expectation=self._expectation(),
@@ -289,8 +305,25 @@ class VerifyScreen(StepScreen):
             raise
         await session.point_app_at_listener(self.plan.application.app_id)
         self._status(f"listener {session.listener.answer_url} ✓ reachable, listening")
+        self._wait_for_calls()
+
+    def _wait_for_calls(self) -> None:
+        """Say what silence means if no call arrives within NO_CALL_AFTER seconds."""
+        if self._no_call_timer is not None:
+            self._no_call_timer.stop()
+        self._no_call_timer = self.set_timer(NO_CALL_AFTER, self.no_call_hint)
+
+    def no_call_hint(self) -> None:
+        """Real mode, nothing arrived: Plivo refused the call before the answer_url."""
+        self._no_call_timer = None
+        if self._rows:
+            return
+        app_id = self.plan.application.app_id or "APP_ID"
+        hint = NO_CALL_HINT.format(uri=self._target(), app_id=app_id)
+        self.query_one(CallDetail).show_text(Text(hint))
 
     async def on_unmount(self) -> None:
+        """Leaving the wizard: restore the answer_url and stop listening."""
         await self._leave()
 
     async def _leave(self) -> None:
@@ -306,10 +339,12 @@ class VerifyScreen(StepScreen):
         await session.stop_listener()
 
     def action_back(self) -> None:
+        """Back, once the answer_url is restored."""
         self.leave_then(self.app.back)
 
     @work(exclusive=True, exit_on_error=False, group="leave")
     async def leave_then(self, then) -> None:
+        """Restore and stop, then ``then()``."""
         await self._leave()
         then()
 
@@ -319,12 +354,14 @@ class VerifyScreen(StepScreen):
         self.action_simulate((event.button.id or "").removeprefix("sim-"))
 
     def action_simulate_key(self, key: str) -> None:
-        for k, scenario, _label in self._calls or self._demo_buttons():
+        """1-8: the demo call on that button."""
+        for k, scenario, _label in self._calls or demo_calls(self.plan):
             if k == key:
                 self.action_simulate(scenario)
                 return
 
     def action_simulate(self, scenario: str) -> None:
+        """Place the demo's call for ``scenario``."""
         if self.app.session.mode != "demo":
             self.show_error("Simulated calls exist only in the demo; place a real test call.")
             return
@@ -332,6 +369,7 @@ class VerifyScreen(StepScreen):
 
     @work(exclusive=True, exit_on_error=False, group="simulate")
     async def simulate(self, scenario: str) -> None:
+        """Place the scenario's call(s) on real SIP (or the HTTP route) and show each."""
         from wizard.emulator.seed import DEMO_NUMBER_FREE
         from wizard.verify.listener import simulate
 
@@ -355,7 +393,6 @@ class VerifyScreen(StepScreen):
         for row in rows_from_simulation(
             result, f"sim-{self._seq}", self.app.clock(), FROM, self._target()
         ):
-            self._ladders[row.key] = row.ladder
             self.post_message(CallObserved(row))
 
     async def _demo_number(self, session, spare: str) -> str:
@@ -370,91 +407,98 @@ class VerifyScreen(StepScreen):
 
     # the table ---------------------------------------------------------------------
     def on_call_observed(self, message: CallObserved) -> None:
+        """Add the call (or complete a call already shown), select it and show it whole."""
         row = message.row
-        table = self.query_one("#calls", DataTable)
-        result = {"pass": "✓ pass", "unconfirmed": "? conf"}.get(row.verdict, "✗ fail")
-        if row.sip_status != 200:
-            result = f"✗ {row.sip_status}"
-        if row.rejected:
-            result = "✗ rej"
-        sig = "—" if row.signature_valid is None else ("✓" if row.signature_valid else "✗")
+        known = self._rows.get(row.key)
+        if known is not None:
+            row = merged(known, row)
+        self._rows[row.key] = row
         frozen_ms = getattr(self.app, "frozen_ms", None)
-        cells = {
-            "time": row.time,
-            "from": row.from_ or "—",
-            "to": row.to or "—",
-            "type": SHORT_AUTH.get(row.sip_auth_type, row.sip_auth_type) or "—",
-            "user": row.sip_auth_user or "—",
-            "ip": row.sip_source_ip or "—",
-            "sig": sig,
-            "result": result,
-            "audio": audio_cell(row.stream, frozen_ms) or "—",
-        }
+        values = cell_values(row, audio_cell(row.stream, frozen_ms))
+        table = self.query_one("#calls", DataTable)
+        layout = self._layout or Layout(True)
         with self.app.batch_update():
-            known = self._cells.get(row.key)
-            if known is not None:
+            if row.key in self._cells:
                 # the listener's callback and the simulation's outcome describe the same
                 # call: keep whatever either one knew
-                known.update({k: v for k, v in cells.items() if v != "—"})
-                for col, value in self._fitted(known).items():
-                    table.update_cell(row.key, col, value)
+                values = merge(self._cells[row.key], values)
+                keys = [key for key, _label, _w in layout.columns()]
+                for key, cell in zip(keys, self._row_cells(values), strict=True):
+                    table.update_cell(row.key, key, cell)
             else:
-                self._cells[row.key] = cells
-                table.add_row(*self._fitted(cells).values(), key=row.key)
+                self._cells[row.key] = values
+                table.add_row(*self._row_cells(values), key=row.key, height=layout.height)
                 if row.rejected:
                     self._forget_rejected(table)
-        diag = self.query_one("#diagnosis", Static)
-        audio_text = plain(audio_sentence(row.stream, frozen_ms), 400)
-        audio = ""
-        if audio_text:
-            audio = f"\n[{'$success' if row.stream.get('ok') else '$error'}]$audio[/]"
-        # outside values go in as variables: Content inserts them as plain text, never markup
-        values = {
-            "time": row.time,
-            "audio": audio_text,
-            "auth": plain(row.sip_auth_type, 60) or "none expected",
-            "diagnosis": plain(row.diagnosis, 800),
-        }
-        if row.verdict == "pass":
-            template = (
-                "Diagnosis ($time): [$success]verified[/]: SIP authentication ran ($auth) and "
-                f"the call reached your application.{audio}"
-            )
-        else:
-            template = f"Diagnosis ($time): [$error]$diagnosis[/]{audio}"
-        diag.update(Content.from_markup(template, **values))
+        # the newest call is the one just placed: select it, scrolled into view
+        table.move_cursor(row=table.get_row_index(row.key), animate=False)
+        self._show_details(row.key)
 
     def _forget_rejected(self, table: DataTable) -> None:
         """Keep the newest REJECTED_ROWS_KEPT refused rows: a flood must not grow the table."""
         rejected = [k for k in self._cells if k.startswith("rejected-")]
         for key in rejected[:-REJECTED_ROWS_KEPT]:
             del self._cells[key]
+            self._rows.pop(key, None)
             table.remove_row(key)
 
-    # the SIP ladder of the selected call ---------------------------------------------
-    @on(DataTable.RowSelected, "#calls")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
-        key = str(event.row_key.value)
-        ladder = self._ladders.get(key)
-        view = self.query_one("#ladder", LadderView)
-        view.display = True
-        if ladder:
-            view.show(ladder)
-        elif self.app.session.mode == "demo":
+    @on(DataTable.RowHighlighted, "#calls")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is not None and event.row_key.value in self._rows:
+            self._show_details(event.row_key.value)
+
+    def _show_details(self, key: str) -> None:
+        """The call whole under the table; its SIP ladder fetched when the demo has one."""
+        row = self._rows[key]
+        keys = list(self._rows)
+        self.query_one(CallDetail).show(row, keys.index(key) + 1, len(keys), self._diagnosis(row))
+        demo = self.app.session.mode == "demo"
+        if demo and not row.ladder and not row.rejected and key not in self._ladder_asked:
+            self._ladder_asked.add(key)
             self.fetch_ladder(key)
-        else:
-            view.show(None)  # Plivo keeps no ladder a callback could show
 
     @work(exclusive=True, exit_on_error=False, group="ladder")
     async def fetch_ladder(self, key: str) -> None:
+        """Demo: the call's SIP ladder from GET /__emulator__/calls (kept once found)."""
         session = await self.app.wait_session()
         ladder = await session.call_ladder(key)
-        self._ladders[key] = ladder
-        self.query_one("#ladder", LadderView).show(ladder)
-        self.query_one("#ladder").scroll_visible(animate=False)
+        row = self._rows.get(key)
+        if not ladder or row is None:
+            return
+        self._rows[key] = replace(row, ladder=ladder)
+        table = self.query_one("#calls", DataTable)
+        if table.is_valid_row_index(table.cursor_row):
+            shown = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+            if shown == key:
+                self.query_one(CallDetail).show_ladder(ladder)
+
+    def _diagnosis(self, row: CallRow) -> Text:
+        """What happened (✓/✗ in words, coloured), the fix, and the audio hop."""
+        colours = self._colours()
+        frozen_ms = getattr(self.app, "frozen_ms", None)
+        text = Text(f"Diagnosis ({row.time}): ")
+        if row.verdict == "pass":
+            auth = plain(row.sip_auth_type, 40) or "none expected"
+            text.append("✓ verified", style=f"bold {colours['pass']}")
+            text.append(f": SIP authentication ran ({auth}) and the call reached your application.")
+        else:
+            mark, colour = ("? ", colours["warn"]) if row.verdict == "unconfirmed" else ("✗ ", "")
+            colour = colour or colours["fail"]
+            text.append(mark, style=f"bold {colour}")
+            text.append(plain(row.diagnosis, 800), style=colour)
+            if row.fix:
+                text.append("\nFix: ", style="bold")
+                text.append(plain(row.fix, 600))
+        audio = audio_sentence(row.stream, frozen_ms)
+        if audio:
+            ok = bool(row.stream and row.stream.get("ok"))
+            text.append(f"\n{'✓' if ok else '✗'} ", style=colours["pass" if ok else "fail"])
+            text.append(plain(audio, 400))
+        return text
 
     # byon sip-probe -------------------------------------------------------------------
     def action_probe(self) -> None:
+        """p: byon sip-probe against the app's SIP URI (the emulator's edge in the demo)."""
         if not self.plan.application.app_id:
             self.show_error("The probe needs the application's app_id: apply the plan first.")
             return
@@ -466,6 +510,7 @@ class VerifyScreen(StepScreen):
 
     @work(exclusive=True, exit_on_error=False, group="probe")
     async def run_probe(self) -> None:
+        """Each check's row as it comes, then the probe's diagnosis."""
         from wizard.verify.probe_wizard import probe_diagnosis
 
         session = await self.app.wait_session()
@@ -478,12 +523,16 @@ class VerifyScreen(StepScreen):
         results = await session.run_probe(self.plan, emit)
         self.query_one("#probe", Static).update(probe_panel(results, done=True))
         verdict, sentence = probe_diagnosis(results)
-        colour = "$success" if verdict == "pass" else "$error"
-        diag = self.query_one("#diagnosis", Static)
-        diag.update(f"Diagnosis (sip-probe): [{colour}]{_escape(sentence)}[/]")
+        colours = self._colours()
+        text = Text("Diagnosis (sip-probe): ")
+        mark = "✓ " if verdict == "pass" else "✗ "
+        colour = colours["pass" if verdict == "pass" else "fail"]
+        text.append(mark + plain(sentence, 800), style=colour)
+        self.query_one(CallDetail).show_text(text)
 
     # the agent's stream ---------------------------------------------------------------
     def action_check_stream(self) -> None:
+        """ctrl+k: stream test audio to the agent as Plivo would."""
         session = self.app.session
         stream = session.stream_settings(self.plan)
         if not stream.url:
@@ -496,13 +545,14 @@ class VerifyScreen(StepScreen):
         self.query_one("#stream-check").display = True
         self.query_one("#stream-progress").display = True
         self.query_one("#stream-report", Static).update(
-            f"Agent stream check · {_escape(stream.url)} ({stream.content_type}): connecting, "
+            f"Agent stream check · {escape(stream.url)} ({stream.content_type}): connecting, "
             "then streaming 1 s of test audio as Plivo would…"
         )
         self.check_stream(stream.url, stream.content_type)
 
     @work(exclusive=True, exit_on_error=False, group="stream-check")
     async def check_stream(self, url: str, content_type: str) -> None:
+        """Run the stream check and show its report."""
         session = await self.app.wait_session()
         try:
             report = await session.check_stream(url, content_type)
@@ -512,6 +562,7 @@ class VerifyScreen(StepScreen):
         self.query_one("#stream-check").scroll_visible(animate=False)
 
     def worker_failed(self, worker) -> None:
+        """Say which panel's work failed (the error line has why)."""
         if worker.group == "probe":
             self.query_one("#probe", Static).update("[$error]sip-probe failed[/]: see below.")
         if worker.group == "stream-check":
@@ -521,6 +572,7 @@ class VerifyScreen(StepScreen):
             )
 
     def action_copy_uri(self) -> None:
+        """ctrl+y: copy the SIP URI (or the number) to give the provider."""
         from screens.widgets.copyable import copy_value
 
         target = self._target()
@@ -529,49 +581,5 @@ class VerifyScreen(StepScreen):
 
     @on(Button.Pressed, "#next")
     def action_next(self) -> None:
+        """ctrl+n: Done, once the answer_url is restored."""
         self.leave_then(lambda: self.app.next_step(self.STEP))
-
-
-def probe_panel(results, *, done: bool) -> str:
-    """The probe's rows, one line each: check, ✓/✗, result token, detail (plain text)."""
-    lines = ["sip-probe" + ("" if done else " · running…")]
-    for r in results:
-        name = r.check + (f" {r.transport.lower()}" if r.check == "reach" and r.transport else "")
-        mark = "[$success]✓[/]" if r.ok else "[$error]✗[/]"
-        detail = _escape(plain(r.detail, 110))
-        lines.append(f"  {name:<15} {mark} {_escape(r.result):<14} {detail}")
-    return "\n".join(lines)
-
-
-def stream_panel(report) -> str:
-    """A StreamReport as the panel's lines: handshake, audio back, format, timing, verdict."""
-    hs = report.handshake
-    lines = [f"Agent stream check · {_escape(report.url)} ({report.content_type})"]
-    if hs.ok:
-        tls = f"TLS {hs.tls_version or 'yes'}" if hs.tls else "no TLS"
-        lines.append(
-            f"  handshake   ✓ HTTP {hs.status}, {tls}, subprotocol {hs.subprotocol or 'none'}"
-        )
-    else:
-        status = f" (HTTP {hs.status})" if hs.status else ""
-        lines.append(f"  handshake   ✗ failed{status}")
-    if report.audio_received:
-        lines.append(
-            f"  audio back  ✓ {report.frames_received} messages, "
-            f"{report.audio_ms_received / 1000:.2f} s of audio for {report.frames_sent} frames sent"
-        )
-        lines.append(f"  first audio {report.first_audio_ms:.1f} ms after the first frame sent")
-        mark = "✓" if report.format_ok else "✗"
-        lines.append(f"  format      {mark} expected {report.content_type}")
-    elif hs.ok:
-        lines.append(f"  audio back  ✗ none for {report.frames_sent} frames sent")
-    for warning in report.warnings:
-        lines.append(f"  [$warning]note: {_escape(warning)}[/]")
-    colour = "$success" if report.ok else "$error"
-    word = "PASS" if report.ok else "FAIL"
-    lines.append(f"[{colour}]{word}: {_escape(report.verdict)}[/]")
-    return "\n".join(lines)
-
-
-def _escape(text: str) -> str:
-    return text.replace("[", "\\[")

@@ -1,25 +1,40 @@
-"""Step 0: the account. Credentials typed in (token masked), demo, or offline."""
+"""Step 0: the account. Credentials typed in (token masked), demo, or offline; when byon
+is worth it, what a call costs each way, and the plans saved lately."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Button, Input, LoadingIndicator, Static
+from textual.widgets import Button, DataTable, Input, LoadingIndicator, Static
 
 from screens.widgets.base import StepScreen
+from wizard.text import plain
 
-INTRO = (
-    "byon routes a phone number you keep at another carrier to a Plivo application, "
-    "then checks it with a test call.\n"
-    "Enter your Plivo auth id and token (Plivo console > Account > Overview), "
-    "or try the demo, or plan offline and apply later with `byon apply`."
+INTRO = "byon routes a number kept elsewhere to a Plivo app and tests it. Use it for:"
+COSTS = (
+    "A 5-min call: DID forwarding = provider forward + Plivo inbound (3 legs); "
+    "Direct SIP = Plivo SIP termination only (1 leg). Details: w on the next step."
 )
+WHERE = "Your auth ID and token: Plivo console > Account > Overview."
+
+
+def short_path(path: Path, limit: int = 52) -> str:
+    """A plan path for the list: home as ~, and the folder's start elided when long (the
+    file name stays whole)."""
+    text = str(path)
+    home = str(Path.home())
+    if text.startswith(home + "/"):
+        text = "~" + text[len(home) :]
+    text = plain(text, 400)
+    return text if len(text) <= limit else "…" + text[-(limit - 1) :]
 
 
 @dataclass
@@ -49,30 +64,81 @@ class WelcomeScreen(StepScreen):
     ]
 
     def compose_body(self) -> ComposeResult:
-        """The intro, auth id (pre-filled when known), token, and the three ways on."""
+        """The intro, when byon is worth it, costs, the account fields, the ways on, and
+        the plans saved lately."""
+        from screens.widgets.about import when_text
+
         yield Static(INTRO, classes="intro")
-        yield Static("Auth ID", classes="field-label")
-        self.auth_id = Input(
-            self.app.known_auth_id(), placeholder="MAXXXXXXXXXXXXXXXXXX", id="auth-id"
-        )
-        yield self.auth_id
-        yield Static("Auth token (hidden as you type; never saved)", classes="field-label")
-        self.token = Input(placeholder="auth token", password=True, id="token")
-        yield self.token
+        yield Static(when_text(), id="when")
+        yield Static(COSTS, id="costs", classes="hint")
+        yield Static(WHERE, classes="where")
+        with Horizontal(classes="field-row"):
+            yield Static("Auth ID", classes="label")
+            self.auth_id = Input(
+                self.app.known_auth_id(),
+                placeholder="e.g. MAXXXXXXXXXXXXXXXXXX",
+                id="auth-id",
+                compact=True,
+            )
+            yield self.auth_id
+        with Horizontal(classes="field-row"):
+            yield Static("Auth token", classes="label")
+            self.token = Input(
+                placeholder="hidden as you type; never saved",
+                password=True,
+                id="token",
+                compact=True,
+            )
+            yield self.token
         with Horizontal(classes="buttons"):
-            self.connect = Button("Connect (enter)", id="connect", variant="primary")
+            self.connect = Button("Connect (enter)", id="connect", variant="primary", compact=True)
             yield self.connect
-            yield Button("Demo (ctrl+t)", id="demo")
-            yield Button("Offline (ctrl+o)", id="offline")
+            yield Button("Demo (ctrl+t)", id="demo", compact=True)
+            yield Button("Offline (ctrl+o)", id="offline", compact=True)
         self.checking = LoadingIndicator(id="checking")
         yield self.checking
         self.status = Static("", id="status", classes="hint", markup=False)
         yield self.status
+        yield Static("Recent plans (enter opens one):", id="recent-title", classes="section")
+        yield DataTable(id="recent", cursor_type="row", show_header=False)
 
     def on_mount(self) -> None:
-        """Focus the first empty field."""
+        """Focus the first empty field; list the recent plans."""
         self.checking.display = False
+        self.status.display = False
         (self.token if self.auth_id.value else self.auth_id).focus()
+        self._show_recent()
+
+    def _show_recent(self) -> None:
+        import time
+
+        from wizard.plans.recent import recent_plans
+
+        plans = [r for r in recent_plans() if r.exists][:4]
+        table = self.query_one("#recent", DataTable)
+        table.clear(columns=True)
+        table.add_columns("plan", "saved")
+        for r in plans:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.used_at))
+            table.add_row(Text(short_path(r.path)), when, key=str(r.path))
+        self.query_one("#recent-title").display = bool(plans)
+        table.display = bool(plans)
+
+    @on(DataTable.RowSelected, "#recent")
+    def _open_recent(self, event: DataTable.RowSelected) -> None:
+        from wizard.plans.plan import load_plan
+
+        path = Path(str(event.row_key.value))
+        try:
+            plan = load_plan(path, check=False)
+        except Exception as exc:
+            self.show_error(f"Cannot open {plain(path)}: {self.app.describe_error(exc)}")
+            return
+        self.clear_error()
+        self.app.use_plan(plan, path)
+        if plan.auth_id and not self.auth_id.value:
+            self.auth_id.value = plan.auth_id
+        self._say(f"Opened {plain(path)}: connect, demo or offline to continue it.")
 
     @on(Input.Submitted, "#auth-id")
     def _to_token(self) -> None:
@@ -93,7 +159,11 @@ class WelcomeScreen(StepScreen):
     def _busy(self, busy: bool, text: str = "") -> None:
         self.checking.display = busy
         self.connect.disabled = busy
+        self._say(text)
+
+    def _say(self, text: str) -> None:
         self.status.update(text)
+        self.status.display = bool(text)
 
     @work(exclusive=True, exit_on_error=False, group="account")
     async def check(self, auth_id: str, token: str) -> None:
@@ -130,7 +200,8 @@ class WelcomeScreen(StepScreen):
     def on_account_ready(self, message: AccountReady) -> None:
         """Connected: on to the next step."""
         account = message.account
-        self._busy(False, f"Connected: {account.name or account.auth_id}" if account else "")
+        name = plain(account.name or account.auth_id, 80) if account else ""
+        self._busy(False, f"Connected: {name}" if account else "")
         self.app.show_session_notices()
         self.plan.auth_id = message.auth_id
         self.app.next_step(self.STEP)

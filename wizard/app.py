@@ -58,17 +58,19 @@ class ByonApp(App[int]):
     """The wizard: one Plan, one Session, the steps of the chosen route."""
 
     TITLE = "byon"
-    SUB_TITLE = "bring your own number to Plivo"
+    SUB_TITLE = ""  # the step's own title needs the whole header at 80 columns
     # Absolute: Textual resolves relative paths against the module of the (sub)class.
-    # The two possible first steps are listed too: Textual loads a screen's own CSS_PATH
-    # when it is pushed, and the first step is the default screen, which is not pushed.
-    CSS_PATH = [
-        str(Path(__file__).resolve().parent.parent / "screens" / name)
-        for name in ("app.tcss", "welcome.tcss", "option.tcss")
-    ]
+    # The first step's own sheet is added per run (see __init__): Textual loads a screen's
+    # CSS_PATH when it is pushed, and the first step is the default screen, never pushed.
+    CSS_PATH = [str(Path(__file__).resolve().parent.parent / "screens" / "app.tcss")]
     COMMANDS = App.COMMANDS | {_wizard_commands}
     BINDINGS = [
-        Binding("ctrl+s", "save_plan", "Save plan"),
+        Binding("ctrl+s", "save_plan", "Save", tooltip="write the plan file (no secrets)"),
+        # f1 is in the footer: a focused text field takes `?` as a character
+        Binding("f1", "help", "Keys", tooltip="every key, grouped"),
+        Binding("question_mark", "help", "Keys", key_display="?", show=False),
+        Binding("f3", "save_plan_as", "Save plan as…", show=False),
+        Binding("f2", "toggle_activity", "Activity", show=False, tooltip="REST requests made"),
         Binding("q", "quit_wizard", "Quit", show=False),
         Binding("ctrl+q", "quit_wizard", "Quit", priority=True),
     ]
@@ -84,7 +86,10 @@ class ByonApp(App[int]):
         jump_to_review: bool = False,
         env_auth_id: str = "",
     ) -> None:
-        super().__init__()
+        first = "option" if mode == DEMO or (mode == LIVE and env_credentials) else "welcome"
+        super().__init__(
+            css_path=[*self.CSS_PATH, str(Path(self.CSS_PATH[0]).with_name(f"{first}.tcss"))]
+        )
         self._plan = plan
         # the plan as last written to (or read from) its file: "unsaved" compares with it
         self._saved: Plan | None = copy.deepcopy(plan) if plan is not None else None
@@ -100,6 +105,8 @@ class ByonApp(App[int]):
         self.frozen_ms: str | None = None  # ...and measured latencies (stable snapshots)
         self.exit_after_first_paint = os.environ.get("BYON_EXIT_AFTER_FIRST_PAINT") == "1"
         self._session_ready = None  # asyncio.Event, created in the loop
+        self.show_activity = False  # the activity pane (f2), kept across steps
+        self.session.on_activity = self._on_activity
 
     @property
     def plan(self) -> Plan:
@@ -110,6 +117,16 @@ class ByonApp(App[int]):
 
             self._plan = Plan()
         return self._plan
+
+    def use_plan(self, plan: Plan, path: Path) -> None:
+        """Continue a saved plan (Welcome's recent list): its file is where ctrl+s writes."""
+        self._plan = plan
+        self._saved = copy.deepcopy(plan)  # as read from its file: nothing unsaved yet
+        self.edited = False
+        self.plan_path = Path(path)
+        from wizard.plans.recent import remember_plan
+
+        remember_plan(path)
 
     @property
     def plan_loaded(self) -> bool:
@@ -177,9 +194,16 @@ class ByonApp(App[int]):
 
     def step_number(self, step: str) -> int | None:
         """The step's place in the chosen route (option is 1 on both)."""
-        # no Plan before the user chose: the first paint does not load the plan module
-        flow = FLOWS[self._plan.option if self._plan is not None else "direct_sip"]
+        flow = self.route_steps()
         return flow.index(step) + 1 if step in flow else None
+
+    def route_steps(self) -> list[str]:
+        """The chosen route's steps, "done" excluded (before any choice: Direct SIP's).
+
+        Reads the option without making a Plan: the first screen paints before the plan
+        module loads."""
+        option = self._plan.option if self._plan is not None else "direct_sip"
+        return [s for s in FLOWS.get(option, FLOWS["direct_sip"]) if s != "done"]
 
     def back(self) -> None:
         """Go back one step (the first step stays)."""
@@ -205,6 +229,10 @@ class ByonApp(App[int]):
             leave(pop)
         else:
             pop()
+
+    def action_go_step(self, step: str) -> None:
+        """The step indicator's links: back to a done step."""
+        self.go_to_step(step)
 
     def sip_uri(self) -> str:
         """The SIP URI to give the provider, once the application exists ("" before)."""
@@ -319,6 +347,7 @@ class ByonApp(App[int]):
     def save_plan(self, path: str | Path | None = None, *, quiet: bool = False) -> bool:
         """Write the plan (no secrets in it) to ``path`` or the plan file; False on failure."""
         from wizard.plans.plan import save_plan
+        from wizard.plans.recent import remember_plan
 
         target = Path(path) if path is not None else self.plan_path
         try:
@@ -331,8 +360,12 @@ class ByonApp(App[int]):
         self.plan.source = Path(written)
         self._saved = copy.deepcopy(self.plan)
         self.edited = False
+        remember_plan(written)  # Welcome lists it next time
         if not quiet:
             self.notify(f"Plan saved to {written} (no secrets in it).", title="Saved")
+        saved_hook = getattr(self.screen, "plan_saved", None)  # Done says "saved" at once
+        if saved_hook is not None:
+            saved_hook()
         return True
 
     def action_save_plan(self) -> None:
@@ -347,7 +380,9 @@ class ByonApp(App[int]):
             if path is not None:
                 self.save_plan(path)
 
-        self.push_screen(PathPrompt("Save the plan as", str(self.plan_path)), chosen)
+        note = "A TOML file; it never holds the auth token or a SIP password."
+        prompt = PathPrompt("Save the plan as", str(self.plan_path), note, suffix=".toml")
+        self.push_screen(prompt, chosen)
 
     async def plan_applied(self, view: Any = None) -> None:
         """After an apply: every id from the account into the plan, and its file (when
@@ -360,6 +395,40 @@ class ByonApp(App[int]):
     async def action_quit(self) -> None:
         """Every way out (the palette's Quit too) goes through the unsaved-plan guard."""
         self.action_quit_wizard()
+
+    def action_help(self) -> None:
+        """f1 or ?: the keys overlay, every key of this screen, grouped."""
+        from screens.widgets.help import open_help
+
+        open_help(self)
+
+    # the activity pane -------------------------------------------------------------
+    def action_toggle_activity(self) -> None:
+        """f2: show or hide the activity pane (every REST request made)."""
+        self.show_activity = not self.show_activity
+        self.sync_activity(self.screen)
+        if self.show_activity and not self.session.activity:
+            self.notify("No request to Plivo yet: they appear here as the wizard makes them.")
+
+    def sync_activity(self, screen: Any) -> None:
+        """Show or hide the pane on ``screen`` (mounted on first use, never at startup)."""
+        from screens.widgets.activity import ActivityPane
+
+        panes = list(screen.query(ActivityPane))
+        if self.show_activity and not panes and hasattr(screen, "STEP"):
+            screen.mount(ActivityPane(), before="#error")  # above the error line and footer
+        for pane in panes:
+            pane.display = self.show_activity
+            if self.show_activity:
+                pane.refill()
+
+    def _on_activity(self, record: Any) -> None:
+        if not self.show_activity:
+            return
+        from screens.widgets.activity import ActivityPane
+
+        for pane in self.screen.query(ActivityPane):
+            pane.refill()
 
     def action_quit_wizard(self) -> None:
         """Quit, asking first when the plan would be lost or is not applied yet."""

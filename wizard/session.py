@@ -33,12 +33,17 @@ class CallRow:
     signature_valid: bool | None = None
     sip_status: int = 200
     verdict: str = "fail"  # "pass" | "fail"
-    diagnosis: str = ""
+    diagnosis: str = ""  # what happened, one sentence ("" on pass)
     # the emulator's report of following the answer XML's <Stream> (demo only): StreamReport dict
     stream: dict[str, Any] | None = None
-    rejected: bool = False  # refused by the listener (unsigned, forged, replayed): never a call
+    fix: str = ""  # what to change (the troubleshooting row's solution)
+    # what the call carried, shown as plain text when the row is selected
+    params: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
     # the SIP messages of the call, [{"ms", "dir", "line", "headers"}] (shared/contracts/sip.md)
     ladder: list[dict[str, Any]] = field(default_factory=list)
+    sip_reason: str = ""  # Plivo's reason phrase for a refused call
+    rejected: bool = False  # refused by the listener (unsigned, forged, replayed): never a call
 
 
 def audio_cell(stream: dict[str, Any] | None, ms_text: str | None = None) -> str:
@@ -69,6 +74,20 @@ def audio_sentence(stream: dict[str, Any] | None, ms_text: str | None = None) ->
         )
     verdict = stream.get("verdict") or stream.get("error") or "no audio came back"
     return f"Audio did not make the round trip to the agent over its <Stream>: {verdict}"
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One REST request the wizard made: what the activity pane lists (no bodies, no secrets)."""
+
+    at: float  # time.time() when it finished
+    method: str
+    path: str  # after /v1/Account/{auth_id}, e.g. "/Application/"
+    status: int | str  # HTTP status, or the error's name when no answer came
+    seconds: float
+
+
+ACTIVITY_KEPT = 500  # requests remembered for the activity pane
 
 
 @dataclass
@@ -102,6 +121,8 @@ class Session:
     # the plan file this session saves to: its apply lock and undo journal are `byon apply`'s
     plan_path: Path | None = None
     _demo_dir: Path | None = field(default=None, repr=False)
+    activity: list[RequestRecord] = field(default_factory=list, repr=False)  # oldest first
+    on_activity: Callable[[RequestRecord], None] | None = field(default=None, repr=False)
 
     @property
     def token(self) -> str:
@@ -145,6 +166,7 @@ class Session:
         # a person is waiting on this first check: say "unreachable" in seconds, not after
         # the full retry budget that later steps get
         client = PlivoClient(auth_id, token, base_url=url, deadline=CONNECT_DEADLINE)
+        client.on_request = self.record_request
         try:
             account = await client.get_account()
         except BaseException:
@@ -160,6 +182,16 @@ class Session:
 
             await restore_leftovers(client, self.notices.append)
         return account
+
+    def record_request(self, method: str, path: str, status: int | str, seconds: float) -> None:
+        """The client's request hook: remember the request and tell the activity pane."""
+        import time
+
+        record = RequestRecord(time.time(), method, path, status, seconds)
+        self.activity.append(record)
+        del self.activity[:-ACTIVITY_KEPT]
+        if self.on_activity is not None:
+            self.on_activity(record)
 
     def require_client(self) -> Any:
         """The API client; ByonError with the way forward when offline."""
@@ -503,7 +535,10 @@ def row_from_event(event: Any, time_text: str) -> CallRow:
         signature_valid=event.signature_valid,
         sip_status=200,
         verdict=event.verdict,
-        diagnosis=" ".join(x for x in (event.diagnosis, event.fix) if x),
+        diagnosis=event.diagnosis,
+        fix=event.fix,
+        params=dict(event.params or {}),
+        headers=dict(getattr(event, "headers", None) or {}),
         rejected=event.rejected,
     )
 
@@ -527,9 +562,13 @@ def row_from_simulation(result: Any, key: str, time_text: str, from_: str, to: s
         signature_valid=None,
         sip_status=status,
         verdict=diag.verdict,
-        diagnosis=" ".join(x for x in (diag.sentence, diag.fix) if x),
+        diagnosis=diag.sentence,
+        fix=diag.fix,
         stream=stream if isinstance(stream, dict) else None,
+        params=dict(params) if isinstance(params, dict) else {},
+        headers=dict(callback.get("signature_headers") or {}),
         ladder=[x for x in (out.get("ladder") or []) if isinstance(x, dict)],
+        sip_reason=str(out.get("reason") or ""),
     )
 
 
@@ -548,7 +587,7 @@ def rows_from_simulation(
         row = row_from_simulation(one, f"{key}-{i}", time_text, from_, to)
         if int(outcome.get("sip_status") or 0) == 200 and outcome is not result.outcome:
             # an allowed call of the series passed; the diagnosis belongs to the refused ones
-            row.verdict, row.diagnosis = "pass", ""
+            row.verdict, row.diagnosis, row.fix = "pass", "", ""
         rows.append(row)
     return rows
 

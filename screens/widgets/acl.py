@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -79,7 +80,7 @@ class AclEntries(Vertical):
         self._count += 1
         entry = Input(
             value,
-            placeholder="203.0.113.10 or 198.51.100.0/28",
+            placeholder="e.g. 203.0.113.10 or 198.51.100.0/28",
             classes="entry",
             id=f"entry-{self._count}",
             validators=[CheckValidator("check_acl_entry", lambda: (self._acl_type(),))],
@@ -90,6 +91,17 @@ class AclEntries(Vertical):
 
     def _acl_type(self) -> str:
         return "ip_acl_and_credential" if self.auth_type() == "ip_acl_and_credential" else "ip_acl"
+
+    @on(Input.Changed, ".entry")
+    def _entry_typed(self) -> None:
+        """A legal but very wide range gets its note as it is typed, not only at review."""
+        from wizard.plans.validate import acl_entry_warning
+
+        notes = [acl_entry_warning(e.value.strip()) for e in self.inputs() if e.value]
+        shown = [f"⚠ {n}" for n in notes if n]
+        rule = self.query_one("#acl-rule", Static)
+        rule.update(Text("\n".join([ACL_RULE, *shown])))  # typed text: never markup
+        rule.set_class(bool(shown), "-warn")
 
     @on(Button.Pressed, "#add-entry")
     def _add_pressed(self, event: Button.Pressed) -> None:

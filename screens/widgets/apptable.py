@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual.widgets import DataTable
 
+from wizard.text import plain
+
 SHOWN = 30  # more rows than anyone scrolls through; keeps each keystroke cheap on 1,000+ apps
-# fixed widths: the table then never measures cells, the main cost of refilling it
+# fixed widths: the table then never measures columns, the main cost of refilling it
 COLUMNS = (("name", 24), ("app_id", 17), ("answer URL", 34), ("SIP auth", 12))
+STACK_BELOW = 100  # narrower: two lines per app, name over app_id, URL over SIP auth
 
 
 def auth_label(sip_auth_type: str) -> str:
@@ -16,10 +20,17 @@ def auth_label(sip_auth_type: str) -> str:
     return sip_auth_type or "open (none)"
 
 
-def add_columns(table: DataTable) -> None:
-    """The table's fixed-width columns."""
-    for label, width in COLUMNS:
-        table.add_column(label, width=width)
+def add_columns(table: DataTable, width: int = STACK_BELOW) -> None:
+    """Columns for a terminal ``width`` columns wide: the answer URL takes what is left, and
+    a long one wraps (whole, never cut)."""
+    if width < STACK_BELOW:
+        table.header_height = 2
+        table.add_column("name\napp_id", width=24)
+        table.add_column("answer URL\nSIP auth", width=max(30, width - 24 - 9))
+        return
+    url = max(34, width - sum(w for _l, w in COLUMNS) + 34 - 13)
+    for label, w in COLUMNS:
+        table.add_column(label, width=url if label == "answer URL" else w)
 
 
 class AppFilter:
@@ -62,8 +73,14 @@ class AppFilter:
             return len(found)
         self._shown = shown
         table.clear()
+        stacked = len(table.columns) == 2
         for a in found[:SHOWN]:
-            table.add_row(
-                a.app_name, a.app_id, a.answer_url, auth_label(a.sip_auth_type), key=a.app_id
-            )
+            # names and URLs come from the account: plain text, never markup
+            name, url = plain(a.app_name, 100), Text(plain(a.answer_url, 300), overflow="fold")
+            auth = auth_label(a.sip_auth_type)
+            if stacked:
+                url.append(f"\n{auth}")
+                table.add_row(Text(f"{name}\n{a.app_id}"), url, key=a.app_id, height=None)
+            else:
+                table.add_row(Text(name), a.app_id, url, auth, key=a.app_id, height=None)
         return len(found)

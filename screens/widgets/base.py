@@ -1,4 +1,5 @@
-"""The base of every step: header, error line, Back key, worker errors, typed results."""
+"""The base of every step: header, step indicator, error line, Back key, worker errors,
+typed results."""
 
 from __future__ import annotations
 
@@ -8,28 +9,31 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
-from screens.widgets.header import StepHeader
+from screens.widgets.steps import StepIndicator
+
+
+def heading(title: str) -> str:
+    """The header's title for a step's TITLE: capitalised, whole at 80 columns (the step
+    indicator under it says "Step 2 of 6", numbered by the route chosen now)."""
+    return title[:1].upper() + title[1:]
 
 
 class StepScreen(Screen):
     """A wizard step. Subclasses set STEP and TITLE (the heading) and write ``compose_body``.
 
-    NUMBERED steps are titled "Step N · TITLE", N from the chosen route. A step ends
-    with ``finish(result)``: the App merges the typed result into the one Plan."""
+    A step ends with ``finish(result)``: the App merges the typed result into the one Plan."""
 
     STEP = ""
     TITLE = ""
-    NUMBERED = False
     BINDINGS = [
         Binding("escape", "back", "Back"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
-        self.header = StepHeader()
         self.error_line = Static("", id="error", classes="error-line", markup=False)
 
     @property
@@ -38,25 +42,34 @@ class StepScreen(Screen):
         return self.app.plan
 
     def compose(self) -> ComposeResult:
-        """Header, the step's body (scrolls), the error line, the footer."""
-        self._show_title()
-        yield self.header
+        """Header, step indicator, the step's body (scrolls), the error line, the footer."""
+        # the title is set before the header exists: setting it later repaints the header
+        # (and costs the first screen its first paint)
+        self.title = heading(self.TITLE)
+        yield Header()
+        yield StepIndicator(self.STEP)
         with VerticalScroll(id="body"):
             yield from self.compose_body()
         yield self.error_line
         # compact from the start below 100 columns: no second footer build before first paint
-        yield Footer(compact=self.app.size.width < 100)
+        # the palette's "^p" gives its room to the step's keys; `?` and the overlay list it
+        yield Footer(compact=self.app.size.width < 100, show_command_palette=False)
 
     def compose_body(self) -> ComposeResult:
         """The step's own widgets."""
         yield from ()
 
-    def on_screen_resume(self) -> None:
-        """Number the title by the route chosen now (it may have changed meanwhile)."""
-        self._show_title()
+    def on_mount(self) -> None:
+        """The demo's values go into the fields once the step's own rows exist."""
+        from screens.widgets.demo import fill_demo
 
-    def _show_title(self) -> None:
-        self.header.show_step(self.STEP, self.TITLE, self.NUMBERED, self)
+        self.call_after_refresh(fill_demo, self)
+
+    def on_screen_resume(self) -> None:
+        """Number the step by the route chosen now (it may have changed meanwhile)."""
+        self.query_one(StepIndicator).show_route(self.app)
+        if self.app.show_activity:
+            self.app.sync_activity(self)
 
     def finish(self, result: Any) -> None:
         """Hand this step's typed result to the App, which merges it and moves on."""
@@ -82,6 +95,12 @@ class StepScreen(Screen):
 
     def worker_failed(self, worker: Worker) -> None:
         """Hook: put the screen back in a state where the user can retry."""
+
+    def on_input_changed(self) -> None:
+        """Editing a field takes the line's complaint away (Next checks again), so a fixed
+        field never keeps an old message."""
+        if self.error_line.has_class("-shown"):
+            self.clear_error()
 
     def show_error(self, text: str) -> None:
         """Show ``text`` on the error line ("" hides it)."""

@@ -49,8 +49,9 @@ def _arrow(direction: str, label: str) -> str:
     return "◀" + f" {label} ──".rjust(SPAN - 1, "─")
 
 
-def ladder_text(ladder: Iterable[Mapping[str, Any]] | None) -> Text:
-    """The ladder drawn as arrows between a Provider and a Plivo lane, one line each."""
+def ladder_text(ladder: Iterable[Mapping[str, Any]] | None, ms_text: str | None = None) -> Text:
+    """The ladder drawn as arrows between a Provider and a Plivo lane, one line each;
+    ``ms_text`` replaces every time (tests freeze it for stable snapshots)."""
     steps = [s for s in list(ladder or [])[:MAX_STEPS] if isinstance(s, Mapping)]
     if not steps:
         return Text(NO_LADDER, style="dim")
@@ -58,7 +59,7 @@ def ladder_text(ladder: Iterable[Mapping[str, Any]] | None) -> Text:
     text.append(f"{'':>9}  Provider{'Plivo':>{SPAN - 8}}\n", style="bold")
     for i, step in enumerate(steps):
         try:
-            ms = f"{float(step.get('ms') or 0):6.0f} ms"
+            ms = f"{ms_text:>6} ms" if ms_text else f"{float(step.get('ms') or 0):6.0f} ms"
         except (TypeError, ValueError):
             ms = "     ? ms"
         label = _label(step)
@@ -92,4 +93,4 @@ class LadderView(Static):
     def show(self, ladder: Iterable[Mapping[str, Any]] | None) -> None:
         """Draw ``ladder`` (the SIP messages of one call, oldest first)."""
         self.ladder = list(ladder or [])
-        self.update(ladder_text(self.ladder))
+        self.update(ladder_text(self.ladder, getattr(self.app, "frozen_ms", None)))

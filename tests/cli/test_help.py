@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 
@@ -87,3 +88,43 @@ def test_bad_option_exits_2():
     )
     assert out.returncode == 2
     assert "unrecognized arguments: --no-such-flag" in out.stderr
+
+
+def _commands() -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser()
+    found = {"byon": parser}
+    for sub in parser._subparsers._group_actions:
+        found.update({f"byon {name}": p for name, p in sub.choices.items()})
+    return found
+
+
+@pytest.mark.parametrize("command", ["byon", *(f"byon {c}" for c in SUBCOMMANDS)])
+def test_every_option_says_what_it_does_and_its_default(command):
+    """`--help` explains each option; one that takes a value says what happens without it."""
+    parser = _commands()[command]
+    # one of a required group must be given: such an option has no default to state
+    required = {
+        a for g in parser._mutually_exclusive_groups if g.required for a in g._group_actions
+    }
+    for action in parser._actions:
+        if action.dest in ("help", "version", "command") or action in required:
+            continue
+        name = "/".join(action.option_strings) or action.dest
+        assert action.help and len(action.help) > 8, f"{command} {name} has no description"
+        takes_value = action.option_strings and action.nargs != 0
+        if (takes_value and action.choices is None) or action.default not in (None, False):
+            assert "default" in action.help, f"{command} {name} does not give its default"
+
+
+def test_demo_help_offers_no_api_url():
+    """The demo runs its own emulator: an --api-url there would be a lie."""
+    code, _heavy, text = _help("demo")
+    assert code == 0
+    assert "--api-url" not in text and "emulator" in text
+
+
+def test_defaults_are_the_real_values():
+    _code, _heavy, text = _help("verify")
+    assert "(default: 127.0.0.1:8080)" in text
+    _code, _heavy, text = _help("stream-check")
+    assert "(default: audio/x-mulaw;rate=8000)" in text

@@ -81,3 +81,27 @@ async def apply_all(app: ByonApp, pilot: Any) -> None:
     await settle(app, pilot)
     await pilot.press("a")
     await settle(app, pilot)
+
+
+def screen_text(app: ByonApp) -> str:
+    """The screen as a person reads it: plain lines, no colour (what a capture shows)."""
+    return "\n".join(strip.text.rstrip() for strip in app.screen._compositor.render_strips())
+
+
+async def press_all(app: ByonApp, pilot: Any, *keys: str) -> None:
+    """Press each key and let the wizard finish what it started before the next one."""
+    for key in keys:
+        await pilot.press(key)
+        await settle(app, pilot)
+
+
+def static_text(widget: Any) -> str:
+    """A Static's content as plain text, all of it (scrolled out of view or not)."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=200, file=io.StringIO(), color_system=None, markup=False)
+    content = widget.content
+    console.print(content, markup=True)
+    return console.file.getvalue()

@@ -43,7 +43,7 @@ async def test_filter_caps_rows_and_says_how_many_match():
         assert f.summary(found) == "10 of 1000 applications match"
 
         found = f.fill(table, "a512.example")  # by answer URL
-        assert [table.get_row_at(0)[0]] == ["agent-0512"]
+        assert [str(table.get_row_at(0)[0])] == ["agent-0512"]
         assert table.get_row_at(0)[3] == "open (none)"
 
         assert f.fill(table, "no-such-app") == 0 and table.row_count == 0

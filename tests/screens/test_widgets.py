@@ -11,10 +11,10 @@ from textual.widgets import Input, Static
 from screens.widgets.acl import AclEntries
 from screens.widgets.block import CopyableBlock
 from screens.widgets.copyable import CopyableValue, copy_value
-from screens.widgets.header import StepHeader
 from screens.widgets.password import PasswordField
 from screens.widgets.path_prompt import PathPrompt
 from screens.widgets.quit import QuitScreen
+from screens.widgets.steps import indicator_markup
 
 SECRET = "Xk7pQ2mN9vB4tR8w"
 
@@ -164,32 +164,14 @@ async def test_copyable_block_refuses_to_write_through_a_symlink(tmp_path):
     assert target.read_text() == "keep\n"
 
 
-class FlowApp(App):
-    """Two routes numbering the same step differently, as ByonApp's flows do."""
-
-    route = "direct_sip"
-
-    def compose(self) -> ComposeResult:
-        yield StepHeader()
-
-    def step_number(self, step: str) -> int | None:
-        flow = {"direct_sip": ["option", "auth", "application"], "did": ["option", "application"]}
-        steps = flow[self.route]
-        return steps.index(step) + 1 if step in steps else None
-
-
-async def test_step_header_numbers_the_step_from_the_route():
-    app = FlowApp()
-    async with app.run_test() as pilot:
-        header = app.query_one(StepHeader)
-        header.show_step("application", "the application", numbered=True)
-        assert app.screen.title == "Step 3 · the application"
-        app.route = "did"
-        header.show_step("application", "the application", numbered=True)
-        assert app.screen.title == "Step 2 · the application"
-        header.show_step("review", "Review and apply", numbered=False)
-        await pilot.pause()
-        assert app.screen.title == "Review and apply"
+def test_step_indicator_numbers_the_step_from_the_route():
+    direct = ["option", "auth", "application", "review", "provider", "verify"]
+    did = ["option", "application", "number", "review", "provider", "verify"]
+    line = indicator_markup(direct, "application", ["option", "auth"]).plain
+    assert line.startswith("Step 3 of 6 · App │ ✓ Route ✓ Auth ● App ○ Review")
+    line = indicator_markup(did, "application", ["option"]).plain
+    assert line.startswith("Step 2 of 6 · App │ ✓ Route ● App ○ Number")
+    assert indicator_markup(did, "done", did).plain.startswith("Done · all 6 steps")
 
 
 class QuitHost(App):

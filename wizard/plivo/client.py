@@ -32,6 +32,7 @@ from wizard.plivo.http import (
     Op,
     Progress,
     Recovered,
+    RequestHook,
     ScrubLog,
     Secret,
     Transport,
@@ -129,6 +130,7 @@ class PlivoClient(Transport):
             logging.getLogger(name).addFilter(self._log_filter)
         self._prefix = f"/v1/Account/{quote(auth_id, safe='')}/"
         self._sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep
+        self.on_request: RequestHook | None = None  # the wizard's activity pane listens here
         host = urlsplit(self._base_url).hostname or ""
         self._http = httpx.AsyncClient(
             base_url=self._base_url,

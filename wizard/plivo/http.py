@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     import httpx
 
 Progress = Callable[[int, int], None]  # (done, total)
+# told of every HTTP attempt: (method, path after the account prefix, status or error name,
+# seconds). Never bodies, query values or headers, so nothing secret can reach it.
+RequestHook = Callable[[str, str, "int | str", float], None]
 
 PAGE_LIMIT = 20  # Plivo's maximum page size
 OK_STATUSES = frozenset({200, 201, 202, 204})
@@ -267,7 +270,25 @@ class Transport:
             }
         if method == "POST" or (method == "DELETE" and body):
             kwargs["json"] = {k: v for k, v in (body or {}).items() if v is not None}
-        return await self._http.request(method, path, **kwargs)
+        started = asyncio.get_running_loop().time()
+        try:
+            resp = await self._http.request(method, path, **kwargs)
+        except Exception as exc:
+            self._tell(method, path, type(exc).__name__, started)
+            raise
+        self._tell(method, path, resp.status_code, started)
+        return resp
+
+    def _tell(self, method: str, path: str, status: int | str, started: float) -> None:
+        hook = getattr(self, "on_request", None)
+        if hook is None:
+            return
+        prefix = getattr(self, "_prefix", "")
+        short = path[len(prefix) - 1 :] if prefix and path.startswith(prefix) else path
+        try:  # a broken listener must never break a request
+            hook(method, short, status, asyncio.get_running_loop().time() - started)
+        except Exception:
+            log.debug("request hook failed", exc_info=True)
 
     def _decode(self, resp: httpx.Response, method: str, path: str, op: Op, secrets) -> Any:
         if resp.status_code == 204 or not resp.content:

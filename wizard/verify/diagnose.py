@@ -123,8 +123,8 @@ TROUBLESHOOTING_ROWS: dict[str, Row] = {
             "forged",
             "A callback without a valid X-Plivo-Signature-V3",
             "Ignore it: it did not come from Plivo with your auth token. If every callback "
-            "fails, check that --public-url is exactly the URL Plivo calls and that "
-            "PLIVO_AUTH_TOKEN belongs to the account.",
+            "fails, check that the public URL given to byon is exactly the URL Plivo calls, "
+            "and that the auth token belongs to the account.",
             "byon",
         ),
         Row(
@@ -189,6 +189,7 @@ class Expectation:
     plivo_number: str = ""
     option: str = "direct_sip"
     provider: str = ""  # the plan's provider key: its own settings go into the fix
+    answer_url: str = ""  # the application's own answer_url, as the user knows it
 
     @classmethod
     def from_plan(cls, plan: Any, *, app_id: str | None = None) -> Expectation:
@@ -213,6 +214,7 @@ class Expectation:
             plivo_number=plivo_number,
             option=option,
             provider=getattr(plan, "provider", "") or "",
+            answer_url=getattr(plan.application, "answer_url", "") or "",
         )
 
     def uri(self) -> str:
@@ -286,6 +288,8 @@ def _unauthenticated(exp: Expectation) -> Diagnosis:
             "SIPAuthType in the callback): your provider put a phone number in the "
             f"Request-URI instead of your app_id ({exp.uri()}).",
             exp,
+            "Set the provider's SIP destination to exactly that URI: the app_id, not the "
+            "phone number, is its user part.",
         )
     if exp.auth_type == "none":
         return _fail(
@@ -384,7 +388,7 @@ def _refused_403(outcome: dict[str, Any], exp: Expectation, low: str, said: str)
         return _fail(
             "lockout",
             f"{who} is locked out after {LOCKOUT_FAILURES} failed attempts within 60 "
-            f"seconds, so every call is refused with 403{said}.",
+            "seconds, so every call is refused with 403.",
             exp,
         )
     ip_cause = (
@@ -398,7 +402,7 @@ def _refused_403(outcome: dict[str, Any], exp: Expectation, low: str, said: str)
         return _fail(
             "all_403",
             f"The call was refused with 403 because the source IP{ip} is not in the "
-            f"application's IP ACL{said}.",
+            "application's IP ACL.",
             exp,
             "Add your provider's outbound SIP IP to the IP ACL (or fix the entry that "
             "should match it).",
@@ -406,8 +410,8 @@ def _refused_403(outcome: dict[str, Any], exp: Expectation, low: str, said: str)
     if cred_cause:
         return _fail(
             "all_403",
-            f"The call was refused with 403 because the digest credentials do not match "
-            f"the application's SIP credential{said}.",
+            "The call was refused with 403 because the digest credentials do not match "
+            "the application's SIP credential.",
             exp,
             "Enter the exact username and password in your provider's SIP settings "
             "(byon settings shows them), or reset the password and update both sides.",
@@ -434,7 +438,7 @@ def diagnose_sip_outcome(outcome: dict[str, Any], expectation: Expectation) -> D
         return _fail(
             "challenge_407",
             "The call was challenged with 407 and dropped: the provider did not answer "
-            f"the digest challenge{said}.",
+            "the digest challenge.",
             exp,
         )
     if status == 404:
@@ -486,5 +490,7 @@ def diagnose_sip_outcomes(outcomes: list[dict[str, Any]], expectation: Expectati
             f"Calls work intermittently: those from {ips} are refused with 403 while others "
             "pass, so your provider rotates its outbound IPs.",
             expectation,
+            "Switch to credential auth, or widen the IP ACL's CIDR range to cover every "
+            "address the provider sends from.",
         )
     return diagnose_sip_outcome(outcomes[-1], expectation)

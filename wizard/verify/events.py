@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from wizard.verify.diagnose import TROUBLESHOOTING_ROWS, Diagnosis
@@ -42,6 +42,8 @@ class CallbackEvent:
     answered_with: str = ""  # "default" | "proxy" | "403" | ...
     row: str = ""
     seq: int = 0
+    # the request's headers as received (bounded), for the wizard's call details
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:

@@ -323,6 +323,7 @@ class Listener:
             sip_auth_type=first(params, "SIPAuthType") or None,
             sip_auth_user=first(params, "SIPAuthUser"),
             sip_source_ip=first(params, "SIPSourceIP"),
+            headers={k: v[:500] for k, v in list(request.headers.items())[:40]},
         )
 
     async def _drain(self) -> None:

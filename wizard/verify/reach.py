@@ -55,7 +55,7 @@ async def preflight(listener: Any, public_url: str | None = None, *, timeout: fl
                 f"The probe reached the listener, but its signature did not match "
                 f"{event.url}: the tunnel or proxy changes the URL on the way "
                 "(host, scheme or path), so real callbacks would be refused too.",
-                hint="Give --public-url exactly as Plivo will call it, path prefix included.",
+                hint="Give the public URL exactly as Plivo will call it, path prefix included.",
             )
         return time.monotonic() - start
     except ClientConnectorDNSError as exc:

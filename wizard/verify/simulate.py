@@ -313,7 +313,7 @@ class Play:
     async def _invalid_xml(self, scenario: str, leg: Any) -> SimulationResult:
         out = await _with_broken_answer(self.client, self.exp.app_id, lambda: self.route.place(leg))
         if isinstance(out.get("callback"), dict):  # the broken server stood in for it
-            out["callback"]["url"] = getattr(self.exp, "answer_url", "") or "your answer_url"
+            out["callback"]["url"] = self.exp.answer_url or "your answer_url"
         return SimulationResult(scenario, out, diagnose_sip_outcome(out, self.exp), [out])
 
     async def _intermittent(self) -> SimulationResult:

@@ -1,0 +1,126 @@
+"""What well-loved TUIs have, in byon: the activity pane, save as, recent plans; and the
+words a first-time user reads (prices, empty searches, provider settings)."""
+
+from __future__ import annotations
+
+import json
+
+from textual.widgets import DataTable, Input, Select
+
+from screens.widgets.activity import ActivityPane
+from tests.screens.helpers import (
+    SMALL,
+    choose_direct_sip,
+    create_application,
+    demo_app,
+    press_all,
+    ready,
+    screen_name,
+    screen_text,
+    settle,
+)
+from wizard.app import ByonApp
+from wizard.emulator.server import DEMO_AUTH_TOKEN
+from wizard.plans.recent import recent_plans, remember_plan
+from wizard.session import OFFLINE
+
+
+async def test_activity_pane_lists_each_request_without_bodies_or_secrets():
+    app = demo_app()
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
+        await ready(app, pilot)
+        await press_all(app, pilot, "enter", "ctrl+n", "ctrl+n", "a", "f2")
+        table = app.screen.query_one("#activity", DataTable)
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert rows == [
+            ["10:42:07", r.method, r.path, f"{r.status} {'✓' if r.status < 300 else '✗'}", "3"]
+            for r in app.session.activity
+        ]
+        assert ["POST", "/Application/"] in [row[1:3] for row in rows]  # the create
+        text = screen_text(app)
+        assert DEMO_AUTH_TOKEN not in text and app.session.sip_password not in text
+        # kept across steps: the next step shows it too, with what happened meanwhile
+        await press_all(app, pilot, "n")
+        assert app.screen.query_one("#activity", DataTable).row_count == table.row_count
+        await press_all(app, pilot, "f2")
+        assert not app.screen.query_one(ActivityPane).display
+
+
+async def test_save_as_asks_for_a_path_refuses_a_folder_and_remembers_the_plan(tmp_path):
+    app = demo_app(plan_path=tmp_path / "default.toml")
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
+        await ready(app, pilot)
+        await choose_direct_sip(app, pilot, stable=False, shared=False)
+        await press_all(app, pilot, "f3")
+        assert screen_name(app) == "PathPrompt"
+        field = app.screen.query_one("#path", Input)
+        field.value = str(tmp_path)  # a folder: refused, nothing written
+        await press_all(app, pilot, "enter")
+        assert screen_name(app) == "PathPrompt"
+        assert "is a folder" in screen_text(app)
+        field.value = str(tmp_path / "mine.toml")
+        await press_all(app, pilot, "enter")
+        assert screen_name(app) == "AuthScreen"
+    assert (tmp_path / "mine.toml").is_file() and not (tmp_path / "default.toml").exists()
+    assert app.plan_path == tmp_path / "mine.toml"  # ctrl+s writes there from now on
+    assert recent_plans()[0].path == (tmp_path / "mine.toml").resolve()
+
+
+async def test_welcome_lists_recent_plans_and_opens_one(tmp_path):
+    from wizard.plans.plan import Plan, save_plan
+
+    path = save_plan(Plan(external_number="+14155550123"), tmp_path / "kept.toml")
+    remember_plan(path)
+    app = ByonApp(mode=OFFLINE)
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
+        await settle(app, pilot)
+        recent = app.screen.query_one("#recent", DataTable)
+        assert "kept.toml" in screen_text(app)
+        recent.focus()
+        recent.move_cursor(row=0)
+        await press_all(app, pilot, "enter")
+        assert app.plan.external_number == "+14155550123" and app.plan_path == path.resolve()
+        await press_all(app, pilot, "ctrl+o")
+        assert app.screen.query_one("#external", Input).value == "+14155550123"
+
+
+def test_a_damaged_recent_list_reads_as_empty(tmp_path):
+    from wizard.files import state_dir
+
+    (state_dir() / "recent-plans.json").write_text("{not json")
+    assert recent_plans() == []
+    (state_dir() / "recent-plans.json").write_text(json.dumps({"plans": [{"path": 3}, "x"]}))
+    assert recent_plans() == []
+    remember_plan(tmp_path / "a.toml")  # and it is rewritten whole
+    assert [r.path.name for r in recent_plans()] == ["a.toml"]
+
+
+async def test_provider_table_keeps_its_width_whichever_provider_is_viewed():
+    app = demo_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await ready(app, pilot)
+        await press_all(app, pilot, "enter", "ctrl+n", "ctrl+n", "a", "n")
+        table = app.screen.query_one("#fields", DataTable)
+        select = app.screen.query_one("#provider", Select)
+        widths = []
+        for key, _title in [(v, t) for t, v in select._options if v != Select.NULL][:6]:
+            select.value = key
+            await settle(app, pilot)
+            widths.append(table.virtual_size.width)
+        assert max(widths) <= 118, widths  # never wider than the screen: the copy column stays
+
+
+async def test_number_step_shows_prices_in_dollars_and_an_empty_search_without_quotes():
+    app = demo_app()
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
+        await ready(app, pilot)
+        await press_all(app, pilot, "f")
+        await create_application(app, pilot, name="forwarded-line")
+        assert screen_name(app) == "NumberScreen"
+        assert "$0.80/mo" in screen_text(app)
+        assert "0.80000" not in screen_text(app)
+        app.screen.query_one("#type", Select).value = "mobile"
+        await press_all(app, pilot, "ctrl+f")
+        error = str(app.screen.query_one("#error").content)
+        assert "No mobile numbers in US are for sale right now" in error
+        assert "''" not in error
