@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FOLDERS = ("wizard", "screens")
 MAX_LINES = 600
+MAX_FUNCTION_LINES = 80
 
 
 def python_files(folder: str) -> list[Path]:
@@ -63,6 +64,18 @@ def main() -> int:
     print(f"files over {MAX_LINES} lines: {len(big)}")
     for lines, rel in sorted(big, reverse=True):
         print(f"  {lines:5d}  {rel}")
+
+    long = [
+        (n.end_lineno - n.lineno + 1, f"{p.relative_to(ROOT)}:{n.name}")
+        for folder in FOLDERS
+        for p in python_files(folder)
+        for n in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+        and n.end_lineno - n.lineno + 1 > MAX_FUNCTION_LINES
+    ]
+    print(f"functions over {MAX_FUNCTION_LINES} lines: {len(long)}")
+    for size, where in sorted(long, reverse=True):
+        print(f"  {size:5d}  {where}")
 
     screen_files = python_files("screens")
     lines = sum(line_count(p) for p in screen_files)
