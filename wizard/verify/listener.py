@@ -72,6 +72,7 @@ from wizard.verify.simulate import (
     place_test_call,
     simulate,
 )
+from wizard.verify.takeover import MARK as TAKEOVER_MARK
 
 FORWARD_TIMEOUT = 8.0  # below Plivo's own wait for an answer_url
 HEADER_TIMEOUT = 10.0  # seconds from connect to complete request headers
@@ -382,7 +383,9 @@ class Listener:
 
         method = request.method
         params = {**query, **body}
-        event = self._new_event(request, kind, received, params)
+        # the takeover's own mark in the answer_url is byon's, not a callback value
+        shown = {k: v for k, v in params.items() if k != TAKEOVER_MARK}
+        event = self._new_event(request, kind, received, shown)
         problem = self._signature_problem(
             method,
             event.url,
