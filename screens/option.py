@@ -128,12 +128,12 @@ class OptionScreen(StepScreen):
             self.clear_error()
 
     async def _attach_providers(self) -> None:
+        if self.app.exit_after_first_paint:  # exiting now: this work is for a user
+            return
         from textual.widgets import Select
 
         from wizard.providers.facts import providers
 
-        if self.app.exit_after_first_paint:  # exiting now: this work is for a user
-            return
         known = providers()
         value = self.plan.provider if self.plan.provider in known else "generic"
         options = [(p.name, key) for key, p in known.items()]
