@@ -7,11 +7,9 @@ Everything listens on 127.0.0.1 only.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
-import shutil
 import socket
 import subprocess
 from pathlib import Path
@@ -19,15 +17,11 @@ from pathlib import Path
 import pytest
 
 from tests.domain.test_providers import APP_ID, direct, forwarding
+from tests.kamailio_run import KAMAILIO, MISSING, receive, running, sip_request
 from wizard.providers.render_kamailio import EDGE_DEFINE, rewrite_edge
 from wizard.providers.templates import settings_for
 
-KAMAILIO = shutil.which("kamailio") or (
-    "/usr/sbin/kamailio" if Path("/usr/sbin/kamailio").exists() else None
-)
-needs_kamailio = pytest.mark.skipif(
-    KAMAILIO is None, reason="kamailio is not installed (apt-get install kamailio)"
-)
+needs_kamailio = pytest.mark.skipif(KAMAILIO is None, reason=MISSING)
 PASSWORD = 'Sup3r"Secret#1;x'  # quotes and '#' must not break anything
 REALM = "app.plivo.com"
 
@@ -126,71 +120,8 @@ def _reply(request: str, status: str, extra: str = "") -> bytes:
     return "\r\n".join(lines).encode()
 
 
-def _request(method: str, uri: str, port: int, to: str, branch: str, cseq: int = 1) -> bytes:
-    lines = [
-        f"{method} {uri} SIP/2.0",
-        f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-{branch}",
-        "Max-Forwards: 70",
-        "From: <sip:+12125550123@127.0.0.1>;tag=caller1",
-        f"To: <sip:{to}@127.0.0.1>",
-        f"Call-ID: {branch}@byon-test",
-        f"CSeq: {cseq} {method}",
-        f"Contact: <sip:caller@127.0.0.1:{port}>",
-        "Content-Length: 0",
-        "",
-        "",
-    ]
-    return "\r\n".join(lines).encode()
-
-
-def _receive(sock: socket.socket, want) -> str:
-    """The next message on ``sock`` for which ``want(text)`` is true (others are skipped)."""
-    while True:
-        data, _addr = sock.recvfrom(65535)
-        text = data.decode(errors="replace")
-        if want(text):
-            return text
-
-
 def _md5(text: str) -> str:
     return hashlib.md5(text.encode()).hexdigest()  # digest auth is MD5 (RFC 2617)
-
-
-@contextlib.contextmanager
-def _running(cfg: str, tmp_path: Path, port: int):
-    path = tmp_path / "kamailio.cfg"
-    path.write_text(cfg)
-    run = tmp_path / "run"
-    run.mkdir()
-    cmd = [KAMAILIO, "-f", str(path), "-DD", "-E", "-m", "64", "-Y", str(run)]
-    cmd += ["-l", f"udp:127.0.0.1:{port}"]
-    env = {**os.environ, "BYON_SIP_PASSWORD": PASSWORD}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _wait_ready(ua: socket.socket, port: int, proc: subprocess.Popen) -> None:
-    """Kamailio answers OPTIONS to itself once it listens (the config says so)."""
-    ua.settimeout(0.2)
-    for attempt in range(100):
-        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-        options = _request(
-            "OPTIONS", f"sip:127.0.0.1:{port}", ua.getsockname()[1], "probe", f"o{attempt}"
-        )
-        ua.sendto(options, ("127.0.0.1", port))
-        with contextlib.suppress(TimeoutError):
-            if _receive(ua, lambda t: t.startswith("SIP/2.0 200")):
-                ua.settimeout(5)
-                return
-    raise AssertionError("kamailio never answered OPTIONS")
 
 
 @needs_kamailio
@@ -198,10 +129,9 @@ def test_a_running_kamailio_answers_the_407_with_the_plan_credential(tmp_path):
     edge, ua = _udp(), _udp()
     port = _free_udp_port()
     cfg = rewrite_edge(cfg_for(direct("credential")), f"127.0.0.1:{edge.getsockname()[1]}")
-    with _running(cfg, tmp_path, port) as proc:
-        _wait_ready(ua, port, proc)
+    with running(cfg, tmp_path, port, {"BYON_SIP_PASSWORD": PASSWORD}):
         ua.sendto(
-            _request(
+            sip_request(
                 "INVITE",
                 f"sip:+14155550100@127.0.0.1:{port}",
                 ua.getsockname()[1],
@@ -210,7 +140,7 @@ def test_a_running_kamailio_answers_the_407_with_the_plan_credential(tmp_path):
             ),
             ("127.0.0.1", port),
         )
-        first = _receive(edge, lambda t: t.startswith("INVITE "))
+        first = receive(edge, lambda t: t.startswith("INVITE "))
         assert first.startswith(f"INVITE sip:{APP_ID}@app.plivo.com SIP/2.0")
         assert not _headers(first, "Proxy-Authorization")
         nonce = "byon-nonce-1"
@@ -219,7 +149,7 @@ def test_a_running_kamailio_answers_the_407_with_the_plan_credential(tmp_path):
             "algorithm=MD5"
         )
         edge.sendto(_reply(first, "407 Proxy Authentication Required", challenge), _addr_of(first))
-        second = _receive(edge, lambda t: t.startswith("INVITE "))
+        second = receive(edge, lambda t: t.startswith("INVITE "))
         [auth] = _headers(second, "Proxy-Authorization")
         fields = dict(re.findall(r'(\w+)="?([^",]+)"?', auth.split(":", 1)[1]))
         assert fields["username"] == "carrier_trunk" and fields["realm"] == REALM
@@ -229,7 +159,7 @@ def test_a_running_kamailio_answers_the_407_with_the_plan_credential(tmp_path):
         assert fields["response"] == expected  # the password from the environment, unchanged
         assert _headers(second, "CSeq") == ["CSeq: 2 INVITE"]  # a new transaction (dialog)
         edge.sendto(_reply(second, "486 Busy Here"), _addr_of(second))
-        final = _receive(ua, lambda t: t.startswith("SIP/2.0 ") and not t.startswith("SIP/2.0 1"))
+        final = receive(ua, lambda t: t.startswith("SIP/2.0 ") and not t.startswith("SIP/2.0 1"))
         assert final.startswith("SIP/2.0 486")  # the answer came back through the proxy
 
 
@@ -238,9 +168,8 @@ def test_a_call_for_another_number_never_leaves_the_proxy(tmp_path):
     edge, ua = _udp(), _udp()
     port = _free_udp_port()
     cfg = rewrite_edge(cfg_for(direct("credential")), f"127.0.0.1:{edge.getsockname()[1]}")
-    with _running(cfg, tmp_path, port) as proc:
-        _wait_ready(ua, port, proc)
-        invite = _request(
+    with running(cfg, tmp_path, port, {"BYON_SIP_PASSWORD": PASSWORD}):
+        invite = sip_request(
             "INVITE",
             f"sip:+19995550100@127.0.0.1:{port}",
             ua.getsockname()[1],
@@ -248,7 +177,7 @@ def test_a_call_for_another_number_never_leaves_the_proxy(tmp_path):
             "call2",
         )
         ua.sendto(invite, ("127.0.0.1", port))
-        final = _receive(ua, lambda t: t.startswith("SIP/2.0 ") and not t.startswith("SIP/2.0 1"))
+        final = receive(ua, lambda t: t.startswith("SIP/2.0 ") and not t.startswith("SIP/2.0 1"))
         assert final.startswith("SIP/2.0 404")
         # a relay would have left before the 404; on loopback it would be queued by now
         edge.setblocking(False)
