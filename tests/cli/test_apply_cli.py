@@ -304,7 +304,10 @@ def test_unfinished_rollback_is_finished_by_the_next_run(served, tmp_path):
     r = served.byon("apply", str(path), "--dry-run", BYON_TEST_SIP_PASSWORD=PASSWORD)
     assert r.returncode == 0, r.stderr
     assert "- undo delete credential carrier_trunk" in r.stderr
-    assert "Dry run: 2 undo step(s) and" in r.stderr  # the credential, then the ACL
+    # the ACL and the credential are made concurrently: the rollback stops at the
+    # credential, with the ACL still to undo after it only when the ACL came first
+    left = len(json.loads(journal.read_text())["undo"])
+    assert left in (1, 2) and f"Dry run: {left} undo step(s) and" in r.stderr
     assert journal.exists()
     assert all(x["method"] == "GET" for x in served.log()[n:])  # a dry run writes nothing
     r = served.byon("apply", str(path), BYON_TEST_SIP_PASSWORD=PASSWORD)  # no terminal
