@@ -242,7 +242,10 @@ class Session:
 
         if self.emulator is None:
             return []
-        async with httpx.AsyncClient(auth=(self.auth_id, self._token), timeout=10) as http:
+        from wizard.plivo.http import tls_context
+
+        auth = (self.auth_id, self._token)
+        async with httpx.AsyncClient(auth=auth, timeout=10, verify=tls_context()) as http:
             resp = await http.get(f"{self.emulator.api_url}/__emulator__/calls")
         if resp.status_code != 200:
             return []

@@ -39,6 +39,7 @@ from wizard.plivo.http import (
     backoff_delay,
     merge_pages,
     parse_retry_after,
+    tls_context,
 )
 from wizard.plivo.types import (
     Account,
@@ -134,6 +135,7 @@ class PlivoClient(Transport):
         host = urlsplit(self._base_url).hostname or ""
         self._http = httpx.AsyncClient(
             base_url=self._base_url,
+            verify=tls_context(),
             auth=httpx.BasicAuth(auth_id, auth_token),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             timeout=self._timeout,

@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import email.utils
+import functools
 import logging
 import random
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -125,6 +127,15 @@ class Recovered:
 IDEMPOTENT = "idempotent"  # GET, DELETE, update POST: repeat freely
 CREATE = "create"  # after an ambiguous failure, look up by natural key before repeating
 NO_REPEAT = "no-repeat"  # Call/: a repeat could ring someone twice; repeat only when unsent
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One verifying TLS context per process: loading the CA bundle costs ~40 ms, and
+    the wizard, its demo and every command would otherwise load it for each client."""
+    import httpx
+
+    return httpx.create_ssl_context()
 
 
 SCRUBBED_LOGGERS = ("byon", "byon.plivo", "httpx")
