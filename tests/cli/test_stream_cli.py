@@ -170,6 +170,7 @@ async def test_stream_check_human_report_goes_to_stderr():
     assert code == 0
     assert out == ""
     assert "handshake     ok: HTTP 101" in err
+    assert "handshake     failed" not in err  # an unsigned upgrade that worked is not a failure
     assert "PASS: The agent answered with audio" in err
     assert "ws:// is unencrypted" in err
 

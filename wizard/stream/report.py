@@ -124,13 +124,13 @@ class StreamReport:
             tls = f"TLS {hs.tls_version or 'yes'}" if hs.tls else "no TLS"
             sub = hs.subprotocol or "none"
             lines.append(f"  handshake     ok: HTTP {hs.status}, {tls}, subprotocol {sub}")
-        if hs.signed:
-            lines.append(
-                f"  signed        X-Plivo-Signature-V3 over the {hs.signed}:// form of the URL"
-            )
         else:
             status = f" (HTTP {hs.status})" if hs.status else ""
             lines.append(f"  handshake     failed{status}: {hs.error}")
+        if hs.signed:  # said whatever the answer: a 403 to a signed upgrade is telling
+            lines.append(
+                f"  signed        X-Plivo-Signature-V3 over the {hs.signed}:// form of the URL"
+            )
         if hs.ok:
             secs = self.frames_sent * FRAME_S
             lines.append(f"  audio sent    {self.frames_sent} frames ({secs:.1f} s)")
