@@ -73,6 +73,13 @@ def wizard_commands(app: Any, screen: Any) -> list[Command]:
                 "Stream test audio to the agent's WebSocket as Plivo would (ctrl+k)",
             )
         )
+        commands.append(
+            Command(
+                "Run SIP probe",
+                screen.action_probe,
+                "byon sip-probe: DNS, reach, and whether the app refuses strangers (p)",
+            )
+        )
     commands.append(Command("Quit byon", app.action_quit_wizard, "Leave the wizard"))
     return commands
 

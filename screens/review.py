@@ -248,7 +248,7 @@ class ReviewScreen(StepScreen):
             )
             return
         adopted = session.password_unknown()
-        if adopted is not None and not session.rotate_password:
+        if adopted is not None and session.rotate_password != adopted.name:
             # an existing credential the plan did not make: its password may not be the
             # provider's, and every call would get 403
             self.app.push_screen(
@@ -273,10 +273,12 @@ class ReviewScreen(StepScreen):
             self.action_apply()
 
     def _rotate_chosen(self, yes: bool | None) -> None:
-        if yes:
-            self.app.session.rotate_password = True
+        adopted = self.app.session.password_unknown()
+        if yes and adopted is not None:
+            # for this credential only: another username typed later is asked about again
+            self.app.session.rotate_password = adopted.name
             self.action_apply()
-        else:
+        elif not yes:
             self.show_error("Stopped: nothing was applied.")
 
     @on(Button.Pressed, "#retry")

@@ -79,7 +79,10 @@ def running(cfg: str, tmp_path: Path, port: int, env: dict[str, str]) -> Iterato
     cmd += ["-l", f"udp:127.0.0.1:{port}"]
     log = tmp_path / "kamailio.log"  # a file, not a pipe: a full pipe would stall Kamailio
     with log.open("wb") as err:
-        proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=err, stderr=err)
+        # its own session: on exit Kamailio signals its whole process group, not pytest's
+        proc = subprocess.Popen(
+            cmd, env={**os.environ, **env}, stdout=err, stderr=err, start_new_session=True
+        )
     try:
         _wait_ready(port, proc, log)
         yield proc

@@ -110,7 +110,7 @@ class Session:
     deadline: float = 15.0  # seconds a request may spend on retries
     # the one apply engine: its undo list is what Undo on Review takes back
     applier: Any = field(default=None, repr=False)
-    rotate_password: bool = False  # the user chose to set the existing credential's password
+    rotate_password: str = ""  # the username whose existing credential gets our password
     last_view: Any = field(default=None, repr=False)  # the account as last read for review
     # the app whose answer_url points at the listener (journaled: a crash is undone next run)
     takeover: Any = field(default=None, repr=False)
@@ -375,7 +375,9 @@ class Session:
         self.applier.plan_file = self.plan_path
         self.applier._journal = self.journal_path()
         self.applier.password = self.sip_password or None
-        self.applier.rotate_password = self.rotate_password
+        cred = plan.auth.credential if plan.auth is not None else None
+        # the choice holds for the credential it was made for, not one typed in later
+        self.applier.rotate_password = bool(cred) and cred.username == self.rotate_password
         return self.applier
 
     @property
@@ -407,8 +409,7 @@ class Session:
         return f"warning: {opened[0].message}." if opened else None
 
     def password_unknown(self) -> Any:
-        """The credential change of the last read whose password is not known to match
-        (an existing credential the plan did not make), or None."""
+        """The last read's existing credential the plan did not make (password unknown)."""
         if self.applier is None:
             return None
         return next((c for c in self.applier.changes if c.adopted), None)
@@ -469,8 +470,7 @@ class Session:
             return await self.applier.undo_all(on_step)
 
     def journal_path(self) -> Path:
-        """The undo journal of this account and plan file: the one `byon apply` finishes.
-        (The demo account dies with the process, so its journal goes to a temp folder.)"""
+        """This account and plan file's undo journal, `byon apply`'s too (the demo's: temp)."""
         from wizard.plans.journal import journal_path_for
 
         if self.mode == DEMO:
@@ -480,9 +480,9 @@ class Session:
     def _demo_folder(self) -> Path:
         """A private temp folder for the demo's journals (its account dies with the process)."""
         if self._demo_dir is None:
-            import tempfile
+            from tempfile import mkdtemp  # not at import: the first paint does without it
 
-            self._demo_dir = Path(tempfile.mkdtemp(prefix="byon-demo-"))
+            self._demo_dir = Path(mkdtemp(prefix="byon-demo-"))
         return self._demo_dir
 
 

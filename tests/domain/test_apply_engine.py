@@ -111,3 +111,19 @@ async def test_a_purchase_is_a_change_with_its_cost_and_no_undo(client, emulator
     assert [u.kind for u in applier.undo] == ["application"]  # the purchase has no way back
     await applier.undo_all()
     assert pick.number in {n["number"] for n in emulator.dump_state()["numbers"]}
+
+
+async def test_a_rotate_choice_holds_only_for_the_credential_it_was_made_for(emulator, tmp_path):
+    """Yes to "set the password of existing credential A" must not carry over to a
+    username typed afterwards: that one is asked about again."""
+    session = Session(mode=LIVE, api_url=emulator.api_url)
+    await session.connect(emulator.auth_id, emulator.auth_token)
+    try:
+        plan = load_plan(write_plan(tmp_path))
+        username = plan.auth.credential.username
+        session.rotate_password = username
+        assert session._applier_for(plan).rotate_password is True
+        plan.auth.credential.username = "another_trunk"
+        assert session._applier_for(plan).rotate_password is False
+    finally:
+        await session.close()

@@ -62,6 +62,9 @@ async def test_palette_simulates_a_call_and_copies_the_uri_on_verify():
         assert table.row_count == 1 and cell(table, 0, "result") == "✓ pass"
         await run_command(app, pilot, "copy sip uri")
         assert app.clipboard == f"sip:{app.plan.application.app_id}@app.plivo.com"
+        from screens.commands import wizard_commands
+
+        assert "Run SIP probe" in [c.name for c in wizard_commands(app, app.screen)]
 
 
 async def test_palette_going_back_from_verify_restores_the_answer_url():

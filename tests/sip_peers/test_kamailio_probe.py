@@ -58,6 +58,7 @@ async def kamailio(tmp_path):
         ["kamailio", "-f", str(cfg), "-DD", "-E", "-m", "64", "-M", "8", "-Y", str(run_dir),
          "-l", f"udp:127.0.0.1:{port}", "-l", f"tcp:127.0.0.1:{port}"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        start_new_session=True,  # on exit Kamailio signals its process group, not pytest's
     )  # fmt: skip
     try:
         await _wait_listening(proc, port)
