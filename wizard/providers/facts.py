@@ -101,18 +101,22 @@ class Fact:
         }
 
 
-@dataclass(frozen=True)
-class Route:
-    """One way the provider reaches a SIP URI (Direct SIP), best first in the file."""
-
-    id: str
-    facts: dict[str, Fact]
+class _FactValues:
+    """``obj.name`` reads the value of fact ``name`` from ``obj.facts``."""
 
     def __getattr__(self, name: str) -> Any:
         facts = self.__dict__.get("facts", {})
         if name in facts:
             return facts[name].value
         raise AttributeError(name)
+
+
+@dataclass(frozen=True)
+class Route(_FactValues):
+    """One way the provider reaches a SIP URI (Direct SIP), best first in the file."""
+
+    id: str
+    facts: dict[str, Fact]
 
 
 @dataclass(frozen=True)
@@ -461,16 +465,10 @@ def providers() -> dict[str, Provider]:
 
 
 @dataclass(frozen=True)
-class PlivoFacts:
+class PlivoFacts(_FactValues):
     """The receiving side: what byon tells every provider about Plivo's SIP edge."""
 
     facts: dict[str, Fact]
-
-    def __getattr__(self, name: str) -> Any:
-        facts = self.__dict__.get("facts", {})
-        if name in facts:
-            return facts[name].value
-        raise AttributeError(name)
 
 
 @cache
