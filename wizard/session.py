@@ -373,7 +373,7 @@ class Session:
             self.applier.undo = undo
         self.applier.plan = plan
         self.applier.plan_file = self.plan_path
-        self.applier._journal = self.journal_path()
+        self.applier.journal_file = self.journal_path()
         self.applier.password = self.sip_password or None
         cred = plan.auth.credential if plan.auth is not None else None
         # the choice holds for the credential it was made for, not one typed in later

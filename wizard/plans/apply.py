@@ -300,7 +300,7 @@ class Applier:
         self.password = password
         self.auth_id = auth_id or getattr(client, "auth_id", "")
         self.rotate_password = rotate_password
-        self._journal = journal
+        self.journal_file = journal  # None: the state dir's file for this account and plan
         self.undo: list[Undo] = []
         self.view: AccountView | None = None
         self.changes: list[Change] = []
@@ -316,7 +316,7 @@ class Applier:
     @property
     def journal(self) -> Path:
         """The one rollback journal for this plan (the CLI's and the wizard's)."""
-        return self._journal or journal_path_for(self.bound_to, self.auth_id)
+        return self.journal_file or journal_path_for(self.bound_to, self.auth_id)
 
     async def read(self) -> list[Change]:
         """Read the account once and diff it with the plan."""
@@ -401,14 +401,7 @@ class Applier:
 
     async def _roll_back(self, run: _Run, todo: list[Change], error: BaseException) -> ApplyResult:
         newest_first = list(reversed(run.undo))
-        left = await roll_back(
-            self.client,
-            newest_first,
-            journal=self.journal,
-            auth_id=self.auth_id,
-            plan=plan_identity(self.bound_to),
-            on_step=run.on_step,
-        )
+        left = await self._roll_back_steps(newest_first, run.on_step)
         result = ApplyResult(ok=False, ids=dict(run.ids), error=error)
         result.rolled_back = [u.describe() for u in newest_first[: len(newest_first) - len(left)]]
         result.remaining = [u.describe() for u in left]
@@ -422,18 +415,22 @@ class Applier:
             result.generated_password = run.generated
         return result
 
-    async def undo_all(self, on_step: OnStep | None = None) -> list[Undo]:
-        """Undo everything in ``undo``, newest first; return what could not be undone
-        (it stays in ``undo`` and in the journal)."""
-        undos, self.undo = list(reversed(self.undo)), []
-        left = await roll_back(
+    async def _roll_back_steps(self, undos: list[Undo], on_step: OnStep) -> list[Undo]:
+        """Run ``undos`` through this plan's journal; what could not be undone comes back."""
+        return await roll_back(
             self.client,
             undos,
             journal=self.journal,
             auth_id=self.auth_id,
             plan=plan_identity(self.bound_to),
-            on_step=on_step or _ignore,
+            on_step=on_step,
         )
+
+    async def undo_all(self, on_step: OnStep | None = None) -> list[Undo]:
+        """Undo everything in ``undo``, newest first; return what could not be undone
+        (it stays in ``undo`` and in the journal)."""
+        undos, self.undo = list(reversed(self.undo)), []
+        left = await self._roll_back_steps(undos, on_step or _ignore)
         self.undo = list(reversed(left))
         return left
 
