@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
+from textual.widgets._footer import FooterKey
 from textual.worker import Worker, WorkerState
 
 from screens.widgets.steps import StepIndicator
@@ -19,6 +20,52 @@ def heading(title: str) -> str:
     """The header's title for a step's TITLE: capitalised, whole at 80 columns (the step
     indicator under it says "Step 2 of 6", numbered by the route chosen now)."""
     return title[:1].upper() + title[1:]
+
+
+class StepFooter(Footer):
+    """Textual's footer, rebuilt once per burst of binding changes.
+
+    Showing a step changes the bindings several times in one go (the screen, its focus,
+    each reactive declared with bindings=True), and the stock footer rebuilds all its keys
+    for each change. One rebuild after the burst shows the same keys."""
+
+    _rebuild_pending = False
+    _built: tuple | None = None  # the keys of the last rebuild
+
+    def compose(self) -> ComposeResult:
+        """The stock keys, made compact or not before they mount.
+
+        A stock key starts compact and then learns the footer's setting: two restyles per
+        key on every rebuild."""
+        for widget in super().compose():
+            if isinstance(widget, FooterKey):
+                widget.set_reactive(FooterKey.compact, self.compact)
+                widget.set_class(self.compact, "-compact", update=False)
+            yield widget
+
+    def bindings_changed(self, screen: Screen) -> None:
+        """Schedule one rebuild, however many changes arrive before it runs."""
+        self._bindings_ready = True
+        if not screen.app.app_focus or self._rebuild_pending:
+            return
+        if self.is_attached and screen is self.screen:
+            self._rebuild_pending = True
+            self.call_after_refresh(self._rebuild)
+
+    def _shown(self) -> tuple:
+        """What the keys would show: a rebuild that would draw the same keys is skipped."""
+        return tuple(
+            (b.key, b.action, b.description, b.group, enabled, tooltip, b.key_display)
+            for (_node, b, enabled, tooltip) in self.screen.active_bindings.values()
+            if b.show
+        )
+
+    async def _rebuild(self) -> None:
+        self._rebuild_pending = False
+        shown = self._shown()
+        if shown != self._built:
+            self._built = shown
+            await self.recompose()
 
 
 class StepScreen(Screen):
@@ -53,7 +100,7 @@ class StepScreen(Screen):
         yield self.error_line
         # compact from the start below 100 columns: no second footer build before first paint
         # the palette's "^p" gives its room to the step's keys; `?` and the overlay list it
-        yield Footer(compact=self.app.size.width < 100, show_command_palette=False)
+        yield StepFooter(compact=self.app.size.width < 100, show_command_palette=False)
 
     def compose_body(self) -> ComposeResult:
         """The step's own widgets."""
