@@ -57,6 +57,7 @@ class DoneScreen(StepScreen):
 
     STEP = "done"
     TITLE = "Done · your number is routed to Plivo"
+    AUTO_FOCUS = "*"  # nothing to type here: the body takes focus, so the keys scroll it
     # ctrl+s is the app's: it tells this step through plan_saved, so the summary follows
     BINDINGS = [Binding("enter", "quit", "Quit", show=False)]
 

@@ -75,6 +75,9 @@ class StepScreen(Screen):
 
     STEP = ""
     TITLE = ""
+    # Each step focuses its own first field. Textual's default would first focus the body
+    # (the first focusable widget), restyling all of it, and restyle it again on the move.
+    AUTO_FOCUS = ""
     BINDINGS = [
         Binding("escape", "back", "Back"),
     ]

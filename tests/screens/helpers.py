@@ -28,9 +28,13 @@ def screen_name(app: ByonApp) -> str:
 
 
 async def settle(app: ByonApp, pilot: Any) -> None:
-    """Let workers finish and the screen catch up."""
+    """Let workers finish and the screen catch up.
+
+    A worker's result arrives as a message, and a table it fills lays itself out on the
+    idle after that: two pauses, so a loaded machine cannot show a half-laid-out table."""
     await pilot.pause()
     await app.workers.wait_for_complete()
+    await pilot.pause()
     await pilot.pause()
 
 
