@@ -26,6 +26,7 @@ from screens.widgets.apptable import AppFilter, add_columns
 from screens.widgets.base import StepScreen
 from screens.widgets.block import CopyableBlock
 from screens.widgets.fields import CheckValidator, problem
+from screens.widgets.table import Table
 from screens.widgets.toggles import Choice as RadioButton  # (●)/( ) reads without colour
 from screens.widgets.toggles import OnOff  # says on/off, not only by colour
 from wizard.plans.plan import StreamPlan
@@ -91,7 +92,7 @@ class ApplicationScreen(StepScreen):
             yield self.filter_input
             self.progress_bar = ProgressBar(id="loading", show_eta=False)
             yield self.progress_bar
-            self.table = DataTable(id="apps", cursor_type="row")
+            self.table = Table(id="apps", cursor_type="row")
             yield self.table
             self.matches = Static("", id="matches", classes="hint")
             yield self.matches

@@ -17,6 +17,7 @@ from screens.widgets.base import StepScreen
 from screens.widgets.confirm import ConfirmScreen
 from screens.widgets.fields import CheckValidator, problem
 from screens.widgets.password import PasswordField
+from screens.widgets.table import Table
 from screens.widgets.toggles import Choice as RadioButton  # (●)/( ) reads without colour
 from wizard.plans.plan import AclPlan, AuthPlan, CredentialPlan
 from wizard.plans.validate import MAX_ACL_ENTRIES
@@ -86,7 +87,7 @@ class AuthScreen(StepScreen):
             )
             yield self.entries
             yield Static("Or reuse an ACL from the account (enter on a row):", classes="hint")
-            self.acl_table = DataTable(id="acls", cursor_type="row")
+            self.acl_table = Table(id="acls", cursor_type="row")
             yield self.acl_table
         yield from self._compose_credential(auth.credential or CredentialPlan())
         with Horizontal(classes="buttons"):
@@ -121,7 +122,7 @@ class AuthScreen(StepScreen):
             self.pw_rule = Static(PASS_RULE, classes="rule", id="pw-rule")
             yield self.pw_rule
             yield Static("Or reuse a credential from the account (enter on a row):", classes="hint")
-            self.cred_table = DataTable(id="creds", cursor_type="row")
+            self.cred_table = Table(id="creds", cursor_type="row")
             yield self.cred_table
 
     def on_mount(self) -> None:

@@ -18,6 +18,7 @@ from textual.widgets import Button, DataTable, Input, Select, Static
 
 from screens.widgets.base import StepScreen
 from screens.widgets.fields import CheckValidator, problem
+from screens.widgets.table import Table
 from screens.widgets.words import money
 from wizard.numbers import digits_only
 from wizard.steps import NumberResult
@@ -75,7 +76,7 @@ class NumberScreen(StepScreen):
         fwd = self.plan.forwarding
         search = fwd.search if fwd else None
         yield Static("Numbers you rent (enter to pick):", classes="section")
-        self.rented = DataTable(id="rented", cursor_type="row")
+        self.rented = Table(id="rented", cursor_type="row")
         yield self.rented
         self.typed = Input(
             placeholder="e.g. +14155550199", id="typed", validators=[CheckValidator("check_e164")]
@@ -97,7 +98,7 @@ class NumberScreen(StepScreen):
             yield self.pattern
             yield Button("Search (ctrl+f)", id="search")
         with Vertical(id="results-box") as self.results_box:
-            self.results = DataTable(id="results", cursor_type="row")
+            self.results = Table(id="results", cursor_type="row")
             yield self.results
             yield Button("Buy selected (ctrl+b)", id="buy", variant="warning")
         self.chosen = Static("", id="chosen", classes="hint")

@@ -15,6 +15,7 @@ from textual.widgets import Button, DataTable, Select, Static
 
 from screens.widgets.base import StepScreen
 from screens.widgets.copyable import NOT_YET, PLACEHOLDER, copy_value, is_placeholder
+from screens.widgets.table import Table
 
 COPY_WIDTH = 10  # the copy column; the value column gets what is left
 LABEL_MAX = 22  # longer labels wrap: the value (a URI) keeps its room at 80 columns
@@ -73,7 +74,7 @@ class ProviderScreen(StepScreen):
         options = [(p.name, key) for key, p in PROVIDERS.items()]
         value = self.plan.provider if self.plan.provider in PROVIDERS else "generic"
         yield Select(options, value=value, id="provider", allow_blank=False)
-        yield DataTable(id="fields", cursor_type="row")
+        yield Table(id="fields", cursor_type="row")
         yield Static("", id="numbers")
         with Vertical(id="ips-box"):
             yield Static("", id="ips")

@@ -17,6 +17,7 @@ from screens.widgets.base import StepScreen
 from screens.widgets.calldetail import CallDetail
 from screens.widgets.calls import Layout, cell_values, cells, layout_for, merge
 from screens.widgets.panels import escape, probe_panel, stream_panel
+from screens.widgets.table import Table
 from wizard.plivo.facts import sip_uri
 from wizard.session import (
     CallRow,
@@ -112,7 +113,7 @@ class VerifyScreen(StepScreen):
     def compose_body(self) -> ComposeResult:
         """Status, the calls, the probe's rows, the selected call, the call buttons."""
         yield Static("", id="status")
-        yield DataTable(id="calls", cursor_type="row", zebra_stripes=True)
+        yield Table(id="calls", cursor_type="row", zebra_stripes=True)
         yield Static("", id="probe")
         yield CallDetail(id="details")
         with Vertical(id="stream-check"):

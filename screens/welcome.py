@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Input, LoadingIndicator, Static
 
 from screens.widgets.base import StepScreen
+from screens.widgets.table import Table
 from wizard.text import plain
 
 INTRO = "byon routes a number kept elsewhere to a Plivo app and tests it. Use it for:"
@@ -100,7 +101,7 @@ class WelcomeScreen(StepScreen):
         self.status = Static("", id="status", classes="hint", markup=False)
         yield self.status
         yield Static("Recent plans (enter opens one):", id="recent-title", classes="section")
-        yield DataTable(id="recent", cursor_type="row", show_header=False)
+        yield Table(id="recent", cursor_type="row", show_header=False)
 
     def on_mount(self) -> None:
         """Focus the first empty field; list the recent plans."""

@@ -156,18 +156,20 @@ class ByonApp(App[int]):
         return getattr(importlib.import_module(module_name), cls_name)()
 
     def load_step_css(self) -> None:
-        """Read every step's stylesheet at once, before the second step is shown.
+        """Read every step's stylesheet at once, after the first paint (or before the second
+        step, whichever comes first).
 
         Textual reads a screen's CSS_PATH when the screen is first pushed, and each new
         sheet re-parses every rule and restyles every widget of every installed screen:
-        about 0.1 s on each Next. One read of all of them costs that once; the first step
-        has painted already (its own sheet is read at start)."""
+        about 0.1 s on each Next. One read of all of them costs that once, while the user
+        reads the first step (its own sheet is read at start)."""
         if self._step_css_loaded:
             return
         self._step_css_loaded = True
         sheets = Path(self.CSS_PATH[0]).parent
         added = False
-        for module_name in {value.split(":")[0] for value in SCREENS.values()}:
+        # in the steps' order, always: a later sheet wins a tie between two rules
+        for module_name in dict.fromkeys(value.split(":")[0] for value in SCREENS.values()):
             path = str(sheets / f"{module_name.rsplit('.', 1)[1]}.tcss")
             if not self.stylesheet.has_source(path) and Path(path).is_file():
                 self.stylesheet.read(path)
@@ -315,6 +317,8 @@ class ByonApp(App[int]):
         if self.exit_after_first_paint:
             self.exit(0)
             return
+        # the later steps' styles are read now, while the user reads the first step
+        self.call_after_refresh(self.load_step_css)
         if self.start_mode == DEMO or (self.start_mode == LIVE and self.env_credentials):
             self._start_session()
 

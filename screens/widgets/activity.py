@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from screens.widgets.table import Table
 from wizard.text import plain
 
 # the path wraps onto a second line rather than lose an id (80 columns hold 44 of it)
@@ -45,7 +46,7 @@ class ActivityPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("Activity · REST requests to Plivo (f2 hides)", classes="pane-title")
-        yield DataTable(id="activity", cursor_type="row", zebra_stripes=True)
+        yield Table(id="activity", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

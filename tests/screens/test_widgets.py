@@ -217,3 +217,20 @@ async def test_quit_guard_for_a_saved_plan_does_not_say_save():
         await pilot.press("q")
         await pilot.pause()
         assert app.choice == "quit"
+
+
+async def test_a_table_header_follows_the_columns_its_new_rows_widen():
+    """A header drawn between a row's arrival and the idle that measures it is drawn again."""
+    from screens.widgets.table import Table
+
+    table = Table()
+    table.styles.height, table.styles.width = 4, 50  # a fixed size: no resize redraws it
+    app = Host(table)
+    async with app.run_test(size=(60, 6)) as pilot:
+        table.add_columns("name", "id")
+        await pilot.pause()
+        table.add_row("a-much-longer-name", "x")
+        table.render_line(0)  # a paint before the idle that measures the new row
+        await pilot.pause()
+        header, row = table.render_line(0).text, table.render_line(1).text
+        assert row.index("x") == header.index("id"), (header, row)
