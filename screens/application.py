@@ -25,10 +25,10 @@ from textual.widgets import (
 from screens.widgets.apptable import AppFilter, add_columns
 from screens.widgets.base import StepScreen
 from screens.widgets.block import CopyableBlock
+from screens.widgets.choices import Choice as RadioButton  # (●)/( ) reads without colour
+from screens.widgets.choices import OnOff  # says on/off, not only by colour
 from screens.widgets.fields import CheckValidator, problem
 from screens.widgets.table import Table
-from screens.widgets.toggles import Choice as RadioButton  # (●)/( ) reads without colour
-from screens.widgets.toggles import OnOff  # says on/off, not only by colour
 from wizard.plans.plan import StreamPlan
 from wizard.plans.validate import AUDIO_TRACKS
 from wizard.plans.validate import CONTENT_TYPES as _CONTENT_TYPES

@@ -14,11 +14,11 @@ from textual.widgets import Button, DataTable, Input, RadioSet, Static
 
 from screens.widgets.acl import AclEntries
 from screens.widgets.base import StepScreen
+from screens.widgets.choices import Choice as RadioButton  # (●)/( ) reads without colour
 from screens.widgets.confirm import ConfirmScreen
 from screens.widgets.fields import CheckValidator, problem
 from screens.widgets.password import PasswordField
 from screens.widgets.table import Table
-from screens.widgets.toggles import Choice as RadioButton  # (●)/( ) reads without colour
 from wizard.plans.plan import AclPlan, AuthPlan, CredentialPlan
 from wizard.plans.validate import MAX_ACL_ENTRIES
 from wizard.steps import NO_AUTH, AclChoice, AuthResult, CredentialChoice

@@ -19,14 +19,14 @@ from screens.widgets.calls import Layout, cell_values, cells, layout_for, merge
 from screens.widgets.panels import escape, probe_panel, stream_panel
 from screens.widgets.table import Table
 from wizard.plivo.facts import sip_uri
-from wizard.session import (
+from wizard.text import plain
+from wizard.verify.rows import (
     CallRow,
     audio_cell,
     audio_sentence,
     row_from_event,
     rows_from_simulation,
 )
-from wizard.text import plain
 
 FROM = "+14155550142"  # the demo caller
 

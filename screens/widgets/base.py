@@ -111,9 +111,12 @@ class StepScreen(Screen):
 
     def on_mount(self) -> None:
         """The demo's values go into the fields once the step's own rows exist."""
-        from screens.widgets.demo import fill_demo
+        self.call_after_refresh(self._fill_demo)
 
-        self.call_after_refresh(fill_demo, self)
+    def _fill_demo(self) -> None:
+        from screens.widgets.demo import fill_demo  # after the first paint, not before
+
+        fill_demo(self)
 
     def on_screen_resume(self) -> None:
         """Number the step by the route chosen now (it may have changed meanwhile)."""

@@ -159,7 +159,7 @@ async def test_stream_check_of_a_bad_plan_url_says_what_is_wrong_and_keeps_the_s
 
 
 def test_audio_cell_and_sentence_say_which_part_of_the_audio_hop_failed():
-    from wizard.session import audio_cell, audio_sentence
+    from wizard.verify.rows import audio_cell, audio_sentence
 
     ok = {"ok": True, "first_audio_ms": 12.4, "content_type": "audio/x-mulaw;rate=8000"}
     assert audio_cell(ok) == "✓ 12 ms" and audio_cell({**ok, "first_audio_ms": 0.3}) == "✓ <1 ms"

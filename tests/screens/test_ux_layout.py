@@ -18,7 +18,7 @@ from tests.screens.helpers import (
     settle,
     static_text,
 )
-from wizard.session import CallRow
+from wizard.verify.rows import CallRow
 
 TO_VERIFY = ("enter", "ctrl+n", "ctrl+n", "a", "n", "ctrl+n")
 

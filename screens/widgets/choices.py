@@ -1,0 +1,30 @@
+"""Radio buttons and switches whose state reads without colour: (●)/( ) and on/off.
+
+Textual draws every toggle with the same glyph and tells on from off by colour alone,
+so a plain capture, a monochrome terminal or NO_COLOR shows no state at all. Apart from
+the check boxes (toggles.py): the first screen has only those, and paints before these load.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import RadioButton, Switch
+
+
+class Choice(RadioButton):
+    """A radio button drawn "(●) label" when chosen and "( ) label" when not."""
+
+    BUTTON_LEFT = "("
+    BUTTON_RIGHT = ")"
+
+    @property
+    def BUTTON_INNER(self) -> str:
+        return "●" if self.value else " "
+
+
+class OnOff(Switch):
+    """A switch that says "on" or "off" (the slider alone tells them apart by colour)."""
+
+    def render(self) -> Text:
+        style = self.get_component_rich_style("switch--slider")
+        return Text(" on " if self.value else "off ", style=style)
