@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -84,6 +85,7 @@ class StepScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
+        self._shown_once = False  # resumed at least once (see on_screen_resume)
         self.error_line = Static("", id="error", classes="error-line", markup=False)
 
     @property
@@ -118,8 +120,15 @@ class StepScreen(Screen):
 
         fill_demo(self)
 
-    def on_screen_resume(self) -> None:
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
         """Number the step by the route chosen now (it may have changed meanwhile)."""
+        if not self._shown_once:
+            # Just mounted: each widget was styled as it mounted. Textual restyles a whole
+            # screen on each resume, for changes made while it was away; the first time
+            # there are none, and it would cost the first paint and each Next a second pass.
+            # (This handler runs before Screen's own, which reads the flag.)
+            self._shown_once = True
+            event.refresh_styles = False
         self.query_one(StepIndicator).show_route(self.app)
         if self.app.show_activity:
             self.app.sync_activity(self)
