@@ -297,16 +297,18 @@ class ByonApp(App[int]):
         elif self.jump_to_review:  # without an account, welcome asks for one first
             self.resume_at_review(start=1)
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: Any) -> None:
         """Keep the footer compact below 100 columns."""
-        self._fit_footer()
+        # the event's size: this handler runs before Textual's own, which updates self.size
+        self._fit_footer(event.size.width)
 
-    def _fit_footer(self) -> None:
+    def _fit_footer(self, width: int | None = None) -> None:
         # below 100 columns the compact footer keeps Save plan and Quit in view
         from textual.widgets import Footer
 
+        compact = (self.size.width if width is None else width) < 100
         for footer in self.screen.query(Footer):
-            footer.compact = self.size.width < 100
+            footer.compact = compact
 
     def on_ready(self) -> None:
         """The first screen has painted: start the session."""

@@ -13,6 +13,7 @@ from tests.screens.helpers import (
     press_all,
     ready,
     screen_name,
+    screen_text,
     settle,
 )
 from wizard.app import ByonApp
@@ -141,3 +142,23 @@ async def test_keystrokes_from_byon_demo_to_a_verified_direct_sip_call():
         row = next(iter(app.screen._rows.values()))
         assert row.verdict == "pass"
     assert presses == 7
+
+
+async def test_the_footer_follows_a_resized_terminal():
+    """Widened from 80 to 120 columns, the footer spaces its keys again; narrowed, it packs
+    them (it used to keep the size it had before the resize)."""
+    app = demo_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await ready(app, pilot)
+
+        def footer_line() -> str:
+            return screen_text(app).splitlines()[-1]
+
+        packed, spaced = "Direct SIP f DID", "Direct SIP  f DID"
+        assert packed in footer_line()  # at 80 columns
+        await pilot.resize_terminal(120, 40)
+        await settle(app, pilot)
+        assert spaced in footer_line()
+        await pilot.resize_terminal(80, 24)
+        await settle(app, pilot)
+        assert packed in footer_line()
