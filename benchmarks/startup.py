@@ -4,7 +4,9 @@ Both programs run as whole processes with BYON_EXIT_AFTER_FIRST_PAINT=1, so each
 after its first screen has painted. Prints the median wall time of N runs (alternating), the
 median CPU time (user + system: steadier on a busy machine), each program's peak RSS (per
 child, from os.wait4), the ratios against the targets (time <= 1.10x, memory <= 1.10x), and
-the time to filter 1,000 applications per keystroke (target < 50 ms).
+the time to filter 1,000 applications per keystroke (target < 50 ms), and the Python
+function calls each makes to its first paint (a count, not a time: it stays put when the
+machine's speed drifts, so it shows what a change did to the start path).
 
 Children may write .pyc files (an installed byon has them; PYTHONDONTWRITEBYTECODE would
 make byon recompile its own modules on every run while Textual's stay compiled).
@@ -79,6 +81,22 @@ def run_once(argv: list[str]) -> tuple[float, float, int]:
     return elapsed, usage.ru_utime + usage.ru_stime, int(usage.ru_maxrss)
 
 
+def python_calls(argv: list[str]) -> int:
+    """Python function calls to the first paint (one run under cProfile): the same on a busy
+    machine or an idle one, where wall and CPU times drift by a quarter within minutes."""
+    import pstats
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "calls.prof"
+        python, *rest = argv
+        if Path(python).name == "byon":  # the console script: profile its module instead
+            python, rest = sys.executable, ["-m", "wizard.cli", *rest]
+        profiled = [python, "-m", "cProfile", "-o", str(out), *rest]
+        run_once(profiled)
+        stats = pstats.Stats(str(out)).stats.values()
+        return sum(calls for _cc, calls, _tt, _ct, _callers in stats)
+
+
 def startup(runs: int) -> bool:
     bare_file = Path(tempfile.gettempdir()) / "byon_bare_textual_app.py"
     bare_file.write_text(BARE_APP)
@@ -113,6 +131,11 @@ def startup(runs: int) -> bool:
     print(f"time ratio       : {t_ratio:.2f}x wall (target <= {TIME_TARGET}x) {mark[ok_t]}")
     print(f"                   {c_ratio:.2f}x CPU")
     print(f"memory ratio     : {m_ratio:.2f}x (target <= {MEMORY_TARGET}x) {mark[ok_m]}")
+    bare_calls, demo_calls = python_calls(bare), python_calls(demo)
+    print(
+        f"python calls     : {demo_calls:,} vs {bare_calls:,} ({demo_calls / bare_calls:.2f}x; "
+        "steady where times drift: compare it across changes)"
+    )
     return ok_t and ok_m
 
 

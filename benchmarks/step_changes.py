@@ -4,7 +4,8 @@ Drives the demo wizard headless (Textual's Pilot) along the presenter's path: us
 recommendation, Next twice, apply, Next to the provider settings, to verify, to Done.
 Each key is timed until the wizard is idle again (its workers done, the screen painted).
 Prints, per key, the median wall time over N walks in one process (the first walk,
-which imports every screen, is shown apart), and the CPU time of a whole walk.
+which imports every screen, is shown apart), the CPU time of a whole walk, and the Python
+calls and style passes of one walk (counts: steady where times drift).
 
 Run: .venv/bin/python benchmarks/step_changes.py [--walks N]
 """
@@ -76,6 +77,22 @@ async def main_async(walks: int) -> None:
         f"whole walk: median {total:.0f} ms wall, {cpu * 1000:.0f} ms CPU"
         f" (first walk: {first_cpu * 1000:.0f} ms CPU)"
     )
+    # counts, not times: they stay put when the machine's speed drifts
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    profile.enable()
+    await walk()
+    profile.disable()
+    stats = pstats.Stats(profile).stats
+    calls = sum(n for _cc, n, _tt, _ct, _callers in stats.values())
+    passes = sum(
+        n
+        for (path, _line, name), (_cc, n, *_rest) in stats.items()
+        if name == "apply" and path.endswith("stylesheet.py")
+    )
+    print(f"one walk, counted: {calls:,} Python calls, {passes:,} style passes")
 
 
 def main() -> int:
