@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -22,7 +22,7 @@ from textual.widgets import (
     Static,
 )
 
-from screens.widgets.apptable import AppFilter, add_columns
+from screens.widgets.apptable import STACK_BELOW, AppFilter, add_columns
 from screens.widgets.base import StepScreen
 from screens.widgets.block import CopyableBlock
 from screens.widgets.choices import Choice as RadioButton  # (●)/( ) reads without colour
@@ -177,6 +177,23 @@ class ApplicationScreen(StepScreen):
         self.load_apps()
         first = self.filter_input if self.pick_mode.value else self.name_input
         self.call_after_refresh(first.focus)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The terminal was resized while this step shows."""
+        self._fit_table(event.size.width)
+
+    def on_screen_resume(self) -> None:
+        """Back to this step: the terminal may have been resized meanwhile."""
+        self._fit_table(self.app.size.width)
+
+    def _fit_table(self, width: int) -> None:
+        # across 100 columns the table changes shape (two lines per app below): rebuild it
+        # for the new width, with the same rows; the same shape simply keeps its columns
+        if (width < STACK_BELOW) == (len(self.table.columns) == 2):
+            return
+        self.table.clear(columns=True)
+        add_columns(self.table, width)
+        self.filter.refill(self.table, self.filter_input.value)
 
     # modes -----------------------------------------------------------------------
     @on(RadioSet.Changed, "#mode")

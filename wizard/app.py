@@ -307,8 +307,10 @@ class ByonApp(App[int]):
         from textual.widgets import Footer
 
         compact = (self.size.width if width is None else width) < 100
-        for footer in self.screen.query(Footer):
-            footer.compact = compact
+        # every screen of the stack: a step's footer shows behind a dialog open on it
+        for screen in self.screen_stack:
+            for footer in screen.query(Footer):
+                footer.compact = compact
 
     def on_ready(self) -> None:
         """The first screen has painted: start the session."""

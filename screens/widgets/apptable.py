@@ -65,6 +65,11 @@ class AppFilter:
             return f"{found} of {total} applications match"
         return ""
 
+    def refill(self, table: DataTable, text: str) -> int:
+        """Fill the table again even if the same apps match (its columns were rebuilt)."""
+        self._shown = None
+        return self.fill(table, text)
+
     def fill(self, table: DataTable, text: str) -> int:
         """Show the matches (the first SHOWN of them); returns how many matched."""
         found = self.matches(text)

@@ -4,12 +4,13 @@ count of keystrokes from `byon demo` to a verified call."""
 
 from __future__ import annotations
 
-from textual.widgets import Checkbox, Footer
+from textual.widgets import Checkbox, DataTable, Footer, RadioButton
 
 from tests.screens.helpers import (
     SMALL,
     choose_direct_sip,
     demo_app,
+    fill_auth,
     press_all,
     ready,
     screen_name,
@@ -162,3 +163,42 @@ async def test_the_footer_follows_a_resized_terminal():
         await pilot.resize_terminal(80, 24)
         await settle(app, pilot)
         assert packed in footer_line()
+
+
+async def test_a_step_behind_a_dialog_follows_a_resize_too():
+    """Widened while a dialog is open, the step behind it spaces its footer as well."""
+    app = demo_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await ready(app, pilot)
+        await choose_direct_sip(app, pilot, stable=False, shared=False)
+        await press_all(app, pilot, "ctrl+q")  # the quit dialog, over the auth step
+        assert screen_name(app) == "QuitScreen"
+        await pilot.resize_terminal(120, 40)
+        await settle(app, pilot)
+        assert "esc Back  ^n Next" in screen_text(app).splitlines()[-1]
+
+
+async def test_the_application_table_follows_a_resize():
+    """Below 100 columns an app takes two lines (name over app_id); widened, the table has
+    a column each again, with the same rows; narrowed, two lines again."""
+    app = demo_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await ready(app, pilot)
+        await choose_direct_sip(app, pilot, stable=True, shared=False)
+        await fill_auth(app, pilot, entries=["203.0.113.10"])
+        app.screen.query_one("#mode-pick", RadioButton).value = True
+        await settle(app, pilot)
+        table = app.screen.query_one("#apps", DataTable)
+
+        def headers() -> list[str]:
+            return [str(c.label) for c in table.ordered_columns]
+
+        rows = table.row_count
+        assert rows and headers() == ["name\napp_id", "answer URL\nSIP auth"]
+        await pilot.resize_terminal(120, 40)
+        await settle(app, pilot)
+        assert headers() == ["name", "app_id", "answer URL", "SIP auth"]
+        assert table.row_count == rows
+        await pilot.resize_terminal(80, 24)
+        await settle(app, pilot)
+        assert headers() == ["name\napp_id", "answer URL\nSIP auth"] and table.row_count == rows
