@@ -22,7 +22,7 @@ from textual.widgets import (
     Static,
 )
 
-from screens.widgets.apptable import STACK_BELOW, AppFilter, add_columns
+from screens.widgets.apptable import AppFilter, add_columns, fit_columns
 from screens.widgets.base import StepScreen
 from screens.widgets.block import CopyableBlock
 from screens.widgets.choices import Choice as RadioButton  # (●)/( ) reads without colour
@@ -187,13 +187,9 @@ class ApplicationScreen(StepScreen):
         self._fit_table(self.app.size.width)
 
     def _fit_table(self, width: int) -> None:
-        # across 100 columns the table changes shape (two lines per app below): rebuild it
-        # for the new width, with the same rows; the same shape simply keeps its columns
-        if (width < STACK_BELOW) == (len(self.table.columns) == 2):
-            return
-        self.table.clear(columns=True)
-        add_columns(self.table, width)
-        self.filter.refill(self.table, self.filter_input.value)
+        # across 100 columns the table changes shape (two lines per app below)
+        if fit_columns(self.table, width):
+            self.filter.refill(self.table, self.filter_input.value)
 
     # modes -----------------------------------------------------------------------
     @on(RadioSet.Changed, "#mode")

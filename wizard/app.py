@@ -45,6 +45,12 @@ FLOWS = {
     "did_forwarding": ["option", "application", "number", "review", "provider", "verify", "done"],
 }
 DEFAULT_PLAN_FILE = "byon-plan.toml"
+SHEETS = Path(__file__).resolve().parent.parent / "screens"  # app.tcss and one per step
+
+
+def step_sheet(step: str) -> Path:
+    """A step's own stylesheet (``screens/<step>.tcss``; a step may have none)."""
+    return SHEETS / f"{step}.tcss"
 
 
 def _wizard_commands() -> type[Provider]:
@@ -62,7 +68,7 @@ class ByonApp(App[int]):
     # Absolute: Textual resolves relative paths against the module of the (sub)class.
     # The first step's own sheet is added per run (see __init__): Textual loads a screen's
     # CSS_PATH when it is pushed, and the first step is the default screen, never pushed.
-    CSS_PATH = [str(Path(__file__).resolve().parent.parent / "screens" / "app.tcss")]
+    CSS_PATH = [str(SHEETS / "app.tcss")]
     COMMANDS = App.COMMANDS | {_wizard_commands}
     BINDINGS = [
         Binding("ctrl+s", "save_plan", "Save", tooltip="write the plan file (no secrets)"),
@@ -87,9 +93,7 @@ class ByonApp(App[int]):
         env_auth_id: str = "",
     ) -> None:
         first = "option" if mode == DEMO or (mode == LIVE and env_credentials) else "welcome"
-        super().__init__(
-            css_path=[*self.CSS_PATH, str(Path(self.CSS_PATH[0]).with_name(f"{first}.tcss"))]
-        )
+        super().__init__(css_path=[*self.CSS_PATH, str(step_sheet(first))])
         self._plan = plan
         # the plan as last written to (or read from) its file: "unsaved" compares with it
         self._saved: Plan | None = copy.deepcopy(plan) if plan is not None else None
@@ -166,12 +170,10 @@ class ByonApp(App[int]):
         if self._step_css_loaded:
             return
         self._step_css_loaded = True
-        sheets = Path(self.CSS_PATH[0]).parent
         added = False
-        # in the steps' order, always: a later sheet wins a tie between two rules
-        for module_name in dict.fromkeys(value.split(":")[0] for value in SCREENS.values()):
-            path = str(sheets / f"{module_name.rsplit('.', 1)[1]}.tcss")
-            if not self.stylesheet.has_source(path) and Path(path).is_file():
+        for step in SCREENS:  # in the steps' order, always: a later sheet wins a tie
+            path = step_sheet(step)
+            if not self.stylesheet.has_source(str(path)) and path.is_file():
                 self.stylesheet.read(path)
                 added = True
         if added:
@@ -298,19 +300,18 @@ class ByonApp(App[int]):
             self.resume_at_review(start=1)
 
     def on_resize(self, event: Any) -> None:
-        """Keep the footer compact below 100 columns."""
+        """Pack or space the footers' keys for the new width."""
         # the event's size: this handler runs before Textual's own, which updates self.size
         self._fit_footer(event.size.width)
 
     def _fit_footer(self, width: int | None = None) -> None:
-        # below 100 columns the compact footer keeps Save plan and Quit in view
-        from textual.widgets import Footer
+        from screens.widgets.base import StepFooter  # loaded with the first step
 
-        compact = (self.size.width if width is None else width) < 100
+        packed = StepFooter.packed(self.size.width if width is None else width)
         # every screen of the stack: a step's footer shows behind a dialog open on it
         for screen in self.screen_stack:
-            for footer in screen.query(Footer):
-                footer.compact = compact
+            for footer in screen.query(StepFooter):
+                footer.compact = packed
 
     def on_ready(self) -> None:
         """The first screen has painted: start the session."""

@@ -20,6 +20,21 @@ def auth_label(sip_auth_type: str) -> str:
     return sip_auth_type or "open (none)"
 
 
+def stacked(table: DataTable) -> bool:
+    """Whether the table has the narrow shape: two lines per app, two columns."""
+    return len(table.columns) == 2
+
+
+def fit_columns(table: DataTable, width: int) -> bool:
+    """Rebuild the columns when ``width`` calls for the other shape (rows go with them:
+    fill the table again); False when the shape already fits."""
+    if (width < STACK_BELOW) == stacked(table):
+        return False  # the same shape keeps its columns
+    table.clear(columns=True)
+    add_columns(table, width)
+    return True
+
+
 def add_columns(table: DataTable, width: int = STACK_BELOW) -> None:
     """Columns for a terminal ``width`` columns wide: the answer URL takes what is left, and
     a long one wraps (whole, never cut)."""
@@ -78,12 +93,12 @@ class AppFilter:
             return len(found)
         self._shown = shown
         table.clear()
-        stacked = len(table.columns) == 2
+        two_lines = stacked(table)
         for a in found[:SHOWN]:
             # names and URLs come from the account: plain text, never markup
             name, url = plain(a.app_name, 100), Text(plain(a.answer_url, 300), overflow="fold")
             auth = auth_label(a.sip_auth_type)
-            if stacked:
+            if two_lines:
                 url.append(f"\n{auth}")
                 table.add_row(Text(f"{name}\n{a.app_id}"), url, key=a.app_id, height=None)
             else:

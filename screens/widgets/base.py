@@ -30,8 +30,14 @@ class StepFooter(Footer):
     each reactive declared with bindings=True), and the stock footer rebuilds all its keys
     for each change. One rebuild after the burst shows the same keys."""
 
+    PACKED_BELOW = 100  # columns: packed keys keep Save and Quit in view on a narrow terminal
     _rebuild_pending = False
     _built: tuple | None = None  # the keys of the last rebuild
+
+    @classmethod
+    def packed(cls, width: int) -> bool:
+        """Whether the footer packs its keys (compact) at ``width`` columns."""
+        return width < cls.PACKED_BELOW
 
     def compose(self) -> ComposeResult:
         """The stock keys, made compact or not before they mount.
@@ -103,9 +109,10 @@ class StepScreen(Screen):
         with VerticalScroll(id="body"):
             yield from self.compose_body()
         yield self.error_line
-        # compact from the start below 100 columns: no second footer build before first paint
+        # packed from the start on a narrow terminal: no second footer build before first paint
         # the palette's "^p" gives its room to the step's keys; `?` and the overlay list it
-        yield StepFooter(compact=self.app.size.width < 100, show_command_palette=False)
+        packed = StepFooter.packed(self.app.size.width)
+        yield StepFooter(compact=packed, show_command_palette=False)
 
     def compose_body(self) -> ComposeResult:
         """The step's own widgets."""
