@@ -464,7 +464,9 @@ class VerifyScreen(StepScreen):
         session = await self.app.wait_session()
         ladder = await session.call_ladder(key)
         row = self._rows.get(key)
-        if not ladder or row is None:
+        if not ladder or row is None or row.ladder:
+            # the call's own outcome brought its whole ladder meanwhile; this answer may
+            # have been taken mid-call, before the BYE
             return
         self._rows[key] = replace(row, ladder=ladder)
         table = self.query_one("#calls", DataTable)

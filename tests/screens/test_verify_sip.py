@@ -89,3 +89,37 @@ async def test_http_route_stands_in_when_the_sip_edge_cannot_start(monkeypatch):
         await settle(app, pilot)
         table = app.screen.query_one("#calls", DataTable)
         assert cell(table, 0, "result") == "✓ pass"
+
+
+async def test_a_ladder_fetched_mid_call_never_replaces_the_whole_one():
+    """The callback's row arrives mid-call and asks the emulator for its ladder; when that
+    answer (taken before the BYE) comes back after the call's own whole ladder, the whole
+    one stays on screen."""
+    import asyncio
+
+    app = demo_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await _verify(app, pilot, "credential")
+        session = app.session
+        fetch = session.call_ladder
+        hold = asyncio.Event()
+        taken: list[int] = []
+
+        async def late(key: str):
+            ladder = await fetch(key)  # a real request, while the call is still up
+            taken.append(len(ladder))
+            await hold.wait()  # ...answered after the simulation's row has arrived
+            return ladder
+
+        session.call_ladder = late
+        await pilot.press("1")
+        for _ in range(200):
+            table = app.screen.query_one("#calls", DataTable)
+            if table.row_count and cell(table, 0, "result") == "✓ pass" and taken:
+                break
+            await pilot.pause(0.05)
+        whole = str(app.screen.query_one("#ladder", LadderView).render())
+        assert "BYE" in whole, whole
+        hold.set()
+        await settle(app, pilot)
+        assert taken and str(app.screen.query_one("#ladder", LadderView).render()) == whole
