@@ -113,11 +113,14 @@ async def test_a_ladder_fetched_mid_call_never_replaces_the_whole_one():
 
         session.call_ladder = late
         await pilot.press("1")
-        for _ in range(200):
-            table = app.screen.query_one("#calls", DataTable)
-            if table.row_count and cell(table, 0, "result") == "✓ pass" and taken:
+        # the simulation's worker ends once its row is posted (the ladder's worker waits)
+        for _ in range(600):
+            placing = [w for w in app.workers if w.group == "simulate" and not w.is_finished]
+            if taken and not placing:
                 break
             await pilot.pause(0.05)
+        await pilot.pause()
+        await pilot.pause()
         whole = str(app.screen.query_one("#ladder", LadderView).render())
         assert "BYE" in whole, whole
         hold.set()
