@@ -42,10 +42,13 @@ tools:
 # Two test workers per core: about half of a test's time is spent waiting on a socket, a
 # subprocess or a SIP peer, and a second worker uses the core meanwhile. worksteal hands a
 # finished worker the tests still queued on a busy one, so no long test ends the run alone.
+# The suite starts hundreds of Python processes (workers, `byon` commands, emulators):
+# with PYTHONDONTWRITEBYTECODE set, each would compile byon's modules (and pytest would
+# re-rewrite every test module and plugin) from source, so the test run clears it.
 # pytest exits 5 when it collected nothing: that is a failure here, said out loud.
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 2) * 2 )))
 test: lint tools
-	@$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal -q; rc=$$?; \
+	@PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no test; failing" >&2; fi; \
 	exit $$rc
 

@@ -63,7 +63,6 @@ class SipWire:
         self.host = host
         self.media_host = "127.0.0.1" if host in WILDCARDS else host
         self.endpoint.local_host = self.media_host
-        self.emu.edge.sign("http://127.0.0.1/", "POST", {})  # loads the signer before a call waits
         await self.endpoint.listen(host or "0.0.0.0", port)
         if tls_port is not None:
             self._tls_dir = Path(tempfile.mkdtemp(prefix="byon-sip-tls-"))
