@@ -154,8 +154,10 @@ async def test_stream_check_json_against_the_echo_agent():
     assert data["audio_received"] is True and data["format_ok"] is True
     assert data["handshake"]["ok"] is True and data["handshake"]["status"] == 101
     assert data["handshake"]["tls"] is False and data["handshake"]["subprotocol"] is None
-    assert data["frames_sent"] == 25 == data["frames_received"]
-    assert data["bytes_received"] == 25 * 640
+    # 25 frames of signal, then silence until the first echo (a loaded machine sends some)
+    n = data["frames_sent"]
+    assert n >= 25 and data["frames_received"] == n
+    assert data["bytes_received"] == n * 640
     assert isinstance(data["first_audio_ms"], float)
     assert data["content_type"] == "audio/x-l16;rate=16000"
     assert data["errors"] == []

@@ -80,20 +80,23 @@ async def test_check_against_echo_agent(mode, content_type):
     hs = report.handshake
     assert (hs.ok, hs.status, hs.tls, hs.subprotocol, hs.error) == (True, 101, False, None, "")
     assert report.audio_received and report.format_ok
-    assert report.frames_sent == 25
-    assert report.frames_received == 25  # every frame came back: none dropped
-    assert report.bytes_received == 25 * fmt.frame_bytes
-    assert report.audio_ms_received == pytest.approx(500)
+    # the 0.5 s signal is 25 frames; a loaded machine may send silence after it until the
+    # first echo is back (as Plivo streams on), and the agent answers those too
+    n = report.frames_sent
+    assert n >= 25
+    assert report.frames_received == n  # every frame came back: none dropped
+    assert report.bytes_received == n * fmt.frame_bytes
+    assert report.audio_ms_received == pytest.approx(n * 20)
     assert report.first_audio_ms is not None and report.first_audio_ms >= 0
     assert report.format["received"] == [
-        {"contentType": fmt.encoding, "sampleRate": fmt.sample_rate, "messages": 25}
+        {"contentType": fmt.encoding, "sampleRate": fmt.sample_rate, "messages": n}
     ]
     assert "ws:// is unencrypted" in report.warnings[0]
     [stream] = agent.streams
     assert stream.start_seen
     assert stream.stream_id == report.stream_id and stream.call_id == report.call_id
     assert stream.content_type == fmt.content_type
-    assert stream.media == 25 and stream.bad_messages == 0
+    assert stream.media == n and stream.bad_messages == 0
     assert "in the negotiated format" in report.verdict
 
 
@@ -137,9 +140,13 @@ async def test_plivo_message_shapes():
         "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000},
     }
     assert start["extra_headers"] == "userId=12345;sessionId=abcxyz"
-    assert [m["event"] for m in media] == ["media"] * 10  # and no "stop" after them
-    assert [m["sequenceNumber"] for m in media] == list(range(2, 12))
-    assert [m["media"]["chunk"] for m in media] == list(range(1, 11))
+    # the 0.2 s signal is 10 frames; a loaded machine may send silence after it until the
+    # agent's first audio is back (as Plivo streams on): never fewer, and never a "stop"
+    n = len(media)
+    assert n >= 10 and n == report.frames_sent
+    assert [m["event"] for m in media] == ["media"] * n
+    assert [m["sequenceNumber"] for m in media] == list(range(2, n + 2))
+    assert [m["media"]["chunk"] for m in media] == list(range(1, n + 1))
     for m in media:
         assert m["streamId"] == "st-1" and m["media"]["track"] == "inbound"
         assert m["media"]["timestamp"].isdigit()

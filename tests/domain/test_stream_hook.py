@@ -29,8 +29,9 @@ async def test_hook_runs_a_short_check(agent):
     result = await emulator_stream_hook(info, "call-123")
     assert result["ok"] is True, result
     assert result["call_id"] == "call-123"
-    assert result["frames_sent"] == 50  # 1 s of audio
-    assert result["frames_received"] == 50
+    # 1 s of audio, then silence until the first echo (a loaded machine sends some)
+    assert result["frames_sent"] >= 50
+    assert result["frames_received"] == result["frames_sent"]
     assert result["first_audio_ms"] is not None
     assert result["bidirectional"] is True
     assert not any("bidirectional" in w for w in result["warnings"])
