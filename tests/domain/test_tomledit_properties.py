@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import copy
 import re
+import string
 import tempfile
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.domain.test_plan_properties import NUMBERS, plans
+from tests.domain.test_plan_properties import ALNUM, NUMBERS, plans
 from wizard.plans.plan import ID_KEYS, dump_plan, load_plan, loads_plan, save_plan, set_id
 
 COMMENT_TEXT = st.text(
@@ -19,9 +20,9 @@ COMMENT_TEXT = st.text(
     max_size=20,
 )
 NEW_IDS = {
-    "application": st.from_regex(r"[0-9]{1,20}", fullmatch=True),
-    "ip_acl": st.from_regex(r"[A-Za-z0-9-]{1,40}", fullmatch=True),
-    "credential": st.from_regex(r"[A-Za-z0-9-]{1,40}", fullmatch=True),
+    "application": st.text(string.digits, min_size=1, max_size=20),
+    "ip_acl": st.text(ALNUM + "-", min_size=1, max_size=40),
+    "credential": st.text(ALNUM + "-", min_size=1, max_size=40),
     "number": st.sampled_from(NUMBERS),
 }
 
