@@ -177,7 +177,8 @@ class ByonApp(App[int]):
                 self.stylesheet.read(path)
                 added = True
         if added:
-            self.stylesheet.reparse()
+            # only the new sheets are parsed: the others come from the stylesheet's cache
+            self.stylesheet.parse()
             self.stylesheet.update(self)
 
     def show_step(self, step: str) -> None:
