@@ -10,88 +10,16 @@ import os
 import signal
 import stat
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
+from tests.cli.served import BYON
 from tests.domain.test_apply_helpers import BUY_PLAN, SIP_PLAN
 from wizard.plans.journal import journal_path_for
 
-BYON = str(Path(sys.executable).with_name("byon"))
 PASSWORD = "Carrier-Trunk-2024x"
-
-
-class Served:
-    """A `byon emulator` process and a way to talk to its control surface."""
-
-    def __init__(self, seed: str | None = None) -> None:
-        cmd = [BYON, "emulator", "--port", "0"] + (["--seed", seed] if seed else [])
-        self.proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-        )
-        info = json.loads(self.proc.stdout.readline())
-        self.api_url = info["api_url"]
-        self.auth_id = info["auth_id"]
-        self.auth_token = info["auth_token"]
-
-    def control(self, method: str, what: str, body: dict | None = None) -> dict:
-        resp = httpx.request(
-            method,
-            f"{self.api_url}/__emulator__/{what}",
-            json=body,
-            auth=(self.auth_id, self.auth_token),
-        )
-        resp.raise_for_status()
-        return resp.json()
-
-    def log(self) -> list[dict]:
-        return self.control("GET", "log")["requests"]
-
-    def writes(self) -> list[dict]:
-        return [r for r in self.log() if r["method"] != "GET"]
-
-    def state(self) -> dict:
-        return self.control("GET", "state")
-
-    def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PLIVO_", "BYON_"))}
-        env.update(
-            PLIVO_AUTH_ID=self.auth_id,
-            PLIVO_AUTH_TOKEN=self.auth_token,
-            PLIVO_API_URL=self.api_url,
-            # the suite's private state dir (journals, locks), shared with this process
-            BYON_STATE_DIR=os.environ["BYON_STATE_DIR"],
-        )
-        env.update(extra)
-        return env
-
-    def byon(self, *args: str, stdin: int | None = subprocess.DEVNULL, **env: str):
-        argv = [BYON, *args]
-        assert self.auth_token not in " ".join(argv)
-        return subprocess.run(
-            argv, env=self.env(**env), capture_output=True, text=True, stdin=stdin, timeout=60
-        )
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-
-
-@pytest.fixture
-def served():
-    s = Served()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def served_demo():
-    s = Served("demo")
-    yield s
-    s.stop()
 
 
 def plan_file(tmp_path: Path, text: str = SIP_PLAN) -> Path:

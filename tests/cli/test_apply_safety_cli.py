@@ -5,34 +5,21 @@ and never writes with --dry-run. Subprocesses against `byon emulator`."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from tests.cli.test_apply_cli import PASSWORD, Served, plan_file
+from tests.cli.served import Served
+from tests.cli.test_apply_cli import PASSWORD, plan_file
 from tests.domain.test_apply_helpers import BUY_PLAN, SIP_PLAN
 
 RESOURCES = ("applications", "credentials", "ip_acls", "numbers")
 ENTRIES = 'entries = ["203.0.113.10", "198.51.100.0/28"]'
 
 
-class Local(Served):
-    """The emulator, with byon run as this worktree's code (python -m wizard)."""
-
-    def byon(self, *args: str, stdin: int | None = subprocess.DEVNULL, **env: str):
-        argv = [sys.executable, "-m", "wizard", *args]
-        assert self.auth_token not in " ".join(argv)
-        return subprocess.run(
-            argv, env=self.env(**env), capture_output=True, text=True, stdin=stdin, timeout=60
-        )
-
-
 @pytest.fixture
-def served():
-    s = Local()
-    yield s
-    s.stop()
+def served(emulators, own_state_dir) -> Served:
+    """The emulator, with byon run as this worktree's code (python -m wizard)."""
+    return emulators.fresh(None).as_module()
 
 
 def resources(served: Served) -> dict:

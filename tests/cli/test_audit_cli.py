@@ -4,23 +4,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from tests.cli.test_apply_cli import PASSWORD, Served, plan_file
-
-
-@pytest.fixture
-def served():
-    s = Served()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-def served_demo():
-    s = Served("demo")
-    yield s
-    s.stop()
+from tests.cli.test_apply_cli import PASSWORD, plan_file
 
 
 def test_demo_seed_has_an_open_app_and_exits_1(served_demo):

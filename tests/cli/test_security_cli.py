@@ -13,19 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli.test_apply_cli import BYON, PASSWORD, Served, plan_file
+from tests.cli.served import BYON, Served
+from tests.cli.test_apply_cli import PASSWORD, plan_file
 from wizard.files import write_atomic
 from wizard.plans.journal import STRAY_NAME, Undo, journal_path_for, write_journal
 
 AGENT = "https://agent.example.com/answer"
 EVIL = "https://attacker.example.com/answer"
-
-
-@pytest.fixture
-def served():
-    s = Served()
-    yield s
-    s.stop()
 
 
 def rest(served: Served, method: str, path: str, body: dict | None = None) -> dict:

@@ -164,3 +164,21 @@ async def test_rate_limit_uses_the_clock():
         emu.advance(5)
         assert (await api.get("Number/")).status_code == 200
         assert [e["status"] for e in emu.log].count(429) == 1
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+async def test_a_request_delayed_across_a_reset_leaves_the_new_account_untouched(
+    emulator, api, ctl, when
+):
+    """A client gives up on a slow request and the account is reset (a new test, a new
+    run): when the delay ends, that request neither changes nor logs into the new one."""
+    import asyncio
+
+    emulator.add_fault({"method": "POST", "path": "Application", "latency_ms": 300, "when": when})
+    async with rest_client(emulator) as impatient:
+        with pytest.raises(httpx.ReadTimeout):
+            await impatient.post("Application/", json={"app_name": "slow"}, timeout=0.05)
+    assert (await ctl.post("reset")).status_code == 200
+    await asyncio.sleep(0.4)  # the delayed request ends now, on the emulator's side
+    assert (await ctl.get("log")).json()["requests"] == []
+    assert emulator.dump_state()["applications"] == []

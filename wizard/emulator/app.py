@@ -80,28 +80,36 @@ def build_app(emu: Emulator) -> web.Application:
             return await _run_control(emu, request, handler)
         method, path = request.method, request.path
         fault = emu.faults.take(method, path)
+        generation = emu.generation
+
+        def record(status: int) -> None:
+            if emu.generation == generation:  # a reset came meanwhile: not this account's
+                emu.record(method, path, status)
 
         async def inject() -> web.StreamResponse | None:
             """The fault's answer (drop or status), or None after its latency."""
             if fault.drop:
-                emu.record(method, path, 0)
+                record(0)
                 return _drop(request)
             if fault.status is not None:
-                emu.record(method, path, fault.status)
+                record(fault.status)
                 return _fault_answer(fault)
             await asyncio.sleep((fault.latency_ms or 0) / 1000)
             return None
 
         if fault is not None and fault.when == "before" and (answer := await inject()) is not None:
             return answer
+        if emu.generation != generation:
+            # delayed across a reset: the account it addressed is gone; answer nothing
+            return _drop(request)
         if emu.rate_limited(path):
-            emu.record(method, path, 429)
+            record(429)
             # Guess: Plivo documents no rate-limit headers, so none are sent.
             return error_response(429, "too many requests: the API allows 300 requests per 5 s")
         response = await run_rest(request, handler)
         if fault is not None and fault.when == "after" and (answer := await inject()) is not None:
             return answer
-        emu.record(method, path, response.status)
+        record(response.status)
         return response
 
     app = web.Application(middlewares=[middleware], client_max_size=MAX_BODY)

@@ -72,6 +72,9 @@ class Emulator:
         self.clock = VirtualClock()
         self.faults = FaultQueue()
         self.log: list[dict[str, Any]] = []
+        # bumped by each reset: a request that began before one belongs to the account
+        # that reset replaced, and must neither change nor log into the new one
+        self.generation = 0
         self.on_stream: StreamHook | None = None
         # Called with each REST log entry (the CLI prints them).
         self.on_request: Callable[[dict[str, Any]], None] | None = None
@@ -245,6 +248,7 @@ class Emulator:
         self.state = build_state(
             seed=self.seed, ids=self.ids, auth_id=auth_id, auth_token=auth_token
         )
+        self.generation += 1
         self.clock.offset = 0.0
         self.faults.clear()
         self.log.clear()

@@ -1,0 +1,109 @@
+"""`byon emulator` as the CLI tests meet it: one process per seed and test worker, reset
+to a fresh account before each test that takes it.
+
+Starting the process costs about half a second of CPU (Python, aiohttp, the SIP edge); a
+reset (`POST /__emulator__/reset`, emulator.md) gives the same fresh account, log, clock
+and faults, so each test still starts from an untouched account.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import httpx
+
+BYON = str(Path(sys.executable).with_name("byon"))
+
+
+@dataclass
+class Served:
+    """A running `byon emulator` and a way to talk to its control surface."""
+
+    proc: subprocess.Popen
+    api_url: str
+    auth_id: str
+    auth_token: str
+    seed: str | None = None
+    # how `byon` is run: the installed console script, or this checkout's module
+    command: list[str] = field(default_factory=lambda: [BYON])
+
+    @classmethod
+    def start(cls, seed: str | None = None) -> Served:
+        cmd = [BYON, "emulator", "--port", "0"] + (["--seed", seed] if seed else [])
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        info = json.loads(proc.stdout.readline())
+        return cls(proc, info["api_url"], info["auth_id"], info["auth_token"], seed)
+
+    def as_module(self) -> Served:
+        """The same emulator, with byon run as this checkout's code (python -m wizard)."""
+        return replace(self, command=[sys.executable, "-m", "wizard"])
+
+    def reset(self) -> None:
+        self.control("POST", "reset", {"seed": self.seed})
+
+    def control(self, method: str, what: str, body: dict | None = None) -> dict:
+        resp = httpx.request(
+            method,
+            f"{self.api_url}/__emulator__/{what}",
+            json=body,
+            auth=(self.auth_id, self.auth_token),
+        )
+        resp.raise_for_status()
+        return resp.json()
+
+    def log(self) -> list[dict]:
+        return self.control("GET", "log")["requests"]
+
+    def writes(self) -> list[dict]:
+        return [r for r in self.log() if r["method"] != "GET"]
+
+    def state(self) -> dict:
+        return self.control("GET", "state")
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PLIVO_", "BYON_"))}
+        env.update(
+            PLIVO_AUTH_ID=self.auth_id,
+            PLIVO_AUTH_TOKEN=self.auth_token,
+            PLIVO_API_URL=self.api_url,
+            # the suite's private state dir (journals, locks), shared with this process
+            BYON_STATE_DIR=os.environ["BYON_STATE_DIR"],
+        )
+        env.update(extra)
+        return env
+
+    def byon(self, *args: str, stdin: int | None = subprocess.DEVNULL, **env: str):
+        argv = [*self.command, *args]
+        assert self.auth_token not in " ".join(argv)
+        return subprocess.run(
+            argv, env=self.env(**env), capture_output=True, text=True, stdin=stdin, timeout=60
+        )
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+class Emulators:
+    """This worker's emulators, one per seed, each reset before it is handed out."""
+
+    def __init__(self) -> None:
+        self.running: dict[str | None, Served] = {}
+
+    def fresh(self, seed: str | None = None) -> Served:
+        served = self.running.get(seed)
+        if served is None or served.proc.poll() is not None:
+            served = self.running[seed] = Served.start(seed)
+        else:
+            served.reset()
+        return served
+
+    def stop(self) -> None:
+        for served in self.running.values():
+            served.stop()
+        self.running.clear()
