@@ -138,7 +138,12 @@ class ApplicationScreen(StepScreen):
     def _compose_stream(self, stream: StreamPlan | None) -> ComposeResult:
         s = stream or StreamPlan()
         with Collapsible(
-            title="<Stream> answer XML (optional)", collapsed=stream is None, id="stream"
+            title="<Stream> answer XML (optional)",
+            collapsed=stream is None,
+            id="stream",
+            # the class Collapsible sets on mount, given up front: setting it then restyles
+            # every widget inside, on each visit to this step
+            classes="-collapsed" if stream is None else "",
         ):
             with Horizontal(classes="row"):
                 yield Static("WebSocket", classes="label")
