@@ -124,3 +124,24 @@ async def test_number_step_shows_prices_in_dollars_and_an_empty_search_without_q
         error = str(app.screen.query_one("#error").content)
         assert "No mobile numbers in US are for sale right now" in error
         assert "''" not in error
+
+
+async def test_the_stream_panel_opens_and_closes_from_its_title():
+    """A plan without a <Stream> shows the panel closed; its title opens it (the URL field
+    in view) and closes it again."""
+    from tests.screens.helpers import fill_auth
+
+    app = demo_app()
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
+        await ready(app, pilot)
+        await choose_direct_sip(app, pilot, stable=True, shared=True)
+        await fill_auth(app, pilot, entries=["203.0.113.10"], username="carrier_trunk")
+        url = app.screen.query_one("#stream-url", Input)
+        assert app.screen.query_one("#stream").collapsed and url.region.height == 0
+        await pilot.click("#stream CollapsibleTitle")
+        await settle(app, pilot)
+        assert not app.screen.query_one("#stream").collapsed and url.region.height == 3
+        assert "WebSocket" in screen_text(app)
+        await pilot.click("#stream CollapsibleTitle")
+        await settle(app, pilot)
+        assert app.screen.query_one("#stream").collapsed and url.region.height == 0
