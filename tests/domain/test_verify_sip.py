@@ -136,3 +136,45 @@ def test_buttons_follow_the_auth_type():
     assert [k for k, _s, _l in scenarios_for("direct_sip", "ip_acl_and_credential")] == [
         str(i) for i in range(1, 9)
     ]
+
+
+async def test_an_agent_that_speaks_after_the_tone_is_still_heard(edge, client):
+    """An AI agent greets after its speech synthesis, often past the 1 s tone: the call
+    stays on the line until its first audio (within the grace), and reports it."""
+    import asyncio
+    import base64
+    import json
+
+    from aiohttp import web
+
+    from wizard.verify.listener import Listener
+    from wizard.verify.sipcalls import HOLD_SECONDS
+
+    async def greets_late(request):
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for msg in ws:
+            if json.loads(msg.data).get("event") == "start":
+                await asyncio.sleep(HOLD_SECONDS + 0.5)
+                greeting = base64.b64encode(b"\x7f" * 160).decode()
+                media = {"contentType": "audio/x-mulaw", "sampleRate": 8000, "payload": greeting}
+                await ws.send_json({"event": "playAudio", "media": media})
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", greets_late)
+    runner = web.AppRunner(app, shutdown_timeout=1.0)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"ws://127.0.0.1:{runner.addresses[0][1]}/agent"
+    lis = Listener(edge.auth_token, answer_xml=stream_xml(StreamPlan(url=url), pretty=False))
+    await lis.start("127.0.0.1", 0)
+    try:
+        app_id = await make_app(client, lis.answer_url, "ip_acl")
+        res = await simulate(edge, "correct", expectation("ip_acl", app_id))
+    finally:
+        await lis.stop()
+        await runner.cleanup()
+    stream = res.outcome["callback"]["stream_result"]
+    assert stream["ok"], stream
+    assert stream["first_audio_ms"] >= (HOLD_SECONDS + 0.5) * 1000

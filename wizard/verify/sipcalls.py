@@ -27,6 +27,11 @@ from wizard.plivo.facts import sip_uri
 PROVIDER_SOURCE = "127.0.0.2"  # the provider, calling from an address its ACL allows
 OUTSIDE_SOURCE = "127.0.0.3"  # an address outside every ACL of the plan
 HOLD_SECONDS = 1.0  # an answered call streams a tone this long, then BYE
+# ...and stays on the line (silence) up to this much longer while no audio has come back:
+# an AI agent often speaks first after a second or two (speech synthesis), and a busy
+# machine delays any agent; a caller would not hang up on either so soon
+AUDIO_GRACE_SECONDS = 4.0
+GRACE_STEP_SECONDS = 0.2
 ANSWER_WAIT = 10.0  # seconds for the INVITE's final answer (the answer_url is fetched first)
 STREAM_TYPE = "audio/x-mulaw;rate=8000"
 
@@ -137,6 +142,10 @@ class SipRoute:
         call.rtp.on_packet = lambda _packet: first or first.append(time.monotonic())
         started = time.monotonic()
         stats = await call.stream(self.hold, tone_pcm(self.hold))
+        waited = 0.0
+        while not first and waited < AUDIO_GRACE_SECONDS and not call.ended.is_set():
+            stats = await call.stream(GRACE_STEP_SECONDS)  # silence, still on the line
+            waited += GRACE_STEP_SECONDS
         got = bool(first)
         return {
             "ok": got,
@@ -145,7 +154,12 @@ class SipRoute:
             "content_type": STREAM_TYPE,
             "frames_sent": stats.sent if stats else 0,
             "frames_received": stats.received if stats else 0,
-            "verdict": "" if got else "no audio came back over RTP while the call was held",
+            "verdict": ""
+            if got
+            else (
+                f"no audio came back over RTP within {self.hold + AUDIO_GRACE_SECONDS:g} s "
+                "of the call being answered"
+            ),
             "route": "sip",
         }
 
