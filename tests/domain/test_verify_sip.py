@@ -177,4 +177,5 @@ async def test_an_agent_that_speaks_after_the_tone_is_still_heard(edge, client):
         await runner.cleanup()
     stream = res.outcome["callback"]["stream_result"]
     assert stream["ok"], stream
-    assert stream["first_audio_ms"] >= (HOLD_SECONDS + 0.5) * 1000
+    # heard after the tone had ended (the agent's clock starts a little before the call's)
+    assert stream["first_audio_ms"] >= HOLD_SECONDS * 1000
