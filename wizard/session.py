@@ -170,12 +170,12 @@ class Session:
             return emu.sip_info()
         try:
             info = await emu.start_sip("127.0.0.1", 0, tls_port=0)
-            # load the callback signer (the SDK) now: a presenter's first call must not wait
-            # on it; `byon emulator` leaves it to the first call, as most runs place none
-            emu.edge.sign("http://127.0.0.1/", "POST", {})
         except (OSError, RuntimeError, ValueError) as exc:
             self.sip_edge_error = str(exc) or type(exc).__name__
             return None
+        # a presenter's first call must not wait on the signer; `byon emulator` leaves it to
+        # its first call, as most of its runs place none
+        emu.edge.load_signer()
         self.sip_edge_error = ""
         return info
 
