@@ -142,11 +142,12 @@ class SipRoute:
         call.rtp.on_packet = lambda _packet: first or first.append(time.monotonic())
         started = time.monotonic()
         stats = await call.stream(self.hold, tone_pcm(self.hold))
-        waited = 0.0
-        while not first and waited < AUDIO_GRACE_SECONDS and not call.ended.is_set():
+        give_up = time.monotonic() + AUDIO_GRACE_SECONDS
+        while not first and time.monotonic() < give_up and not call.ended.is_set():
             stats = await call.stream(GRACE_STEP_SECONDS)  # silence, still on the line
-            waited += GRACE_STEP_SECONDS
         got = bool(first)
+        limit = self.hold + AUDIO_GRACE_SECONDS
+        silent = f"no audio came back over RTP within {limit:g} s of the call being answered"
         return {
             "ok": got,
             "audio_received": got,
@@ -154,12 +155,7 @@ class SipRoute:
             "content_type": STREAM_TYPE,
             "frames_sent": stats.sent if stats else 0,
             "frames_received": stats.received if stats else 0,
-            "verdict": ""
-            if got
-            else (
-                f"no audio came back over RTP within {self.hold + AUDIO_GRACE_SECONDS:g} s "
-                "of the call being answered"
-            ),
+            "verdict": "" if got else silent,
             "route": "sip",
         }
 
