@@ -10,16 +10,15 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import RadioButton, Switch
 
+from screens.widgets.toggles import Marked  # loaded with the first screen already
 
-class Choice(RadioButton):
+
+class Choice(Marked, RadioButton):
     """A radio button drawn "(●) label" when chosen and "( ) label" when not."""
 
     BUTTON_LEFT = "("
     BUTTON_RIGHT = ")"
-
-    @property
-    def BUTTON_INNER(self) -> str:
-        return "●" if self.value else " "
+    MARK = "●"
 
 
 class OnOff(Switch):

@@ -10,15 +10,21 @@ from textual.binding import Binding
 from textual.widgets import Checkbox
 
 
-class Tick(Checkbox):
+class Marked:
+    """For a toggle button: its MARK between the brackets when on, a space when off."""
+
+    MARK = "X"
+
+    @property
+    def BUTTON_INNER(self) -> str:
+        return self.MARK if self.value else " "
+
+
+class Tick(Marked, Checkbox):
     """A check box drawn "[X] label" when ticked and "[ ] label" when not."""
 
     BUTTON_LEFT = "["
     BUTTON_RIGHT = "]"
-
-    @property
-    def BUTTON_INNER(self) -> str:
-        return "X" if self.value else " "
 
 
 class Question(Tick, inherit_bindings=False):
