@@ -71,7 +71,7 @@ class Served:
             PLIVO_AUTH_ID=self.auth_id,
             PLIVO_AUTH_TOKEN=self.auth_token,
             PLIVO_API_URL=self.api_url,
-            # the suite's private state dir (journals, locks), shared with this process
+            # the test's own state dir (journals, locks), shared with this process
             BYON_STATE_DIR=os.environ["BYON_STATE_DIR"],
         )
         env.update(extra)

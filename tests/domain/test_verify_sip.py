@@ -83,12 +83,12 @@ async def test_ladder_never_holds_the_digest_response(edge, client, listener):
     assert PASSWORD not in repr(res)
 
 
-async def test_answered_call_streams_to_the_agent_and_hears_the_echo(edge, client):
+async def streamed_call(edge, client, agent_url: str) -> dict:
+    """The correct call to an app whose answer XML streams to ``agent_url``: its stream
+    result (did audio come back over RTP, and how soon)."""
     from wizard.verify.listener import Listener
 
-    agent = EchoAgent()
-    await agent.start("127.0.0.1", 0)
-    xml = stream_xml(StreamPlan(url=agent.ws_url), pretty=False)
+    xml = stream_xml(StreamPlan(url=agent_url), pretty=False)
     lis = Listener(edge.auth_token, answer_xml=xml)
     await lis.start("127.0.0.1", 0)
     try:
@@ -96,8 +96,16 @@ async def test_answered_call_streams_to_the_agent_and_hears_the_echo(edge, clien
         res = await simulate(edge, "correct", expectation("ip_acl", app_id))
     finally:
         await lis.stop()
+    return res.outcome["callback"]["stream_result"]
+
+
+async def test_answered_call_streams_to_the_agent_and_hears_the_echo(edge, client):
+    agent = EchoAgent()
+    await agent.start("127.0.0.1", 0)
+    try:
+        stream = await streamed_call(edge, client, agent.ws_url)
+    finally:
         await agent.stop()
-    stream = res.outcome["callback"]["stream_result"]
     assert stream["ok"] and stream["first_audio_ms"] is not None, stream
 
 
@@ -147,7 +155,6 @@ async def test_an_agent_that_speaks_after_the_tone_is_still_heard(edge, client):
 
     from aiohttp import web
 
-    from wizard.verify.listener import Listener
     from wizard.verify.sipcalls import HOLD_SECONDS
 
     async def greets_late(request):
@@ -166,16 +173,10 @@ async def test_an_agent_that_speaks_after_the_tone_is_still_heard(edge, client):
     runner = web.AppRunner(app, shutdown_timeout=1.0)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
-    url = f"ws://127.0.0.1:{runner.addresses[0][1]}/agent"
-    lis = Listener(edge.auth_token, answer_xml=stream_xml(StreamPlan(url=url), pretty=False))
-    await lis.start("127.0.0.1", 0)
     try:
-        app_id = await make_app(client, lis.answer_url, "ip_acl")
-        res = await simulate(edge, "correct", expectation("ip_acl", app_id))
+        stream = await streamed_call(edge, client, f"ws://127.0.0.1:{runner.addresses[0][1]}/a")
     finally:
-        await lis.stop()
         await runner.cleanup()
-    stream = res.outcome["callback"]["stream_result"]
     assert stream["ok"], stream
     # heard after the tone had ended (the agent's clock starts a little before the call's)
     assert stream["first_audio_ms"] >= HOLD_SECONDS * 1000
