@@ -10,6 +10,8 @@ STAMP := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "byon needs Python 3.11 or newer; found " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
+	@# a current pip installs this project in two thirds of the time the bundled one takes
+	$(PY) -m pip install --quiet --upgrade pip
 	@# --no-compile: pip would compile every module of every package (phonenumbers alone
 	@# has 600), a quarter of a minute; Python compiles the ones byon imports when first used
 	$(PY) -m pip install --quiet --no-compile -e '.[test]'
