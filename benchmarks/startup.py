@@ -1,12 +1,14 @@
 """Benchmark: `byon demo` to its first interactive screen vs a bare Textual app; table filtering.
 
 Both programs run as whole processes with BYON_EXIT_AFTER_FIRST_PAINT=1, so each exits right
-after its first screen has painted. Prints the median wall time of N runs (alternating), the
-median CPU time (user + system: steadier on a busy machine), each program's peak RSS (per
-child, from os.wait4), the ratios against the targets (time <= 1.10x, memory <= 1.10x), and
-the time to filter 1,000 applications per keystroke (target < 50 ms), and the Python
-function calls each makes to its first paint (a count, not a time: it stays put when the
-machine's speed drifts, so it shows what a change did to the start path).
+after its first screen has painted, and each writes the moment of that paint to a file. Prints
+the medians of N runs (alternating): the time from spawning the process to its first paint
+(the target's measure), the whole process's wall and CPU time (both also count the exit),
+each program's peak RSS (per child, from os.wait4), the ratios against the targets (first
+paint <= 1.10x, memory <= 1.10x), the Python function calls each makes to its first paint (a
+count, not a time: it stays put when the machine's speed drifts, so it shows what a change
+did to the start path), and the time to filter 1,000 applications per keystroke (target
+< 50 ms).
 
 Children may write .pyc files (an installed byon has them; PYTHONDONTWRITEBYTECODE would
 make byon recompile its own modules on every run while Textual's stay compiled).
@@ -25,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -35,6 +38,7 @@ FILTER_TARGET_MS = 50.0
 
 BARE_APP = """
 import os
+import time
 from textual.app import App
 from textual.widgets import Footer, Header, Static
 
@@ -47,21 +51,74 @@ class Bare(App):
 
     def on_mount(self):
         if os.environ.get("BYON_EXIT_AFTER_FIRST_PAINT") == "1":
-            self.call_after_refresh(self.exit)
+            self.call_after_refresh(self.painted)
+
+    def painted(self):
+        with open(os.environ["BYON_BENCH_STAMP"], "w") as stamp:
+            stamp.write(repr(time.time()))
+        self.exit()
 
 
 Bare().run()
 """
 
 
-def run_once(argv: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, CPU seconds and peak RSS (KiB) of one process; its screen is discarded."""
+# `byon demo` as the console script runs it, but writing the time of its first paint the way
+# the bare app does: its whole-process time also counts the exit, which is not what a user
+# waits for (and differs between the two)
+STAMPED_DEMO = """
+import os
+import sys
+import time
+import types
+
+from wizard import cli
+
+
+def run_demo(args):
+    from wizard import app
+
+    after_first_paint = app.ByonApp._after_first_paint
+
+    def painted(self):
+        with open(os.environ["BYON_BENCH_STAMP"], "w") as stamp:
+            stamp.write(repr(time.time()))
+        after_first_paint(self)
+
+    app.ByonApp._after_first_paint = painted
+    return app.run_demo(args)
+
+
+# a module of its own: under cProfile, __main__ is the profiler's
+stamped = types.ModuleType("byon_stamped_demo")
+stamped.run_demo = run_demo
+sys.modules[stamped.__name__] = stamped
+cli.COMMANDS["demo"] = "byon_stamped_demo:run_demo"
+sys.exit(cli.main(["demo"]))
+"""
+
+
+class Run(NamedTuple):
+    """One process: seconds to its first paint and to its end, CPU seconds, peak RSS (KiB)."""
+
+    paint: float
+    wall: float
+    cpu: float
+    rss: int
+
+
+def run_once(argv: list[str]) -> Run:
+    """One process to its first paint and exit; its screen is discarded."""
+    stamp = Path(tempfile.gettempdir()) / f"byon_bench_stamp_{os.getpid()}"
+    stamp.unlink(missing_ok=True)
     env = {**os.environ, "BYON_EXIT_AFTER_FIRST_PAINT": "1", "TERM": "xterm-256color"}
+    env["BYON_BENCH_STAMP"] = str(stamp)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.setdefault("COLUMNS", "100")
     env.setdefault("LINES", "32")
     # Textual draws on stderr when stdout is not a terminal: send it to a file, not a pipe
     with tempfile.TemporaryFile() as screen:
+        spawned = time.time()
         start = time.perf_counter()
         proc = subprocess.Popen(
             argv,
@@ -78,7 +135,9 @@ def run_once(argv: list[str]) -> tuple[float, float, int]:
             screen.seek(0)
             tail = screen.read().decode(errors="replace")[-2000:]
             raise SystemExit(f"{' '.join(argv)} exited {code}: {tail}")
-    return elapsed, usage.ru_utime + usage.ru_stime, int(usage.ru_maxrss)
+    painted = float(stamp.read_text()) - spawned if stamp.exists() else float("nan")
+    stamp.unlink(missing_ok=True)
+    return Run(painted, elapsed, usage.ru_utime + usage.ru_stime, int(usage.ru_maxrss))
 
 
 def python_calls(argv: list[str]) -> int:
@@ -98,38 +157,45 @@ def python_calls(argv: list[str]) -> int:
 
 
 def startup(runs: int) -> bool:
-    bare_file = Path(tempfile.gettempdir()) / "byon_bare_textual_app.py"
+    tmp = Path(tempfile.gettempdir())
+    bare_file, demo_file = tmp / "byon_bare_textual_app.py", tmp / "byon_stamped_demo.py"
     bare_file.write_text(BARE_APP)
-    byon = str(Path(sys.executable).with_name("byon"))
-    demo = [byon, "demo"] if Path(byon).exists() else [sys.executable, "-m", "wizard", "demo"]
+    demo_file.write_text(STAMPED_DEMO)
     bare = [sys.executable, str(bare_file)]
+    demo = [sys.executable, str(demo_file)]
     run_once(bare)  # warm the page cache and .pyc files
     run_once(demo)
     # alternate the two, run by run, so changes in machine load hit both alike
-    bare_t, bare_c, bare_m, demo_t, demo_c, demo_m = [], [], [], [], [], []
+    bare_runs: list[Run] = []
+    demo_runs: list[Run] = []
     for _ in range(runs):
-        for argv, t_list, c_list, m_list in (
-            (bare, bare_t, bare_c, bare_m),
-            (demo, demo_t, demo_c, demo_m),
-        ):
-            t, c, m = run_once(argv)
-            t_list.append(t)
-            c_list.append(c)
-            m_list.append(m)
-    med = statistics.median
-    bt, dt, bc, dc = med(bare_t), med(demo_t), med(bare_c), med(demo_c)
-    bm, dm = med(bare_m), med(demo_m)
-    t_ratio, c_ratio, m_ratio = dt / bt, dc / bc, dm / bm
-    print(f"{runs} runs each, alternating; medians of the whole process")
-    for name, t, c, m in (("bare Textual app", bt, bc, bm), ("byon demo", dt, dc, dm)):
+        bare_runs.append(run_once(bare))
+        demo_runs.append(run_once(demo))
+
+    def median(got: list[Run]) -> Run:
+        return Run(*(statistics.median(column) for column in zip(*got, strict=True)))
+
+    b, d = median(bare_runs), median(demo_runs)
+    t_ratio, w_ratio, c_ratio, m_ratio = (
+        d.paint / b.paint,
+        d.wall / b.wall,
+        d.cpu / b.cpu,
+        d.rss / b.rss,
+    )
+    print(f"{runs} runs each, alternating; medians")
+    for name, r in (("bare Textual app", b), ("byon demo", d)):
         print(
-            f"{name:17}: {t * 1000:7.1f} ms wall to first paint, {c * 1000:7.1f} ms CPU, "
-            f"peak RSS {m / 1024:6.1f} MiB"
+            f"{name:17}: {r.paint * 1000:7.1f} ms to first paint, {r.wall * 1000:7.1f} ms whole "
+            f"process, {r.cpu * 1000:7.1f} ms CPU, peak RSS {r.rss / 1024:6.1f} MiB"
         )
     ok_t, ok_m = t_ratio <= TIME_TARGET, m_ratio <= MEMORY_TARGET
     mark = {True: "ok", False: "MISSED"}
-    print(f"time ratio       : {t_ratio:.2f}x wall (target <= {TIME_TARGET}x) {mark[ok_t]}")
-    print(f"                   {c_ratio:.2f}x CPU")
+    print(
+        f"time ratio       : {t_ratio:.2f}x to first paint (target <= {TIME_TARGET}x) {mark[ok_t]}"
+    )
+    print(
+        f"                   {w_ratio:.2f}x whole process, {c_ratio:.2f}x CPU (both count the exit)"
+    )
     print(f"memory ratio     : {m_ratio:.2f}x (target <= {MEMORY_TARGET}x) {mark[ok_m]}")
     bare_calls, demo_calls = python_calls(bare), python_calls(demo)
     print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -42,3 +43,63 @@ def test_first_paint_loads_no_heavy_module():
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["screen"] == "OptionScreen"
     assert result["loaded"] == []
+
+
+COLLECTOR_PROBE = """
+import gc, json, os
+os.environ["BYON_EXIT_AFTER_FIRST_PAINT"] = "1"
+from wizard import cli
+from wizard.app import ByonApp
+seen = {}
+
+
+class Probe(ByonApp):
+    def on_ready(self):
+        seen["on_during_start"] = gc.isenabled()
+        super().on_ready()
+        seen["on_after_paint"] = gc.isenabled()
+        seen["frozen_after_paint"] = gc.get_freeze_count()
+
+
+paused = cli.pause_collector()  # what `byon` and `byon demo` do before loading the app
+Probe(mode="demo").run(headless=True, size=(100, 32))
+print(json.dumps({"paused": paused, **seen}))
+"""
+
+
+def test_the_collector_sleeps_through_the_start_and_wakes_at_the_first_paint():
+    out = subprocess.run(
+        [sys.executable, "-c", COLLECTOR_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+        check=True,
+    )
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["paused"] is True
+    assert seen["on_during_start"] is False
+    assert seen["on_after_paint"] is True
+    # what the start built is kept out of later full collections
+    assert seen["frozen_after_paint"] > 10_000
+
+
+def test_a_wizard_that_never_paints_leaves_the_collector_on(capsys):
+    # under pytest stdin is no terminal: `byon demo` refuses to start, and says why
+    from wizard import cli
+
+    assert cli.main(["demo"]) == 2
+    assert "needs a terminal" in capsys.readouterr().err
+    assert gc.isenabled()
+
+
+async def test_an_app_started_with_the_collector_on_freezes_nothing():
+    from tests.screens.helpers import demo_app, ready
+
+    frozen = gc.get_freeze_count()
+    app = demo_app()
+    async with app.run_test() as pilot:
+        await ready(app, pilot)
+        assert gc.isenabled()
+        # frozen objects may still be freed by their count, never gain a whole app's worth
+        assert gc.get_freeze_count() <= frozen
