@@ -355,7 +355,9 @@ def test_ctrl_c_during_apply_rolls_back_and_exits_130(served, tmp_path):
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     rest = proc.stderr.read()
-    assert proc.wait(timeout=30) == 130, rest
+    # on a failure, what the emulator saw and which faults it still holds say why
+    seen_by_emulator = (served.writes(), served.control("GET", "faults"))
+    assert proc.wait(timeout=30) == 130, (rest, seen_by_emulator)
     assert "rolled back" in rest
     after = served.state()
     for key in ("applications", "credentials", "ip_acls", "numbers"):
