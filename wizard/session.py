@@ -158,6 +158,11 @@ class Session:
         if self.echo_agent is not None:
             agent, self.echo_agent = self.echo_agent, None
             await agent.stop()
+        if self._demo_dir is not None:  # its journals speak of an account that is gone
+            import shutil
+
+            demo_dir, self._demo_dir = self._demo_dir, None
+            shutil.rmtree(demo_dir, ignore_errors=True)
 
     # verification ------------------------------------------------------------
     async def start_sip_edge(self) -> dict[str, Any] | None:
@@ -424,7 +429,8 @@ class Session:
         return journal_path_for(self.plan_path, self.auth_id)
 
     def _demo_folder(self) -> Path:
-        """A private temp folder for the demo's journals (its account dies with the process)."""
+        """A private temp folder for the demo's journals, removed with the session (the
+        demo's account dies with it)."""
         if self._demo_dir is None:
             from tempfile import mkdtemp  # not at import: the first paint does without it
 

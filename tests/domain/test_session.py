@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from wizard.errors import AuthError
-from wizard.session import CONNECT_DEADLINE, LIVE, Session
+from wizard.session import CONNECT_DEADLINE, DEMO, LIVE, Session
 
 
 async def test_connect_keeps_the_client_with_the_full_retry_budget(emulator):
@@ -25,3 +25,23 @@ async def test_refused_credentials_keep_no_client(emulator):
         await session.connect(emulator.auth_id, "wrong-token-123456")
     assert session.client is None and not session.online
     assert "wrong-token-123456" not in str(err.value)
+
+
+async def test_the_demo_leaves_no_folder_behind():
+    session = Session(mode=DEMO)
+    try:
+        await session.start_demo()
+        journal = session.journal_path()
+        folder = journal.parent
+        assert folder.is_dir() and folder.name.startswith("byon-demo-")
+        journal.write_text("{}")  # what an apply that stopped halfway leaves there
+    finally:
+        await session.close()
+    assert not folder.exists()
+    # a session used again after closing gets a new folder, not the removed one
+    again = session.journal_path().parent
+    try:
+        assert again.is_dir() and again != folder
+    finally:
+        await session.close()
+    assert not again.exists()
