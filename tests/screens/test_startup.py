@@ -31,16 +31,21 @@ print(json.dumps({
 """
 
 
-def test_first_paint_loads_no_heavy_module():
+def probe(code: str) -> dict:
+    """Run ``code`` in a fresh interpreter (a start of its own); the JSON it prints last."""
     out = subprocess.run(
-        [sys.executable, "-c", PROBE],
+        [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         timeout=60,
         env={**os.environ, "PYTHONPATH": os.getcwd()},
         check=True,
     )
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_first_paint_loads_no_heavy_module():
+    result = probe(PROBE)
     assert result["screen"] == "OptionScreen"
     assert result["loaded"] == []
 
@@ -68,15 +73,7 @@ print(json.dumps({"paused": paused, **seen}))
 
 
 def test_the_collector_sleeps_through_the_start_and_wakes_at_the_first_paint():
-    out = subprocess.run(
-        [sys.executable, "-c", COLLECTOR_PROBE],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "PYTHONPATH": os.getcwd()},
-        check=True,
-    )
-    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    seen = probe(COLLECTOR_PROBE)
     assert seen["paused"] is True
     assert seen["on_during_start"] is False
     assert seen["on_after_paint"] is True
