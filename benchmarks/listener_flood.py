@@ -23,12 +23,12 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from _scratch import scratch_dir  # noqa: E402
 
 RSS_TARGET_MB = 150.0
 GENUINE_TARGET_MS = 50.0
@@ -143,7 +143,7 @@ async def main() -> int:
     emu = Emulator()
     await emu.start("127.0.0.1", 0)
     port = free_port()
-    proc = await start_listener(emu, port, tempfile.mkdtemp(prefix="byon-flood-"))
+    proc = await start_listener(emu, port, scratch_dir("byon-flood-"))
     err_bytes = 0
 
     async def drain_stderr() -> None:

@@ -17,12 +17,12 @@ import asyncio
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from _scratch import scratch_dir  # noqa: E402
 
 # (key, what it does): the presenter's path through the demo
 PATH = [
@@ -42,7 +42,7 @@ async def walk() -> tuple[list[float], float]:
     from wizard.app import ByonApp
     from wizard.session import DEMO
 
-    state = tempfile.mkdtemp(prefix="byon-bench-")
+    state = scratch_dir("byon-bench-")
     os.environ["BYON_STATE_DIR"] = state
     app = ByonApp(mode=DEMO, plan_path=Path(state) / "plan.toml")
     laps: list[float] = []

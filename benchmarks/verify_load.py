@@ -24,7 +24,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -32,6 +31,7 @@ import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from _scratch import scratch_dir  # noqa: E402
 
 from wizard.emulator import Emulator  # noqa: E402
 from wizard.plivo.client import PlivoClient  # noqa: E402
@@ -253,7 +253,7 @@ async def bench_rejections(per_kind: int) -> bool:
 async def bench_crash(env_base: dict[str, str]) -> bool:
     emu = Emulator()
     await emu.start("127.0.0.1", 0)
-    state = tempfile.mkdtemp(prefix="byon-bench-state-")
+    state = scratch_dir("byon-bench-state-")
     env = {
         **env_base,
         "PLIVO_AUTH_ID": emu.auth_id,
@@ -326,7 +326,7 @@ async def main() -> int:
     args = ap.parse_args()
     token = "bench-token-0000000000000000000000000000"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLIVO_")}
-    env["BYON_STATE_DIR"] = tempfile.mkdtemp(prefix="byon-bench-")
+    env["BYON_STATE_DIR"] = scratch_dir("byon-bench-")
     senv = {**env, "PLIVO_AUTH_TOKEN": token}
     results = [
         await bench_subprocess(args.calls, token, senv),
