@@ -320,7 +320,9 @@ class ByonApp(App[int]):
         self._after_first_paint()
 
     def _after_first_paint(self) -> None:
-        resume_collector()
+        from wizard import collector  # paused by the command line for the start
+
+        collector.resume()
         if self.exit_after_first_paint:
             self.exit(0)
             return
@@ -537,18 +539,6 @@ def _no_terminal() -> bool:
         file=sys.stderr,
     )
     return True
-
-
-def resume_collector() -> None:
-    """Turn the cyclic collector back on if the command line paused it for the start.
-
-    What the start built is frozen first: it lives as long as the app, so later full
-    collections (each a pause of the interface) no longer walk it."""
-    import gc
-
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()
 
 
 def run_wizard(args: Any) -> int:

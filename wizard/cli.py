@@ -38,20 +38,6 @@ COMMANDS = {
 TUI_COMMANDS = (None, "demo")
 
 
-def pause_collector() -> bool:
-    """No cyclic collection while the wizard starts (True when this call turned it off).
-
-    Importing Textual and building the first screen makes some 45,000 objects that live as
-    long as the app; the hundred collections Python would run over them meanwhile find next
-    to nothing to free, and cost a twentieth of the time to the first paint."""
-    import gc
-
-    if not gc.isenabled():
-        return False
-    gc.disable()
-    return True
-
-
 EPILOG = """\
 Credentials come from PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN (never a flag).
 Without them, `byon` offers demo, offline planning, or typing them in.
@@ -448,7 +434,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"byon: {problem}", file=sys.stderr)
             return 2
     target = COMMANDS[args.command]
-    paused = args.command in TUI_COMMANDS and pause_collector()
+    from wizard import collector
+
+    paused = args.command in TUI_COMMANDS and collector.pause()
     try:
         module_name, func_name = target.split(":")
         func = getattr(importlib.import_module(module_name), func_name)
@@ -458,9 +446,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         if paused:  # the wizard never painted (no terminal, a bad plan): on again all the same
-            import gc
-
-            gc.enable()
+            collector.resume(freeze=False)
 
 
 def _api_url_problem(explicit: str | None) -> str:

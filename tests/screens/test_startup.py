@@ -53,7 +53,7 @@ def test_first_paint_loads_no_heavy_module():
 COLLECTOR_PROBE = """
 import gc, json, os
 os.environ["BYON_EXIT_AFTER_FIRST_PAINT"] = "1"
-from wizard import cli
+from wizard import collector
 from wizard.app import ByonApp
 seen = {}
 
@@ -66,7 +66,7 @@ class Probe(ByonApp):
         seen["frozen_after_paint"] = gc.get_freeze_count()
 
 
-paused = cli.pause_collector()  # what `byon` and `byon demo` do before loading the app
+paused = collector.pause()  # what `byon` and `byon demo` do before loading the app
 Probe(mode="demo").run(headless=True, size=(100, 32))
 print(json.dumps({"paused": paused, **seen}))
 """
