@@ -19,6 +19,7 @@ from aiohttp import web
 
 from tests.emulator.helpers import make_acl, make_app, make_credential, rest_client
 from wizard.emulator import Emulator
+from wizard.plivo.http import plain_http_context
 from wizard.sip.transport import Target
 
 PROVIDER_IP = "203.0.113.10"  # inside the test ACL 203.0.113.0/24
@@ -102,6 +103,7 @@ class Edge:
             base_url=f"{self.emu.api_url}/__emulator__/",
             auth=(self.emu.auth_id, self.emu.auth_token),
             timeout=10,
+            verify=plain_http_context(),
         )
 
     async def calls(self) -> list[dict[str, Any]]:

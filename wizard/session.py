@@ -193,10 +193,10 @@ class Session:
 
         if self.emulator is None:
             return []
-        from wizard.plivo.http import tls_context
+        from wizard.plivo.http import plain_http_context
 
         auth = (self.auth_id, self._token)
-        async with httpx.AsyncClient(auth=auth, timeout=10, verify=tls_context()) as http:
+        async with httpx.AsyncClient(auth=auth, timeout=10, verify=plain_http_context()) as http:
             resp = await http.get(f"{self.emulator.api_url}/__emulator__/calls")
         if resp.status_code != 200:
             return []

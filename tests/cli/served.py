@@ -31,6 +31,9 @@ class Served:
     seed: str | None = None
     # how `byon` is run: the installed console script, or this checkout's module
     command: list[str] = field(default_factory=lambda: [BYON])
+    # one client for the control surface: a new one per call would load the CA bundle
+    # each time (about 35 ms of CPU), and the tests make hundreds of these calls
+    http: httpx.Client | None = field(default=None, repr=False)
 
     @classmethod
     def start(cls, seed: str | None = None) -> Served:
@@ -47,12 +50,9 @@ class Served:
         self.control("POST", "reset", {"seed": self.seed})
 
     def control(self, method: str, what: str, body: dict | None = None) -> dict:
-        resp = httpx.request(
-            method,
-            f"{self.api_url}/__emulator__/{what}",
-            json=body,
-            auth=(self.auth_id, self.auth_token),
-        )
+        if self.http is None:
+            self.http = httpx.Client(auth=(self.auth_id, self.auth_token), timeout=30)
+        resp = self.http.request(method, f"{self.api_url}/__emulator__/{what}", json=body)
         resp.raise_for_status()
         return resp.json()
 
@@ -85,6 +85,8 @@ class Served:
         )
 
     def stop(self) -> None:
+        if self.http is not None:
+            self.http.close()
         self.proc.terminate()
         self.proc.wait(timeout=10)
 

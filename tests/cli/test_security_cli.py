@@ -17,6 +17,7 @@ from tests.cli.served import BYON, Served
 from tests.cli.test_apply_cli import PASSWORD, plan_file
 from wizard.files import write_atomic
 from wizard.plans.journal import STRAY_NAME, Undo, journal_path_for, write_journal
+from wizard.plivo.http import plain_http_context
 
 AGENT = "https://agent.example.com/answer"
 EVIL = "https://attacker.example.com/answer"
@@ -25,7 +26,8 @@ EVIL = "https://attacker.example.com/answer"
 def rest(served: Served, method: str, path: str, body: dict | None = None) -> dict:
     """A request to the emulator's Plivo API with the account's own credentials."""
     url = f"{served.api_url}/v1/Account/{served.auth_id}/{path}"
-    resp = httpx.request(method, url, json=body, auth=(served.auth_id, served.auth_token))
+    auth = (served.auth_id, served.auth_token)
+    resp = httpx.request(method, url, json=body, auth=auth, verify=plain_http_context())
     resp.raise_for_status()
     return resp.json() if resp.content else {}
 

@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import ssl
+
 import httpx
 import pytest
 
 from wizard.errors import NotFound
 from wizard.plivo.client import PlivoClient, sip_uri
+from wizard.plivo.http import plain_http_context, tls_context_for
 
 GOOD_PASSWORD = "Str0ngEnoughPass"
 
 
 async def emulator_log(emulator) -> list[dict]:
-    async with httpx.AsyncClient(auth=(emulator.auth_id, emulator.auth_token)) as http:
+    auth = (emulator.auth_id, emulator.auth_token)
+    async with httpx.AsyncClient(auth=auth, verify=plain_http_context()) as http:
         resp = await http.get(f"{emulator.api_url}/__emulator__/log")
     resp.raise_for_status()
     return resp.json()["requests"]
+
+
+def test_plain_http_skips_the_ca_bundle_but_never_trusts_a_certificate():
+    """Plivo (https) gets the system's CAs; the loopback emulator (plain http) gets a
+    context with none loaded, which would refuse every certificate if TLS were spoken."""
+    real = tls_context_for("https://api.plivo.com")
+    assert real.verify_mode == ssl.CERT_REQUIRED and real.check_hostname
+    assert real.cert_store_stats()["x509_ca"] > 0
+    plain = tls_context_for("http://127.0.0.1:8080")
+    assert plain is plain_http_context()
+    assert plain.verify_mode == ssl.CERT_REQUIRED and plain.check_hostname
+    assert plain.cert_store_stats()["x509_ca"] == 0
+    assert tls_context_for("HTTPS://api.plivo.com") is real
 
 
 async def test_account(client, emulator):

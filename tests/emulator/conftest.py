@@ -10,6 +10,7 @@ import pytest
 from aiohttp import web
 
 from tests.emulator.helpers import rest_client
+from wizard.plivo.http import plain_http_context
 
 
 @pytest.fixture
@@ -30,6 +31,7 @@ async def ctl(emulator):
         base_url=f"{emulator.api_url}/__emulator__/",
         auth=(emulator.auth_id, emulator.auth_token),
         timeout=10,
+        verify=plain_http_context(),
     ) as c:
         yield c
 

@@ -6,12 +6,15 @@ from typing import Any
 
 import httpx
 
+from wizard.plivo.http import plain_http_context
+
 
 def rest_client(emu) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         base_url=f"{emu.api_url}/v1/Account/{emu.auth_id}/",
         auth=(emu.auth_id, emu.auth_token),
         timeout=10.0,
+        verify=plain_http_context(),
     )
 
 

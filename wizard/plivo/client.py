@@ -39,7 +39,7 @@ from wizard.plivo.http import (
     backoff_delay,
     merge_pages,
     parse_retry_after,
-    tls_context,
+    tls_context_for,
 )
 from wizard.plivo.types import (
     Account,
@@ -135,7 +135,7 @@ class PlivoClient(Transport):
         host = urlsplit(self._base_url).hostname or ""
         self._http = httpx.AsyncClient(
             base_url=self._base_url,
-            verify=tls_context(),
+            verify=tls_context_for(self._base_url),
             auth=httpx.BasicAuth(auth_id, auth_token),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             timeout=self._timeout,
