@@ -17,9 +17,14 @@ import httpx
 import pytest
 from aiohttp import web
 
-from tests.emulator.helpers import make_acl, make_app, make_credential, rest_client
+from tests.emulator.helpers import (
+    control_client,
+    make_acl,
+    make_app,
+    make_credential,
+    rest_client,
+)
 from wizard.emulator import Emulator
-from wizard.plivo.http import plain_http_context
 from wizard.sip.transport import Target
 
 PROVIDER_IP = "203.0.113.10"  # inside the test ACL 203.0.113.0/24
@@ -99,12 +104,7 @@ class Edge:
     def ctl(self) -> httpx.AsyncClient:
         """A client for the control surface (with the account's Basic auth, which control
         routes may require)."""
-        return httpx.AsyncClient(
-            base_url=f"{self.emu.api_url}/__emulator__/",
-            auth=(self.emu.auth_id, self.emu.auth_token),
-            timeout=10,
-            verify=plain_http_context(),
-        )
+        return control_client(self.emu)
 
     async def calls(self) -> list[dict[str, Any]]:
         """``GET /__emulator__/calls``."""

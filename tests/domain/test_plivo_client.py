@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import ssl
 
-import httpx
 import pytest
 
+from tests.emulator.helpers import emulator_log
 from wizard.errors import NotFound
 from wizard.plivo.client import PlivoClient, sip_uri
 from wizard.plivo.http import plain_http_context, tls_context_for
 
 GOOD_PASSWORD = "Str0ngEnoughPass"
-
-
-async def emulator_log(emulator) -> list[dict]:
-    auth = (emulator.auth_id, emulator.auth_token)
-    async with httpx.AsyncClient(auth=auth, verify=plain_http_context()) as http:
-        resp = await http.get(f"{emulator.api_url}/__emulator__/log")
-    resp.raise_for_status()
-    return resp.json()["requests"]
 
 
 def test_plain_http_skips_the_ca_bundle_but_never_trusts_a_certificate():

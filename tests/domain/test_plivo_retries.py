@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
 
+from tests.emulator.helpers import emulator_log
 from wizard.errors import NetworkError, RateLimited, ServerError
 from wizard.plivo.client import PlivoClient
-from wizard.plivo.http import plain_http_context
 
 GOOD_PASSWORD = "Str0ngEnoughPass"
-
-
-async def emulator_log(emulator) -> list[dict]:
-    auth = (emulator.auth_id, emulator.auth_token)
-    async with httpx.AsyncClient(auth=auth, verify=plain_http_context()) as http:
-        resp = await http.get(f"{emulator.api_url}/__emulator__/log")
-    resp.raise_for_status()
-    return resp.json()["requests"]
 
 
 def requests_to(log: list[dict], method: str, suffix: str) -> list[dict]:

@@ -5,12 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pytest
 from aiohttp import web
 
-from tests.emulator.helpers import rest_client
-from wizard.plivo.http import plain_http_context
+from tests.emulator.helpers import control_client, rest_client
 
 
 @pytest.fixture
@@ -27,12 +25,7 @@ async def demo_api(demo_emulator):
 
 @pytest.fixture
 async def ctl(emulator):
-    async with httpx.AsyncClient(
-        base_url=f"{emulator.api_url}/__emulator__/",
-        auth=(emulator.auth_id, emulator.auth_token),
-        timeout=10,
-        verify=plain_http_context(),
-    ) as c:
+    async with control_client(emulator) as c:
         yield c
 
 

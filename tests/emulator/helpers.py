@@ -1,4 +1,5 @@
-"""Helpers shared by the emulator tests: create resources over the REST surface."""
+"""Helpers shared by the emulator tests: clients for the REST and control surfaces, and
+resources created over REST."""
 
 from __future__ import annotations
 
@@ -16,6 +17,25 @@ def rest_client(emu) -> httpx.AsyncClient:
         timeout=10.0,
         verify=plain_http_context(),
     )
+
+
+def control_client(emu) -> httpx.AsyncClient:
+    """A client for the control surface (``/__emulator__/``), with the account's Basic auth,
+    which control routes may require."""
+    return httpx.AsyncClient(
+        base_url=f"{emu.api_url}/__emulator__/",
+        auth=(emu.auth_id, emu.auth_token),
+        timeout=10,
+        verify=plain_http_context(),
+    )
+
+
+async def emulator_log(emu) -> list[dict]:
+    """``GET /__emulator__/log``: every REST request the emulator has answered."""
+    async with control_client(emu) as ctl:
+        resp = await ctl.get("log")
+    resp.raise_for_status()
+    return resp.json()["requests"]
 
 
 async def make_app(api: httpx.AsyncClient, **fields: Any) -> str:
