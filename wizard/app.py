@@ -111,7 +111,6 @@ class ByonApp(App[int]):
         self._session_ready = None  # asyncio.Event, created in the loop
         self.show_activity = False  # the activity pane (f2), kept across steps
         self._step_css_loaded = False  # see load_step_css
-        self._hangup: Any = None  # wizard.hangup.TerminalWatch, after the first paint
         self.session.on_activity = self._on_activity
 
     @property
@@ -334,8 +333,7 @@ class ByonApp(App[int]):
         if not self.is_headless:  # tests drive a headless app: no terminal to lose
             from wizard.hangup import TerminalWatch
 
-            self._hangup = TerminalWatch(self.session.close)
-            self._hangup.start(self.set_interval)
+            TerminalWatch(self.session.close).start(self.set_interval)
 
     @work(exclusive=True, exit_on_error=False, group="session")
     async def _start_session(self) -> None:

@@ -25,15 +25,14 @@ class TerminalWatch:
         self._close_session = close_session
         self._quitting: asyncio.Task[None] | None = None
 
-    def start(self, set_interval: Callable[..., Any]) -> bool:
-        """Watch stdin's terminal; False (nothing watched) when stdin is not one."""
+    def start(self, set_interval: Callable[..., Any]) -> None:
+        """Watch stdin's terminal (the loop's SIGHUP handler and the timer keep this alive)."""
         stdin = sys.__stdin__
         if stdin is None or not stdin.isatty():
-            return False  # the browser driver: no terminal to lose
+            return  # the browser driver: no terminal to lose
         fd = stdin.fileno()
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.gone)
         set_interval(1.0, lambda: None if os.isatty(fd) else self.gone())
-        return True
 
     def gone(self) -> None:
         """The terminal is gone: close the session and end the process (once)."""

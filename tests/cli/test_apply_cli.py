@@ -355,9 +355,9 @@ def test_ctrl_c_during_apply_rolls_back_and_exits_130(served, tmp_path):
     # Ctrl-C only once the emulator has made the application: sent earlier (a loaded
     # machine), the request could still land after byon looked for what to roll back
     deadline = time.monotonic() + 30
-    while not served.state()["applications"] and time.monotonic() < deadline:
+    while not (made := served.state()["applications"]) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert served.state()["applications"], "the emulator never made the application"
+    assert made, "the emulator never made the application"
     late = time.monotonic() - started
     proc.send_signal(signal.SIGINT)
     rest = proc.stderr.read()
