@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,6 +23,7 @@ from screens.widgets.table import Table
 from wizard.plans.plan import AclPlan, AuthPlan, CredentialPlan
 from wizard.plans.validate import MAX_ACL_ENTRIES
 from wizard.steps import NO_AUTH, AclChoice, AuthResult, CredentialChoice
+from wizard.text import plain
 
 TYPES = (
     ("ip_acl", "IP ACL"),
@@ -278,11 +280,13 @@ class AuthScreen(StepScreen):
         self._creds = {c.credential_uuid: c for c in message.credentials}
         self.acl_table.display = self.cred_table.display = message.online
         for acl in message.acls:
-            self.acl_table.add_row(
-                acl.name, acl.ip_acl_uuid, ", ".join(acl.ip_addresses), key=acl.ip_acl_uuid
-            )
+            # the account's values: plain text in the cells, never markup
+            ips = plain(", ".join(acl.ip_addresses), 1000)
+            cells = (Text(plain(acl.name)), Text(plain(acl.ip_acl_uuid)), Text(ips))
+            self.acl_table.add_row(*cells, key=acl.ip_acl_uuid)
         for cred in message.credentials:
-            self.cred_table.add_row(cred.username, cred.credential_uuid, key=cred.credential_uuid)
+            cells = (Text(plain(cred.username)), Text(plain(cred.credential_uuid)))
+            self.cred_table.add_row(*cells, key=cred.credential_uuid)
 
     @on(DataTable.RowSelected, "#acls")
     def _reuse_acl(self, event: DataTable.RowSelected) -> None:

@@ -10,41 +10,49 @@ from textual.widgets import Static
 
 from screens.widgets.base import StepScreen
 from screens.widgets.copyable import CopyableValue
+from screens.widgets.markup import outside
 from wizard.providers.words import auth_words
 
 
 def summary(plan, plan_path: str, online: bool, saved: bool = False) -> str:
-    """What exists now, where the plan is, and the commands that use it (markup)."""
+    """What exists now, where the plan is, and the commands that use it (markup).
+
+    Names, numbers and the path come from the plan file or the account: each goes in
+    through ``outside``, so a bracket in a name is shown, never read as a tag."""
     app = plan.application
-    lines = [f"[b]Application[/b]  {app.name}  app_id {app.app_id or '(not created yet)'}"]
+    path = outside(plan_path)
+    app_id = outside(app.app_id) if app.app_id else "(not created yet)"
+    lines = [f"[b]Application[/b]  {outside(app.name)}  app_id {app_id}"]
     if plan.option == "direct_sip":
         auth = plan.auth
         if auth is None:
             lines.append("[b]SIP auth[/b]     [$error]none: the SIP URI is open[/]")
         else:
-            lines.append(f"[b]SIP auth[/b]     {auth_words(auth.type)} ({auth.type})")
+            lines.append(f"[b]SIP auth[/b]     {auth_words(auth.type)} ({outside(auth.type)})")
             if auth.ip_acl:
                 acl = auth.ip_acl
-                lines.append(
-                    f"  IP ACL {acl.name} {acl.ip_acl_uuid or ''}: {', '.join(acl.entries)}"
-                )
+                entries = outside(", ".join(acl.entries), 1000)
+                uuid = outside(acl.ip_acl_uuid or "")
+                lines.append(f"  IP ACL {outside(acl.name)} {uuid}: {entries}")
             if auth.credential:
                 cred = auth.credential
-                lines.append(f"  credential {cred.username} {cred.credential_uuid or ''}")
+                uuid = outside(cred.credential_uuid or "")
+                lines.append(f"  credential {outside(cred.username)} {uuid}")
     if plan.external_number:
-        lines.append(f"[b]Your number[/b]  {plan.external_number} (provider: {plan.provider})")
+        number, provider = outside(plan.external_number), outside(plan.provider)
+        lines.append(f"[b]Your number[/b]  {number} (provider: {provider})")
     lines.append("")
     state = "saved" if saved else "not saved yet: ctrl+s saves it"
-    lines.append(f"[b]Plan file[/b]    {plan_path} ({state}; it holds no secrets)")
+    lines.append(f"[b]Plan file[/b]    {path} ({state}; it holds no secrets)")
     lines.append("")
     lines.append("[b]Next steps[/b]")
     if not online:
-        lines.append(f"  • `byon apply {plan_path}` with PLIVO_AUTH_ID/PLIVO_AUTH_TOKEN set")
-    verify = f"byon verify --plan {plan_path} --public-url URL"
+        lines.append(f"  • `byon apply {path}` with PLIVO_AUTH_ID/PLIVO_AUTH_TOKEN set")
+    verify = f"byon verify --plan {path} --public-url URL"
     if app.app_id:
-        verify += f" --app {app.app_id}"
+        verify += f" --app {app_id}"
     lines += [
-        f"  • `byon settings {plan_path}` prints the provider settings again",
+        f"  • `byon settings {path}` prints the provider settings again",
         f"  • `{verify}` checks real test calls headlessly",
         "  • `byon audit` lists applications whose SIP URI is still open",
         "  • point your answer_url at a server returning <Stream> XML for your AI agent",

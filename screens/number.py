@@ -22,6 +22,7 @@ from screens.widgets.table import Table
 from screens.widgets.words import money
 from wizard.numbers import digits_only
 from wizard.steps import NumberResult
+from wizard.text import plain
 
 COUNTRIES = [("US", "US"), ("GB", "GB"), ("IN", "IN"), ("AU", "AU"), ("CA", "CA")]
 # (label, value): the value is what Plivo's search takes
@@ -143,8 +144,10 @@ class NumberScreen(StepScreen):
         self.rented.clear()
         for n in message.numbers:
             if n.voice_enabled:
+                # the account's values: plain text in the cells, never markup
                 row = (e164(n.number), n.number_type, n.region, n.app_id or "—")
-                self.rented.add_row(*row, money(n.monthly_rental_rate, "mo"), key=n.number)
+                cells = [Text(plain(v)) for v in row]
+                self.rented.add_row(*cells, Text(money(n.monthly_rental_rate, "mo")), key=n.number)
 
     @on(DataTable.RowSelected, "#rented")
     def _pick(self, event: DataTable.RowSelected) -> None:
@@ -206,11 +209,9 @@ class NumberScreen(StepScreen):
         self._found = {n.number: n for n in message.found}
         for n in message.found:
             self.results.add_row(
-                e164(n.number),
-                n.type,
-                n.region,
-                money(n.setup_rate),
-                money(n.monthly_rental_rate, "mo"),
+                *(Text(plain(v)) for v in (e164(n.number), n.type, n.region)),
+                Text(money(n.setup_rate)),
+                Text(money(n.monthly_rental_rate, "mo")),
                 key=n.number,
             )
         self.results_box.display = bool(message.found)

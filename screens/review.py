@@ -14,6 +14,7 @@ from textual.widgets import Button, Static
 
 from screens.widgets.base import StepScreen
 from screens.widgets.confirm import ConfirmScreen
+from screens.widgets.markup import escape
 from screens.widgets.password import PasswordField
 from wizard.numbers import digits_only
 
@@ -39,11 +40,6 @@ PASSWORD_NOTE = (
     "Shown only in this session, never saved · ctrl+y copy · ctrl+r show. "
     "Type it into your provider's console now."
 )
-
-
-def escape(text: str) -> str:
-    """Outside text inside our markup: its brackets are not tags."""
-    return text.replace("[", "\\[")
 
 
 def _undo_state(state: str) -> str:
@@ -153,7 +149,7 @@ class ReviewScreen(StepScreen):
 
     def _finding_lines(self, findings: list, warning: str | None = None) -> str:
         lines = [
-            f"[{'$error' if f.level == 'error' else '$warning'}]{f.level}[/] {f.key}: "
+            f"[{'$error' if f.level == 'error' else '$warning'}]{f.level}[/] {escape(f.key)}: "
             f"{escape(f.message)}"
             for f in findings
         ]
@@ -238,7 +234,7 @@ class ReviewScreen(StepScreen):
             self.app.push_screen(
                 ConfirmScreen(
                     "Apply with the SIP URI open?",
-                    warning.removeprefix("warning: ")
+                    escape(warning.removeprefix("warning: "))
                     + " Apply only if you accept that; otherwise choose Direct SIP with "
                     "authentication.",
                     yes="Apply anyway",

@@ -16,7 +16,8 @@ from textual.widgets import Button, DataTable, Input, ProgressBar, Static
 from screens.widgets.base import StepScreen
 from screens.widgets.calldetail import CallDetail
 from screens.widgets.calls import Layout, cell_values, cells, layout_for, merge
-from screens.widgets.panels import escape, probe_panel, stream_panel
+from screens.widgets.markup import outside
+from screens.widgets.panels import probe_panel, stream_panel
 from screens.widgets.table import Table
 from wizard.plivo.facts import sip_uri
 from wizard.text import plain
@@ -336,6 +337,7 @@ class VerifyScreen(StepScreen):
                 f"Could not restore the application's answer_url: "
                 f"{self.app.describe_error(exc)} The next byon run restores it.",
                 severity="error",
+                markup=False,
             )
         await session.stop_listener()
 
@@ -548,7 +550,7 @@ class VerifyScreen(StepScreen):
         self.query_one("#stream-check").display = True
         self.query_one("#stream-progress").display = True
         self.query_one("#stream-report", Static).update(
-            f"Agent stream check · {escape(stream.url)} ({stream.content_type}): connecting, "
+            f"Agent stream check · {outside(stream.url)} ({stream.content_type}): connecting, "
             "then streaming 1 s of test audio as Plivo would…"
         )
         self.check_stream(stream.url, stream.content_type)

@@ -352,7 +352,7 @@ class ByonApp(App[int]):
     def show_session_notices(self) -> None:
         """Say once what connecting did on its own (an answer_url restored after a crash)."""
         for notice in self.session.notices:
-            self.notify(notice, title="Restored", timeout=15)
+            self.notify(notice, title="Restored", timeout=15, markup=False)
         self.session.notices.clear()
 
     async def wait_session(self) -> Session:
@@ -364,7 +364,9 @@ class ByonApp(App[int]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failed session start: say why (live: back to welcome to type credentials)."""
         if event.worker.group == "session" and event.state == WorkerState.ERROR:
-            self.notify(self.describe_error(event.worker.error), severity="error", timeout=15)
+            self.notify(
+                self.describe_error(event.worker.error), severity="error", timeout=15, markup=False
+            )
             if self.start_mode == LIVE:  # let the user type working credentials instead
                 self.show_step("welcome")
 
@@ -393,7 +395,8 @@ class ByonApp(App[int]):
         try:
             written = save_plan(self.plan, target)
         except Exception as exc:
-            self.notify(f"Plan not saved: {self.describe_error(exc)}", severity="error")
+            error = self.describe_error(exc)
+            self.notify(f"Plan not saved: {error}", severity="error", markup=False)
             return False
         self.plan_path = Path(written)
         self.session.plan_path = self.plan_path  # its journal and lock follow the file
@@ -402,7 +405,7 @@ class ByonApp(App[int]):
         self.edited = False
         remember_plan(written)  # Welcome lists it next time
         if not quiet:
-            self.notify(f"Plan saved to {written} (no secrets in it).", title="Saved")
+            self.notify(f"Plan saved to {written} (no secrets in it).", title="Saved", markup=False)
         saved_hook = getattr(self.screen, "plan_saved", None)  # Done says "saved" at once
         if saved_hook is not None:
             saved_hook()
@@ -430,7 +433,9 @@ class ByonApp(App[int]):
         await self.session.learn_ids(self.plan, view)
         self.dirty = False
         if self.plan.source is not None and self.save_plan(self.plan.source, quiet=True):
-            self.notify(f"Plan file {self.plan_path} updated from the account.", title="Saved")
+            self.notify(
+                f"Plan file {self.plan_path} updated from the account.", title="Saved", markup=False
+            )
 
     async def action_quit(self) -> None:
         """Every way out (the palette's Quit too) goes through the unsaved-plan guard."""

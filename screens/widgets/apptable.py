@@ -17,7 +17,7 @@ STACK_BELOW = 100  # narrower: two lines per app, name over app_id, URL over SIP
 
 def auth_label(sip_auth_type: str) -> str:
     """An application's SIP auth as the table shows it (empty: open)."""
-    return sip_auth_type or "open (none)"
+    return plain(sip_auth_type, 40) or "open (none)"  # from the account
 
 
 def stacked(table: DataTable) -> bool:
@@ -97,10 +97,11 @@ class AppFilter:
         for a in found[:SHOWN]:
             # names and URLs come from the account: plain text, never markup
             name, url = plain(a.app_name, 100), Text(plain(a.answer_url, 300), overflow="fold")
+            app_id = plain(a.app_id, 100)
             auth = auth_label(a.sip_auth_type)
             if two_lines:
                 url.append(f"\n{auth}")
-                table.add_row(Text(f"{name}\n{a.app_id}"), url, key=a.app_id, height=None)
+                table.add_row(Text(f"{name}\n{app_id}"), url, key=a.app_id, height=None)
             else:
-                table.add_row(Text(name), a.app_id, url, auth, key=a.app_id, height=None)
+                table.add_row(Text(name), Text(app_id), url, Text(auth), key=a.app_id, height=None)
         return len(found)

@@ -29,13 +29,14 @@ class ConfirmScreen(ModalScreen[bool]):
     ]
 
     def __init__(self, title: str, body: str, *, yes: str = "Yes", no: str = "Cancel") -> None:
+        """``title`` is plain text; ``body`` is markup, with outside values escaped."""
         super().__init__()
         self._title, self._body, self._yes, self._no = title, body, yes, no
 
     def compose(self) -> ComposeResult:
         """The title, the sentence, No and Yes."""
         with Vertical():
-            yield Static(self._title, classes="title")
+            yield Static(self._title, classes="title", markup=False)  # may name outside things
             yield Static(self._body, classes="body")
             with Horizontal():
                 yield Button(f"{self._no} (n)", id="no")

@@ -4,7 +4,7 @@ Every outside value goes in plain (no control characters) with its markup escape
 
 from __future__ import annotations
 
-from wizard.text import plain
+from screens.widgets.markup import outside
 
 
 def probe_panel(results, *, done: bool) -> str:
@@ -13,15 +13,15 @@ def probe_panel(results, *, done: bool) -> str:
     for r in results:
         name = r.check + (f" {r.transport.lower()}" if r.check == "reach" and r.transport else "")
         mark = "[$success]✓[/]" if r.ok else "[$error]✗[/]"
-        detail = escape(plain(r.detail, 110))
-        lines.append(f"  {name:<15} {mark} {escape(r.result):<14} {detail}")
+        detail = outside(r.detail, 110)
+        lines.append(f"  {name:<15} {mark} {outside(r.result):<14} {detail}")
     return "\n".join(lines)
 
 
 def stream_panel(report) -> str:
     """A StreamReport as the panel's lines: handshake, audio back, format, timing, verdict."""
     hs = report.handshake
-    lines = [f"Agent stream check · {escape(report.url)} ({report.content_type})"]
+    lines = [f"Agent stream check · {outside(report.url)} ({report.content_type})"]
     if hs.ok:
         tls = f"TLS {hs.tls_version or 'yes'}" if hs.tls else "no TLS"
         lines.append(
@@ -41,13 +41,8 @@ def stream_panel(report) -> str:
     elif hs.ok:
         lines.append(f"  audio back  ✗ none for {report.frames_sent} frames sent")
     for warning in report.warnings:
-        lines.append(f"  [$warning]note: {escape(warning)}[/]")
+        lines.append(f"  [$warning]note: {outside(warning)}[/]")
     colour = "$success" if report.ok else "$error"
     word = "PASS" if report.ok else "FAIL"
-    lines.append(f"[{colour}]{word}: {escape(report.verdict)}[/]")
+    lines.append(f"[{colour}]{word}: {outside(report.verdict)}[/]")
     return "\n".join(lines)
-
-
-def escape(text: str) -> str:
-    """Outside text inside a panel's markup: plain (no control characters), no tags."""
-    return plain(text, 300).replace("[", "\\[")
