@@ -27,6 +27,22 @@ async def test_status_fault_after_handling(api, emulator):
     assert await total_apps(api) == 1  # the server acted, then failed to say so
 
 
+async def test_status_fault_can_carry_its_own_error_text(api, ctl):
+    text = "[/] odd \x1b[31m text"
+    r = await ctl.post("faults", json={"path": "Application", "status": 400, "message": text})
+    assert r.status_code == 201 and r.json()["faults"][0]["message"] == text
+    assert (await api.get("Application/")).json()["error"] == text
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [{"path": "x", "status": 400, "message": 3}, {"path": "x", "latency_ms": 5, "message": "m"}],
+)
+async def test_a_message_needs_a_status_and_must_be_text(ctl, fault):
+    r = await ctl.post("faults", json=fault)
+    assert r.status_code == 400 and "message" in r.json()["error"]
+
+
 async def test_429_with_retry_after(api, ctl):
     r = await ctl.post(
         "faults", json={"path": "Application", "status": 429, "retry_after": 2, "count": 2}

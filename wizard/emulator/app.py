@@ -51,7 +51,8 @@ def _fault_answer(fault: Fault) -> web.Response:
         503: "service unavailable",
     }
     status = fault.status or 500
-    return error_response(status, messages.get(status, "injected fault"), headers)
+    text = fault.message or messages.get(status, "injected fault")
+    return error_response(status, text, headers)
 
 
 def build_app(emu: Emulator) -> web.Application:

@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+MAX_MESSAGE = 2000
+
 
 class FaultError(ValueError):
     """A fault description that cannot be used; the message says which field."""
@@ -21,6 +23,7 @@ class Fault:
     count: int = 1
     retry_after: float | None = None
     when: str = "after"  # "before": act before handling; "after": handle, then act
+    message: str = ""  # a status fault's error text ("" = the usual one for the status)
 
     def matches(self, method: str, path: str) -> bool:
         return (not self.method or self.method == method.upper()) and bool(self.path.search(path))
@@ -37,6 +40,8 @@ class Fault:
         if self.retry_after is not None:
             out["retry_after"] = self.retry_after
         out["when"] = self.when
+        if self.message:
+            out["message"] = self.message
         return out
 
 
@@ -82,6 +87,12 @@ def parse_fault(spec: Any) -> Fault:
     when = spec.get("when", default_when)
     if when not in ("before", "after"):
         raise FaultError('when must be "before" or "after"')
+    # what a hostile or odd API may answer, so clients can be tested against its text
+    message = spec.get("message", "")
+    if not isinstance(message, str) or len(message) > MAX_MESSAGE:
+        raise FaultError(f"message must be a string of at most {MAX_MESSAGE} characters")
+    if message and status is None:
+        raise FaultError("message goes with a status fault")
     return Fault(
         method=method.upper(),
         path=pattern,
@@ -91,6 +102,7 @@ def parse_fault(spec: Any) -> Fault:
         count=count,
         retry_after=retry_after,
         when=when,
+        message=message,
     )
 
 
