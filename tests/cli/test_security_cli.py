@@ -216,6 +216,23 @@ def test_credentials_in_the_api_url_are_refused_unechoed(served, tmp_path, comma
     assert served.log() == []
 
 
+@pytest.mark.parametrize(
+    "command", [["apply", "PLAN", "--dry-run"], ["audit"], ["export", "--app-name", "x"]]
+)
+def test_api_url_given_before_the_command_is_used_and_checked(served, tmp_path, command):
+    """`byon --api-url URL CMD` is the form cli.md shows: it must not fall back to the
+    environment's (or Plivo's) URL, and the token check must hold there too."""
+    argv = [str(plan_file(tmp_path)) if a == "PLAN" else a for a in command]
+    closed = "http://127.0.0.1:1"  # where the request would go if the flag were lost
+    r = served.byon("--api-url", served.api_url, *argv, PLIVO_API_URL=closed)
+    assert "Could not reach" not in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert served.log(), "no request reached the URL given with --api-url"
+    url = f"http://{served.auth_id}:tok-in-flag@127.0.0.1:1"
+    r = served.byon("--api-url", url, *argv)
+    assert r.returncode == 2 and "user name or password" in r.stderr
+    assert "tok-in-flag" not in r.stderr
+
+
 @pytest.mark.parametrize("url", ["http://[::1", "http://127.0.0.1:99999", "ftp://x", "nonsense"])
 @pytest.mark.parametrize("command", [["apply", "PLAN", "--dry-run"], ["verify"], []])
 def test_an_invalid_api_url_exits_2_with_a_message(tmp_path, url, command):
