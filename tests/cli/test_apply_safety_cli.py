@@ -69,13 +69,24 @@ def test_an_open_sip_uri_is_refused_and_the_account_left_untouched(served, tmp_p
     before, text = resources(served), path.read_bytes()
     r = served.byon("apply", str(path), "--yes")
     assert r.returncode == 2, r.stderr
-    assert "application: refused: application forwarded-agent: its SIP URI" in r.stderr
+    line = text.decode().splitlines().index("[application]") + 1
+    assert f"{path}:{line}: application: refused: application forwarded-agent: its SIP URI" in (
+        r.stderr
+    )
     assert "toll-fraud" in r.stderr and "--allow-open-sip" in r.stderr
     assert served.writes() == []
     assert resources(served) == before and path.read_bytes() == text
     r = served.byon("apply", str(path), "--yes", "--allow-open-sip")
     assert r.returncode == 0, r.stderr
     assert len(served.state()["numbers"]) == 1
+    # the application is open already: applying the plan again (or one `byon export`
+    # wrote) is not refused; it warns, and changes nothing
+    writes = len(served.writes())
+    r = served.byon("apply", str(path), "--yes")
+    assert r.returncode == 0, r.stderr
+    assert "application: warning: application forwarded-agent: sip:" in r.stderr
+    assert "such application (already so in the account)" in r.stderr
+    assert len(served.writes()) == writes
 
 
 def test_the_plans_warnings_come_before_the_question_as_settings_prints_them(served, tmp_path):

@@ -92,7 +92,7 @@ def run_apply(args: Any) -> int:
         return EXIT_BAD_INPUT
     # the plan alone shows a wide ACL: refused before any request is sent
     wide = _risks(plan, None, "wide_acl_entry")
-    if not (args.dry_run or getattr(args, "allow_wide_acl", False)) and _refused(args, wide):
+    if not (args.dry_run or getattr(args, "allow_wide_acl", False)) and _refused(args, plan, wide):
         return EXIT_BAD_INPUT
     if args.dry_run:
         return _dry_run(args, plan, creds, password)
@@ -111,7 +111,8 @@ def _dry_run(args: Any, plan: Any, creds: tuple[str, str], password: str | None)
     if isinstance(prepared, int):
         return prepared
     applier = prepared
-    if _refused(args, _risks(plan, applier.view.application)):
+    application = applier.view.application
+    if _refused(args, plan, _risks(plan, application), application):
         return EXIT_BAD_INPUT  # what apply would answer: the dry run predicts it
     todo = applier.pending()
     _password_plan(args, plan, todo, password, dry_run=True)
@@ -130,7 +131,8 @@ def _apply(args: Any, plan: Any, creds: tuple[str, str], password: str | None) -
     if isinstance(prepared, int):
         return prepared
     applier = prepared
-    if _refused(args, _risks(plan, applier.view.application)):
+    application = applier.view.application
+    if _refused(args, plan, _risks(plan, application), application):
         return EXIT_BAD_INPUT
     if not applier.pending():
         _write_back(plan, applier.ids)
@@ -183,19 +185,36 @@ def _risks(plan: Any, application: Any, kind: str = "") -> list[Any]:
     return [r for r in dangerous_risks(plan, application) if not kind or r.kind == kind]
 
 
-def _refused(args: Any, risks: list[Any]) -> bool:
-    """Say why apply stops for each risk not accepted by its flag; True if any."""
+def _refused(args: Any, plan: Any, risks: list[Any], application: Any = None) -> bool:
+    """Say why apply stops for each risk not accepted by its flag; True if any.
+
+    ``application`` is the plan's application as the account has it now. One that is
+    open already is not made open by this apply: that is a warning (``byon audit`` lists
+    it), so a plan `byon export` wrote applies as it is. Creating an open one is refused."""
+    from wizard.plans.lines import LineIndex
+
     allowed = {
         "--allow-wide-acl": getattr(args, "allow_wide_acl", False),
         "--allow-open-sip": getattr(args, "allow_open_sip", False),
     }
-    refused = [r for r in risks if not allowed[r.flag]]
+    already = [r for r in risks if r.kind == "open_sip_uri" and application is not None]
+    refused = [r for r in risks if not allowed[r.flag] and r not in already]
+    try:
+        index = LineIndex(plan.source.read_text(encoding="utf-8"))
+    except (AttributeError, OSError, UnicodeDecodeError):
+        index = LineIndex("")
+
+    def where(r: Any) -> str:  # cli.md: a bad-input message names the file, line and key
+        return f"{plan.source}:{index.line_of(r.key)}: {r.key}" if plan.source else r.key
+
     for r in risks:
-        if r not in refused:
+        if r in already and not allowed[r.flag]:
+            _err(f"byon: {where(r)}: warning: {r.message} (already so in the account)")
+        elif r not in refused:
             _err(f"warning: {r.message} (accepted with {r.flag})")
     for r in refused:
         _err(
-            f"byon: {r.key}: refused: {r.message}. Nothing was changed: {r.fix}, or pass "
+            f"byon: {where(r)}: refused: {r.message}. Nothing was changed: {r.fix}, or pass "
             f"{r.flag} to apply it knowing the risk."
         )
     if refused and getattr(args, "json", False):
