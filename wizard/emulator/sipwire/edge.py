@@ -105,6 +105,7 @@ class SipWire:
         """End every call without signalling, close the sockets, delete the certificate."""
         for call in list(self.calls.values()):
             call.ended.set()
+            call.cancel_scheduled_hangup()
         for task in list(self._tasks):
             task.cancel()
         await self.endpoint.close()
