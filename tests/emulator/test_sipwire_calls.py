@@ -124,6 +124,17 @@ async def test_caller_bye_sends_the_hangup_callback_to_hangup_url(edge, apps, an
     assert record["hangup"]["source"] == "Caller" and record["hangup"]["callback"]["http_status"]
 
 
+async def test_get_hangup_callback_merges_the_query_and_is_signed(edge, apps, answers):
+    answers.reply = "<Response><Hangup/></Response>"
+    await update_app(edge, apps.open, hangup_url=answers.url + "/hangup?b=2", hangup_method="GET")
+    await call(edge, apps.uri(apps.open), hold=10)
+    await until(lambda: bool(answers.hangups()))
+    got = answers.got[-1]
+    assert got["method"] == "GET" and got["path"] == "/hangup"
+    assert got["form"]["b"] == "2" and got["form"]["HangupSource"] == "Plivo"
+    assert "X-Plivo-Signature-V3" in got["headers"]
+
+
 async def test_invalid_xml_is_a_final_error_with_the_reason(edge, apps, answers):
     answers.reply, answers.content_type = "<Response><Nonsense/></Response>", "text/xml"
     result = await call(edge, apps.uri(apps.open))
