@@ -67,7 +67,11 @@ async def answers():
 
     async def handle(request: web.Request) -> web.Response:
         form = {k: str(v) for k, v in (await request.post()).items()}
-        server.got.append({"path": request.path, "form": form, "headers": dict(request.headers)})
+        form.update(request.query)  # a GET callback carries its parameters in the query
+        server.got.append(
+            {"path": request.path, "method": request.method, "form": form,
+             "headers": dict(request.headers)}
+        )  # fmt: skip
         if server.delay and form.get("Event") != "Hangup":
             await asyncio.sleep(server.delay)
         return web.Response(body=server.reply.encode(), content_type=server.content_type)

@@ -7,6 +7,7 @@ imported inside the coroutines so that the first screen paints before they load.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -180,7 +181,7 @@ class Session:
             return None
         # a presenter's first call must not wait on the signer; `byon emulator` leaves it to
         # its first call, as most of its runs place none
-        emu.edge.load_signer()
+        await asyncio.to_thread(emu.edge.load_signer)  # an import: off the event loop
         self.sip_edge_error = ""
         return info
 

@@ -7,18 +7,19 @@ from typing import Any
 
 from textual.validation import ValidationResult, Validator
 
+from wizard.errors import ByonError
+
 
 def problem(check: Callable[..., Any], *args: Any) -> str:
     """Run a validate.py check and return its complaint ("" when the value is fine).
 
     Checks may raise (ByonError/ValueError) or return a message, a Finding or a
-    list of findings; warnings (level "warning") do not block.
+    list of findings; warnings (level "warning") do not block. Any other exception is
+    a bug in the check and propagates, so it is reported rather than shown as advice.
     """
     try:
         result = check(*args)
-    except (ValueError, TypeError) as exc:
-        return str(exc)
-    except Exception as exc:  # ByonError and friends carry the user's sentence
+    except (ValueError, ByonError) as exc:  # these carry the user's sentence
         return str(exc)
     if result is None or result is True:
         return ""

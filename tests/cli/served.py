@@ -12,10 +12,13 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
+
+from tests.pipes import read_line
 
 BYON = str(Path(sys.executable).with_name("byon"))
 
@@ -38,8 +41,10 @@ class Served:
     @classmethod
     def start(cls, seed: str | None = None) -> Served:
         cmd = [BYON, "emulator", "--port", "0"] + (["--seed", seed] if seed else [])
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        info = json.loads(proc.stdout.readline())
+        # stderr (a line per request) goes to a file: a pipe nobody reads would fill up
+        with tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+            info = json.loads(read_line(proc, errfile=err))
         return cls(proc, info["api_url"], info["auth_id"], info["auth_token"], seed)
 
     def as_module(self) -> Served:

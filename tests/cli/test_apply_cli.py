@@ -17,6 +17,7 @@ import pytest
 
 from tests.cli.served import BYON
 from tests.domain.test_apply_helpers import BUY_PLAN, SIP_PLAN
+from tests.pipes import read_until
 from wizard.plans.journal import journal_path_for
 
 PASSWORD = "Carrier-Trunk-2024x"
@@ -345,12 +346,7 @@ def test_ctrl_c_during_apply_rolls_back_and_exits_130(served, tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    seen = []
-    for line in proc.stderr:
-        seen.append(line)
-        if "[..] + create application" in line:
-            break
-    assert any("create application" in x for x in seen), seen
+    read_until(proc, lambda line: "[..] + create application" in line)
     started = time.monotonic()
     # Ctrl-C only once the emulator has made the application: sent earlier (a loaded
     # machine), the request could still land after byon looked for what to roll back

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
 import signal
 import subprocess
 import sys
@@ -12,6 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.pipes import read_line
 
 BYON = str(Path(sys.executable).parent / "byon")
 GUARD = 30  # seconds; only so a broken server fails the test instead of hanging it
@@ -28,13 +29,7 @@ def start(*args: str) -> subprocess.Popen:
 
 
 def first_line(proc: subprocess.Popen) -> dict:
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    if not sel.select(GUARD):
-        proc.kill()
-        pytest.fail("byon emulator printed nothing")
-    line = proc.stdout.readline()
-    return json.loads(line)
+    return json.loads(read_line(proc, timeout=GUARD))
 
 
 def stop(proc: subprocess.Popen, sig: int) -> tuple[int, str, str]:

@@ -15,6 +15,7 @@ import pytest
 
 from tests.cli.served import BYON, Served
 from tests.cli.test_apply_cli import PASSWORD, plan_file
+from tests.pipes import read_until
 from wizard.files import write_atomic
 from wizard.plans.journal import STRAY_NAME, Undo, journal_path_for, write_journal
 from wizard.plivo.http import plain_http_context
@@ -162,11 +163,7 @@ def test_a_second_concurrent_apply_is_refused_and_names_the_first(served, tmp_pa
         stderr=subprocess.PIPE,
         text=True,
     )
-    seen = []
-    for line in first.stderr:
-        seen.append(line)
-        if "+ create ip_acl" in line and "[..]" in line:
-            break
+    seen = read_until(first, lambda line: "+ create ip_acl" in line and "[..]" in line)
     second = served.byon("apply", str(path), "--yes", BYON_TEST_SIP_PASSWORD=PASSWORD)
     assert second.returncode == 1, second.stderr
     assert "another byon apply of" in second.stderr

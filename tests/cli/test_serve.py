@@ -14,6 +14,7 @@ import urllib.request
 
 import pytest
 
+from tests.pipes import read_line
 from wizard.commands.serve import exposure_warning, is_loopback, wizard_command
 
 NO_CREDS = {k: v for k, v in os.environ.items() if not k.startswith("PLIVO_AUTH_")}
@@ -97,7 +98,7 @@ def _wait_http(url: str, limit: float = 30.0) -> str:
 def test_serves_the_page_on_loopback_and_stops_on_sigterm(env, mode):
     proc = _start("--port", "0", env=env)
     try:
-        first = json.loads(proc.stdout.readline())
+        first = json.loads(read_line(proc))
         assert first["mode"] == mode
         base, _, token = first["url"].partition("/?token=")
         assert base.startswith("http://127.0.0.1:") and len(token) >= 40

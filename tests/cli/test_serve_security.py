@@ -18,6 +18,8 @@ from urllib.parse import urlsplit
 import aiohttp
 import pytest
 
+from tests.pipes import read_line
+
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("PLIVO_AUTH_")}
 
 
@@ -33,7 +35,7 @@ def served():
         start_new_session=True,  # its wizard children share the group, for cleanup
     )
     try:
-        url = json.loads(proc.stdout.readline())["url"]
+        url = json.loads(read_line(proc))["url"]
         base, _, token = url.partition("/?token=")
         deadline = time.monotonic() + 30
         while True:  # until it listens (a token-less page is a quick 403)

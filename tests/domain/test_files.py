@@ -11,6 +11,7 @@ import threading
 
 import pytest
 
+from tests.pipes import read_line
 from wizard.errors import ByonError
 from wizard.files import (
     Busy,
@@ -211,7 +212,7 @@ def test_lock_of_a_killed_process_is_free_again(tmp_path):
         text=True,
     )
     try:
-        assert holder.stdout.readline().strip() == "held"
+        assert read_line(holder).strip() == "held"
         with pytest.raises(Busy) as info, hold_lock(path, "x"):
             pass
         assert info.value.pid == holder.pid

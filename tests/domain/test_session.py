@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from wizard.errors import AuthError
@@ -45,3 +47,15 @@ async def test_the_demo_leaves_no_folder_behind():
     finally:
         await session.close()
     assert not again.exists()
+
+
+async def test_the_demo_edge_loads_the_signer_off_the_event_loop():
+    session = Session(mode=DEMO)
+    try:
+        await session.start_demo()
+        threads: list[int] = []
+        session.emulator.edge.load_signer = lambda: threads.append(threading.get_ident())
+        assert await session.start_sip_edge() is not None
+        assert threads and threads[0] != threading.get_ident()
+    finally:
+        await session.close()

@@ -86,6 +86,32 @@ async def test_hangup_sends_bye_at_once(edge, apps, answers):
     assert [v["verb"] for v in record["verbs"]] == ["Hangup"]
 
 
+async def test_scheduled_hangup_ends_the_call_with_bye(edge, apps, answers):
+    answers.reply = '<Response><Hangup schedule="0.2"/><Wait length="30"/></Response>'
+    result = await call(edge, apps.uri(apps.open), hold=10)
+    assert result.status == 200 and result.ended_by == "remote"
+    await until(lambda: bool(answers.hangups()))
+    assert answers.hangups()[0]["HangupSource"] == "Plivo"
+    assert not edge.emu.sip.calls
+
+
+async def test_call_ended_early_drops_its_scheduled_hangup(edge, apps, answers):
+    answers.reply = '<Response><Hangup schedule="600"/><Wait length="30"/></Response>'
+    live = []
+    async with SipClient(local_host="127.0.0.2", timer_scale=SCALE) as client:
+        placed = await client.call(edge.target(), apps.uri(apps.open), "sip:caller@127.0.0.2")
+        assert (await placed.wait_final(5)).status == 200
+        await until(lambda: bool(edge.emu.sip.calls))
+        live.extend(edge.emu.sip.calls.values())
+        await until(lambda: live[0].scheduled_hangup is not None)
+        timer = live[0].scheduled_hangup
+        assert (await placed.bye()).status == 200  # the caller hangs up long before 600 s
+    await until(lambda: bool(answers.hangups()))
+    assert live[0].scheduled_hangup is None and timer.cancelled()
+    record = (await edge.calls())[-1]
+    assert record["verbs"][0]["result"] == "scheduled in 600 s"
+
+
 async def test_caller_bye_sends_the_hangup_callback_to_hangup_url(edge, apps, answers):
     answers.reply = WAIT
     await update_app(edge, apps.open, hangup_url=answers.url + "/hangup")
@@ -96,6 +122,17 @@ async def test_caller_bye_sends_the_hangup_callback_to_hangup_url(edge, apps, an
     assert [g["path"] for g in answers.got] == ["/answer", "/hangup"]
     record = (await edge.calls())[-1]
     assert record["hangup"]["source"] == "Caller" and record["hangup"]["callback"]["http_status"]
+
+
+async def test_get_hangup_callback_merges_the_query_and_is_signed(edge, apps, answers):
+    answers.reply = "<Response><Hangup/></Response>"
+    await update_app(edge, apps.open, hangup_url=answers.url + "/hangup?b=2", hangup_method="GET")
+    await call(edge, apps.uri(apps.open), hold=10)
+    await until(lambda: bool(answers.hangups()))
+    got = answers.got[-1]
+    assert got["method"] == "GET" and got["path"] == "/hangup"
+    assert got["form"]["b"] == "2" and got["form"]["HangupSource"] == "Plivo"
+    assert "X-Plivo-Signature-V3" in got["headers"]
 
 
 async def test_invalid_xml_is_a_final_error_with_the_reason(edge, apps, answers):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static
@@ -11,6 +12,7 @@ from textual.widgets import Input, Static
 from screens.widgets.acl import AclEntries
 from screens.widgets.block import CopyableBlock
 from screens.widgets.copyable import CopyableValue, copy_value
+from screens.widgets.fields import problem
 from screens.widgets.password import PasswordField
 from screens.widgets.path_prompt import PathPrompt
 from screens.widgets.quit import QuitScreen
@@ -234,3 +236,20 @@ async def test_a_table_header_follows_the_columns_its_new_rows_widen():
         await pilot.pause()
         header, row = table.render_line(0).text, table.render_line(1).text
         assert row.index("x") == header.index("id"), (header, row)
+
+
+def test_field_problem_shows_validation_errors_and_lets_bugs_through():
+    from wizard.errors import ByonError
+
+    def refuse(kind: type[Exception]):
+        def check(value: str) -> None:
+            raise kind(f"{value!r} is not allowed here")
+
+        return check
+
+    assert problem(refuse(ValueError), "x") == "'x' is not allowed here"
+    assert problem(refuse(ByonError), "x") == "'x' is not allowed here"
+    assert problem(lambda value: None, "x") == ""
+    for bug in (KeyError, AttributeError, TypeError):
+        with pytest.raises(bug):
+            problem(refuse(bug), "x")

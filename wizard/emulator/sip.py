@@ -29,6 +29,8 @@ from wizard.emulator.xmlcheck import MAX_XML_BYTES, check_answer
 from wizard.plivo.facts import sip_uri
 
 if TYPE_CHECKING:
+    import aiohttp
+
     from wizard.emulator.server import Emulator
 
 __all__ = [
@@ -68,6 +70,23 @@ def is_loopback_url(url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def signed_request(
+    http: aiohttp.ClientSession,
+    url: str,
+    method: str,
+    params: dict[str, str],
+    headers: dict[str, str],
+) -> Any:
+    """The request context for a signed callback: GET merges ``params`` into the query,
+    anything else POSTs them as a form; redirects are never followed (as Plivo)."""
+    if method == "GET":
+        parts = urlsplit(url)
+        query = "&".join(q for q in (parts.query, urlencode(params)) if q)
+        target = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
+        return http.get(target, headers=headers, allow_redirects=False)
+    return http.post(url, data=params, headers=headers, allow_redirects=False)
 
 
 def answer_params(
@@ -227,15 +246,7 @@ class SipEdge:
         import aiohttp
 
         try:
-            if method == "GET":
-                parts = urlsplit(url)
-                query = "&".join(q for q in (parts.query, urlencode(params)) if q)
-                target = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
-                request = self.emu.http.get(target, headers=headers, allow_redirects=False)
-            else:
-                request = self.emu.http.post(
-                    url, data=params, headers=headers, allow_redirects=False
-                )
+            request = signed_request(self.emu.http, url, method, params, headers)
             async with asyncio.timeout(self.emu.callback_timeout):
                 async with request as resp:
                     body = b""

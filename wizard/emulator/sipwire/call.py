@@ -71,6 +71,7 @@ class WireCall:
         self.started = datetime.datetime.now(datetime.UTC)
         self.answered: datetime.datetime | None = None
         self._verbs: asyncio.Task | None = None
+        self.scheduled_hangup: asyncio.TimerHandle | None = None  # ``<Hangup schedule>``
         self._sdp = b""
         self._late_offer = False
         record.call_uuid = self.call_uuid
@@ -209,8 +210,10 @@ class WireCall:
             delay = verb.number("schedule", 0.0)
             if delay <= 0:
                 return True
-            loop = asyncio.get_running_loop()
-            loop.call_later(delay, lambda: loop.create_task(self.hangup()))
+            self.cancel_scheduled_hangup()  # a later <Hangup schedule> replaces the earlier
+            self.scheduled_hangup = asyncio.get_running_loop().call_later(
+                delay, self._scheduled_hangup_due
+            )
             entry["result"] = f"scheduled in {delay:g} s"
         elif verb.name == "Stream":
             await self._stream(verb, entry)
@@ -244,6 +247,16 @@ class WireCall:
             bridge.on_caller_audio(packet)
 
     # -- the end --------------------------------------------------------------------------
+    def _scheduled_hangup_due(self) -> None:
+        self.scheduled_hangup = None
+        self.wire.track(asyncio.get_running_loop().create_task(self.hangup()))
+
+    def cancel_scheduled_hangup(self) -> None:
+        """Drop a pending ``<Hangup schedule>`` timer, so an ended call holds nothing."""
+        if self.scheduled_hangup is not None:
+            self.scheduled_hangup.cancel()
+            self.scheduled_hangup = None
+
     async def hangup(self) -> None:
         """End the call from Plivo's side (BYE), as ``<Hangup>`` does."""
         await self.finish(NORMAL, "Plivo", send_bye=True)
@@ -261,6 +274,7 @@ class WireCall:
         if self.ended.is_set():
             return
         self.ended.set()
+        self.cancel_scheduled_hangup()
         self.wire.calls.pop(self.request.call_id, None)
         verbs = self._verbs
         if verbs is not None and verbs is not asyncio.current_task():

@@ -16,11 +16,10 @@ import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from wizard.emulator.auth import Decision, Proof, decide
 from wizard.emulator.records import CallRecord
-from wizard.emulator.sip import is_loopback_url, uri_user
+from wizard.emulator.sip import is_loopback_url, signed_request, uri_user
 from wizard.emulator.sipwire.call import WireCall
 from wizard.emulator.sipwire.tls import DOMAIN, TlsUnavailable, make_certificate, server_context
 from wizard.sip.digest import DigestError, NonceStore, parse_authorization
@@ -105,6 +104,7 @@ class SipWire:
         """End every call without signalling, close the sockets, delete the certificate."""
         for call in list(self.calls.values()):
             call.ended.set()
+            call.cancel_scheduled_hangup()
         for task in list(self._tasks):
             task.cancel()
         await self.endpoint.close()
@@ -226,15 +226,7 @@ class SipWire:
 
         try:
             async with asyncio.timeout(CALLBACK_TIMEOUT):
-                if method == "GET":
-                    parts = urlsplit(url)
-                    query = "&".join(q for q in (parts.query, urlencode(params)) if q)
-                    target = urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
-                    request = self.emu.http.get(target, headers=headers, allow_redirects=False)
-                else:
-                    request = self.emu.http.post(
-                        url, data=params, headers=headers, allow_redirects=False
-                    )
+                request = signed_request(self.emu.http, url, method, params, headers)
                 async with request as resp:
                     out["http_status"] = resp.status
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
