@@ -51,10 +51,11 @@ FACTS = {
         "strings",
         re.compile(r"sip:[^\s\"']*@(app\.plivo\.com|\{SIP_DOMAIN\})"),
     ),
+    # the third type spelled out is a copy of AUTH_TYPES or of uses_ip_acl/uses_credential
     "auth types": (
         "wizard/plivo/facts.py",
-        "code",
-        re.compile(r"\"ip_acl\"\s*,\s*\"credential\"\s*,\s*\"ip_acl_and_credential\""),
+        "strings",
+        re.compile(r"^[\"']ip_acl_and_credential[\"']$"),
     ),
     "atomic write": ("wizard/files.py", "code", re.compile(r"os \. replace|mkstemp|O_EXCL")),
     "state dir": (

@@ -21,7 +21,7 @@ from wizard.plans.acl import check_acl_entry as check_acl_entry
 from wizard.plans.findings import Finding, error, warning
 from wizard.plans.risks import plain_http, plain_ws
 from wizard.plivo.env import is_credential_variable
-from wizard.plivo.facts import AUTH_TYPES
+from wizard.plivo.facts import AUTH_TYPES, uses_credential, uses_ip_acl
 
 if TYPE_CHECKING:
     from wizard.plans.plan import Plan
@@ -338,10 +338,6 @@ def stream_url_warning(url: str, what: str = "stream.url") -> str | None:
 # --- the whole plan ----------------------------------------------------------------------------
 
 
-def _includes(auth_type: str, part: str) -> bool:
-    return auth_type == part or auth_type == "ip_acl_and_credential"
-
-
 def validate_plan(plan: Plan) -> list[Finding]:
     """Every error and warning for a plan, each naming its TOML key."""
     f: list[Finding] = []
@@ -425,7 +421,7 @@ def _auth_findings(plan: Plan) -> list[Finding]:
     f = error("auth.type", check_auth_type(auth.type))
     if f:
         return f
-    if _includes(auth.type, "ip_acl"):
+    if uses_ip_acl(auth.type):
         if auth.ip_acl is None:
             f += error(
                 "auth.ip_acl",
@@ -444,7 +440,7 @@ def _auth_findings(plan: Plan) -> list[Finding]:
             f'[auth.ip_acl] is used only when type includes ip_acl, and type is "{auth.type}"; '
             'remove the table or set type = "ip_acl_and_credential"',
         )
-    if _includes(auth.type, "credential"):
+    if uses_credential(auth.type):
         if auth.credential is None:
             f += error(
                 "auth.credential",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from wizard.errors import ByonError
+from wizard.plivo.facts import uses_credential
 
 # In the demo "this machine" is a stranger: the probe calls from the source the emulator
 # maps outside every ACL (the provider's own address is 127.0.0.2).
@@ -28,7 +29,7 @@ def probe_options(session: Any, plan: Any) -> Any:
         )
     auth = getattr(plan, "auth", None)
     cred = getattr(auth, "credential", None) if auth else None
-    uses_cred = auth is not None and "credential" in (getattr(auth, "type", "") or "")
+    uses_cred = auth is not None and uses_credential(getattr(auth, "type", "") or "")
     creds = None
     if uses_cred and cred is not None and cred.username and session.sip_password:
         creds = Credentials(cred.username, session.sip_password)

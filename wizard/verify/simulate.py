@@ -16,7 +16,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from wizard.errors import ByonError
-from wizard.plivo.facts import sip_uri
+from wizard.plivo.facts import (
+    CREDENTIAL,
+    IP_ACL,
+    IP_ACL_AND_CREDENTIAL,
+    sip_uri,
+    uses_credential,
+    uses_ip_acl,
+)
 from wizard.verify.diagnose import (
     Diagnosis,
     Expectation,
@@ -73,12 +80,12 @@ DEMO_LABELS = {
     "did_no_xml": "no XML",
 }
 _FOR_AUTH = {
-    "ip_acl": ("correct", "number_in_uri", "wrong_ip", "lockout", "invalid_xml", "intermittent"),
-    "credential": (
+    IP_ACL: ("correct", "number_in_uri", "wrong_ip", "lockout", "invalid_xml", "intermittent"),
+    CREDENTIAL: (
         "correct", "number_in_uri", "missing_credentials", "wrong_password", "lockout",
         "invalid_xml",
     ),
-    "ip_acl_and_credential": (
+    IP_ACL_AND_CREDENTIAL: (
         "correct", "number_in_uri", "wrong_ip", "missing_credentials", "wrong_password",
         "lockout", "invalid_xml", "intermittent",
     ),
@@ -168,7 +175,7 @@ async def simulate(
     api_url, auth_id, token = _target(target, auth)
     _require_loopback(api_url)
     exp = expectation
-    uses_cred = (exp.auth_type or "") in ("credential", "ip_acl_and_credential")
+    uses_cred = uses_credential(exp.auth_type or "")
     if scenario in NEEDS_PASSWORD and uses_cred and not password:
         raise ByonError(
             "This simulation needs the SIP password to play the provider's part.",
@@ -225,7 +232,7 @@ class Play:
     def __init__(self, route, client, http, api_url, exp, password, from_) -> None:
         self.route, self.client, self.http, self.api_url = route, client, http, api_url
         self.exp, self.password, self.from_ = exp, password, from_
-        uses_cred = (exp.auth_type or "") in ("credential", "ip_acl_and_credential")
+        uses_cred = uses_credential(exp.auth_type or "")
         self.creds = {"username": exp.username, "password": password} if uses_cred else {}
 
     def leg(self, **change: Any) -> Any:
@@ -321,7 +328,7 @@ class Play:
         same way: the disallowed ones get the 403 the diagnosis speaks of."""
         from wizard.verify.sipcalls import OUTSIDE_SOURCE
 
-        if (self.exp.auth_type or "") not in ("ip_acl", "ip_acl_and_credential"):
+        if not uses_ip_acl(self.exp.auth_type or ""):
             raise ByonError(
                 "Rotating provider IPs only break calls under IP ACL authentication: "
                 "credential auth does not check the source IP.",
