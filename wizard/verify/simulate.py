@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from wizard.errors import ByonError
+from wizard.numbers import digits_only
 from wizard.plivo.facts import (
     CREDENTIAL,
     IP_ACL,
@@ -257,7 +258,7 @@ class Play:
         if scenario == "correct":
             return await self.one(scenario, self.leg())
         if scenario == "number_in_uri":
-            digits = digits_of(number or await self._app_number())
+            digits = digits_only(number or await self._app_number())
             return await self.one(scenario, self.leg(request_uri=sip_uri(digits)))
         if scenario == "wrong_ip":
             return await self.one(scenario, self.leg(source=OUTSIDE_SOURCE))
@@ -349,7 +350,7 @@ class Play:
         with the number in the Request-URI and To, and no SIP authentication runs."""
         from wizard.emulator.seed import DEMO_NUMBER_FREE
 
-        number = digits_of(self.exp.plivo_number or await self._app_number())
+        number = digits_only(self.exp.plivo_number or await self._app_number())
         if scenario == "did_unassigned":
             number = await self._unassigned_number(number) or DEMO_NUMBER_FREE
         leg = self.leg(request_uri=sip_uri(number), to=number, username=None,
@@ -365,14 +366,9 @@ class Play:
     async def _unassigned_number(self, own: str) -> str:
         """A number of the account that is not assigned to the plan's application."""
         for n in await self.client.list_numbers():
-            if n.app_id != self.exp.app_id and digits_of(n.number) != own:
-                return digits_of(n.number)
+            if n.app_id != self.exp.app_id and digits_only(n.number) != own:
+                return digits_only(n.number)
         return ""
-
-
-def digits_of(number: str) -> str:
-    """ "+1 (415) 555-0100" -> "14155550100"."""
-    return "".join(ch for ch in number if ch.isdigit())
 
 
 def unassigned_diagnosis(out: dict[str, Any], number: str, exp: Expectation) -> Diagnosis:
