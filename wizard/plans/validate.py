@@ -14,6 +14,7 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from wizard.net import is_loopback_host
 from wizard.plans.acl import MAX_ACL_ENTRIES as MAX_ACL_ENTRIES
 from wizard.plans.acl import acl_entry_warning as acl_entry_warning
 from wizard.plans.acl import check_acl_entries
@@ -291,10 +292,10 @@ def _check_abs_url(url: str, what: str, schemes: tuple[str, ...], example: str) 
 
 def _local_host_warning(url: str, what: str) -> str | None:
     host = (urlsplit(url).hostname or "").lower()
-    local = host in ("localhost", "") or host.endswith(".localhost")
+    local = not host or is_loopback_host(host) or host.endswith(".localhost")
     try:
         ip = ipaddress.ip_address(host)
-        local = local or ip.is_loopback or ip.is_private or ip.is_link_local
+        local = local or ip.is_private or ip.is_link_local
     except ValueError:
         pass
     if local:

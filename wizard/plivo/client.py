@@ -20,8 +20,9 @@ from urllib.parse import quote, urlsplit
 
 from wizard import __version__
 from wizard.errors import NetworkError, NotFound, PlivoError, basic_form, scrub
+from wizard.net import is_loopback_host
 from wizard.numbers import digits_only
-from wizard.plivo.env import DEFAULT_API_URL, LOOPBACK_HOSTS, api_url_from_env
+from wizard.plivo.env import DEFAULT_API_URL, api_url_from_env
 from wizard.plivo.errors import error_text, http_error, network_error
 from wizard.plivo.facts import AUTH_TYPES, SIP_DOMAIN, sip_uri
 from wizard.plivo.http import (
@@ -140,7 +141,7 @@ class PlivoClient(Transport):
             timeout=self._timeout,
             follow_redirects=False,
             # A proxy from the environment must never carry loopback (emulator) traffic.
-            trust_env=host not in LOOPBACK_HOSTS,
+            trust_env=not is_loopback_host(host),
             limits=httpx.Limits(max_connections=max(10, self._max_concurrency * 2)),
         )
 

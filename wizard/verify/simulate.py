@@ -13,9 +13,9 @@ import ipaddress
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from wizard.errors import ByonError
+from wizard.net import is_loopback_url
 from wizard.numbers import digits_only
 from wizard.plivo.facts import (
     CREDENTIAL,
@@ -142,8 +142,7 @@ def _target(target: Any, auth: tuple[str, str] | None) -> tuple[str, str, str]:
 
 
 def _require_loopback(api_url: str) -> None:
-    host = urlsplit(api_url).hostname or ""
-    if host not in ("127.0.0.1", "::1", "localhost"):
+    if not is_loopback_url(api_url):
         raise ByonError(
             f"Simulated calls run only against a local emulator, not {api_url}.",
             hint="Use `byon demo` or `byon emulator`; on a real account place a test call.",
