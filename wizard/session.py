@@ -74,6 +74,11 @@ class Session:
         return self._token
 
     @property
+    def is_demo(self) -> bool:
+        """True in ``byon demo``: the built-in emulator stands in for the account."""
+        return self.mode == DEMO
+
+    @property
     def online(self) -> bool:
         """Connected to an account (live or demo)."""
         return self.client is not None

@@ -33,7 +33,7 @@ def probe_options(session: Any, plan: Any) -> Any:
     creds = None
     if uses_cred and cred is not None and cred.username and session.sip_password:
         creds = Credentials(cred.username, session.sip_password)
-    if session.mode != "demo":
+    if not session.is_demo:
         return ProbeOptions(request_uri=sip_uri(app_id), credentials=creds, timeout=WIZARD_TIMEOUT)
     info = session.emulator.sip_info() if session.emulator is not None else None
     if not info or not info.get("udp"):
