@@ -9,9 +9,10 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-# How a URL names this machine when byon's own servers are reached on loopback
-# (``byon serve`` accepts a page from any of them).
-LOOPBACK_URL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+# The addresses byon's own local servers are reached on (the emulator's certificate names them)
+LOOPBACK_ADDRESSES = ("127.0.0.1", "::1")
+# How a URL names this machine (``byon serve`` accepts a page from any of them)
+LOOPBACK_URL_HOSTS = ("localhost", *(f"[{a}]" if ":" in a else a for a in LOOPBACK_ADDRESSES))
 
 
 def is_loopback_host(host: str) -> bool:
