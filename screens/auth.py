@@ -22,15 +22,12 @@ from screens.widgets.password import PasswordField
 from screens.widgets.table import Table
 from wizard.plans.plan import AclPlan, AuthPlan, CredentialPlan
 from wizard.plans.validate import MAX_ACL_ENTRIES
+from wizard.plivo.facts import uses_credential, uses_ip_acl
+from wizard.providers.words import AUTH_LABELS
 from wizard.steps import NO_AUTH, AclChoice, AuthResult, CredentialChoice
 from wizard.text import plain
 
-TYPES = (
-    ("ip_acl", "IP ACL"),
-    ("credential", "Credential"),
-    ("ip_acl_and_credential", "ACL + credential"),
-    (NO_AUTH, "None (open)"),
-)
+TYPES = (*AUTH_LABELS.items(), (NO_AUTH, "None (open)"))
 USER_RULE = "3-64 characters: letters, digits, . _ -"
 PASS_RULE = "12-128 characters with an upper-case letter, a lower-case letter and a digit"
 GENERATED_NOTE = (
@@ -139,7 +136,7 @@ class AuthScreen(StepScreen):
         self.call_after_refresh(self._focus_first)
 
     def _focus_first(self) -> None:
-        if "credential" in self._type:
+        if uses_credential(self._type):
             self.username.focus()
         elif self.entries.inputs():
             self.entries.inputs()[0].focus()
@@ -183,16 +180,16 @@ class AuthScreen(StepScreen):
         self._show_type()
 
     def _show_type(self) -> None:
-        self.acl_panel.display = "ip_acl" in self._type
-        self.cred_panel.display = "credential" in self._type
+        self.acl_panel.display = uses_ip_acl(self._type)
+        self.cred_panel.display = uses_credential(self._type)
         self.refresh_bindings()  # Add IP and the password keys follow the type
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Keys of a hidden panel are hidden too: no "Add IP" in credential mode."""
         if action == "add_entry":
-            return "ip_acl" in self._type
+            return uses_ip_acl(self._type)
         if action in ("copy_password", "reveal", "regenerate"):
-            return "credential" in self._type and bool(self.app.session.sip_password)
+            return uses_credential(self._type) and bool(self.app.session.sip_password)
         return super().check_action(action, parameters)
 
     # ACL entries ---------------------------------------------------------------
@@ -323,13 +320,13 @@ class AuthScreen(StepScreen):
             return AuthResult(NO_AUTH), []
         errors: list[str] = []
         acl = cred = None
-        if "ip_acl" in self._type:
+        if uses_ip_acl(self._type):
             name = self.acl_name.value.strip()
             if not name:
                 errors.append("Give the IP ACL a name.")
             errors += self.entries.problems()
             acl = AclChoice(name, tuple(self.entries.values), self._reused_acl)
-        if "credential" in self._type:
+        if uses_credential(self._type):
             username = self.username.value.strip()
             msg = problem(validate.check_username, username)
             if msg:

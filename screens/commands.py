@@ -52,7 +52,7 @@ def wizard_commands(app: Any, screen: Any) -> list[Command]:
             )
         )
     on_verify = getattr(screen, "STEP", "") == "verify"
-    if on_verify and app.session.mode == "demo":
+    if on_verify and app.session.is_demo:
         from screens.verify import demo_calls
 
         for key, scenario, label in demo_calls(app.plan):

@@ -20,20 +20,13 @@ from screens.widgets.base import StepScreen
 from screens.widgets.fields import CheckValidator, problem
 from screens.widgets.table import Table
 from screens.widgets.words import money
-from wizard.numbers import digits_only
+from wizard.numbers import national_number, with_plus
 from wizard.steps import NumberResult
 from wizard.text import plain
 
 COUNTRIES = [("US", "US"), ("GB", "GB"), ("IN", "IN"), ("AU", "AU"), ("CA", "CA")]
 # (label, value): the value is what Plivo's search takes
 TYPES = [("local", "local"), ("toll-free", "tollfree"), ("mobile", "mobile")]
-
-
-def e164(number: str) -> str:
-    """Plivo lists numbers as digits; people and plans write E.164."""
-    from wizard.numbers import with_plus
-
-    return with_plus(number)
 
 
 @dataclass
@@ -145,13 +138,13 @@ class NumberScreen(StepScreen):
         for n in message.numbers:
             if n.voice_enabled:
                 # the account's values: plain text in the cells, never markup
-                row = (e164(n.number), n.number_type, n.region, n.app_id or "—")
+                row = (with_plus(n.number), n.number_type, n.region, n.app_id or "—")
                 cells = [Text(plain(v)) for v in row]
                 self.rented.add_row(*cells, Text(money(n.monthly_rental_rate, "mo")), key=n.number)
 
     @on(DataTable.RowSelected, "#rented")
     def _pick(self, event: DataTable.RowSelected) -> None:
-        self._choose(NumberResult(e164(event.row_key.value)))
+        self._choose(NumberResult(with_plus(event.row_key.value)))
 
     def _choose(self, choice: NumberResult, price: str = "") -> None:
         self._choice = choice
@@ -173,9 +166,9 @@ class NumberScreen(StepScreen):
 
     def _wanted_number(self, choice: NumberResult) -> str:
         s = choice.search
-        found = [n for n in self._found.values() if s and _national(n) == s.pattern]
+        found = [n for n in self._found.values() if s and national_number(n.number) == s.pattern]
         if found:
-            return e164(found[0].number)
+            return with_plus(found[0].number)
         return f"a {s.type} number in {s.country_iso} matching {s.pattern}" if s else "a number"
 
     @on(Button.Pressed, "#search")
@@ -209,7 +202,7 @@ class NumberScreen(StepScreen):
         self._found = {n.number: n for n in message.found}
         for n in message.found:
             self.results.add_row(
-                *(Text(plain(v)) for v in (e164(n.number), n.type, n.region)),
+                *(Text(plain(v)) for v in (with_plus(n.number), n.type, n.region)),
                 Text(money(n.setup_rate)),
                 Text(money(n.monthly_rental_rate, "mo")),
                 key=n.number,
@@ -241,7 +234,7 @@ class NumberScreen(StepScreen):
         # the search that finds exactly this number: its national digits as the pattern.
         # Guess: Plivo matches a pattern from the start or anywhere in the national number;
         # either way the whole national number matches this one number only.
-        search = SearchPlan(country_iso=country, type=kind, pattern=_national(n))
+        search = SearchPlan(country_iso=country, type=kind, pattern=national_number(n.number))
         self.clear_error()
         price = f" ({money(n.setup_rate)} setup, {money(n.monthly_rental_rate)} a month)"
         self._choose(NumberResult("buy", search), price)
@@ -266,13 +259,3 @@ def _check_e164(text: str) -> str | None:
     from wizard.plans.validate import check_e164
 
     return check_e164(text)
-
-
-def _national(number: Any) -> str:
-    """The digits after the country code (Plivo's search pattern for exactly this number)."""
-    import phonenumbers
-
-    try:
-        return str(phonenumbers.parse(e164(number.number)).national_number)
-    except phonenumbers.NumberParseException:
-        return digits_only(number.number)

@@ -105,7 +105,7 @@ class OptionScreen(StepScreen):
 
         external = self.query_one("#external", Input)
         if not external.value:
-            demo = self.app.session.mode == "demo"
+            demo = self.app.session.is_demo
             external.value = self.plan.external_number or (DEMO_EXTERNAL if demo else "")
         external.validators = [CheckValidator("check_e164")]
         self.load_rates()

@@ -157,7 +157,7 @@ class VerifyScreen(StepScreen):
         self._layout_table()
         self.query_one("#probe").display = False
         self.query_one("#stream-check").display = False
-        demo = self.app.session.mode == "demo"
+        demo = self.app.session.is_demo
         self.query_one("#demo").display = demo
         self.query_one("#real").display = not demo
 
@@ -167,7 +167,7 @@ class VerifyScreen(StepScreen):
         if not self.app.session.online:
             self._offline()
             return
-        demo = self.app.session.mode == "demo"
+        demo = self.app.session.is_demo
         self._status("starting the listener…" if demo else "type your public URL to listen")
         self.query_one("#calls", DataTable).focus()
         if demo:
@@ -186,7 +186,7 @@ class VerifyScreen(StepScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Listen only with a real account; the call keys only in the demo."""
-        demo = self.app.session.mode == "demo"
+        demo = self.app.session.is_demo
         if action == "listen":  # a real account needs the user's own public URL
             return self.app.session.online and not demo
         if action in ("simulate", "simulate_key"):
@@ -365,7 +365,7 @@ class VerifyScreen(StepScreen):
 
     def action_simulate(self, scenario: str) -> None:
         """Place the demo's call for ``scenario``."""
-        if self.app.session.mode != "demo":
+        if not self.app.session.is_demo:
             self.show_error("Simulated calls exist only in the demo; place a real test call.")
             return
         self.simulate(scenario)
@@ -455,7 +455,7 @@ class VerifyScreen(StepScreen):
         row = self._rows[key]
         keys = list(self._rows)
         self.query_one(CallDetail).show(row, keys.index(key) + 1, len(keys), self._diagnosis(row))
-        demo = self.app.session.mode == "demo"
+        demo = self.app.session.is_demo
         if demo and not row.ladder and not row.rejected and key not in self._ladder_asked:
             self._ladder_asked.add(key)
             self.fetch_ladder(key)

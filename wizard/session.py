@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from wizard.errors import ByonError
+from wizard.plivo.facts import CREDENTIAL, IP_ACL, IP_ACL_AND_CREDENTIAL
 
 LIVE, DEMO, OFFLINE = "live", "demo", "offline"
 CONNECT_DEADLINE = 4.0  # seconds of retries for the account check
@@ -72,6 +73,11 @@ class Session:
     def token(self) -> str:
         """The auth token in use (kept out of repr)."""
         return self._token
+
+    @property
+    def is_demo(self) -> bool:
+        """True in ``byon demo``: the built-in emulator stands in for the account."""
+        return self.mode == DEMO
 
     @property
     def online(self) -> bool:
@@ -459,18 +465,18 @@ def recommend(*, sip: bool, stable_ips: bool, shared_ips: bool) -> Recommendatio
     if shared_ips:
         return Recommendation(
             "direct_sip",
-            "ip_acl_and_credential",
+            IP_ACL_AND_CREDENTIAL,
             "Shared/CGNAT IPs: an IP ACL alone would admit other customers, so require "
             "IP ACL and credentials.",
         )
     if stable_ips:
         return Recommendation(
             "direct_sip",
-            "ip_acl",
+            IP_ACL,
             "Stable outbound IPs: an IP ACL is fastest (no challenge) and hardest to abuse.",
         )
     return Recommendation(
         "direct_sip",
-        "credential",
+        CREDENTIAL,
         "Your provider rotates IPs: use SIP digest credentials with a strong password.",
     )

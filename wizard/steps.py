@@ -22,6 +22,7 @@ from wizard.plans.plan import (
     SearchPlan,
     StreamPlan,
 )
+from wizard.plivo.facts import uses_credential, uses_ip_acl
 
 if TYPE_CHECKING:
     from wizard.plans.findings import Finding
@@ -128,7 +129,7 @@ def _merge_auth(plan: Plan, r: AuthResult) -> None:
     auth = plan.auth if plan.auth is not None else AuthPlan()
     plan.auth = auth
     auth.type = r.type
-    if "ip_acl" in r.type and r.ip_acl is not None:
+    if uses_ip_acl(r.type) and r.ip_acl is not None:
         acl = auth.ip_acl if auth.ip_acl is not None else AclPlan()
         auth.ip_acl = acl
         acl.name = r.ip_acl.name
@@ -137,7 +138,7 @@ def _merge_auth(plan: Plan, r: AuthResult) -> None:
             acl.ip_acl_uuid = r.ip_acl.reused_uuid
     else:
         auth.ip_acl = None  # a type without ip_acl must not carry the table (validate refuses)
-    if "credential" in r.type and r.credential is not None:
+    if uses_credential(r.type) and r.credential is not None:
         choice = r.credential
         cred = auth.credential if auth.credential is not None else CredentialPlan()
         auth.credential = cred

@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Button, Input, Static
 
 from screens.widgets.fields import CheckValidator, problem
+from wizard.plivo.facts import IP_ACL, uses_ip_acl
 
 ACL_RULE = "IPv4/IPv6 or CIDR · public addresses only · at most 50 · CGNAT only with both"
 
@@ -90,7 +91,8 @@ class AclEntries(Vertical):
         return entry
 
     def _acl_type(self) -> str:
-        return "ip_acl_and_credential" if self.auth_type() == "ip_acl_and_credential" else "ip_acl"
+        kind = self.auth_type()
+        return kind if uses_ip_acl(kind) else IP_ACL
 
     @on(Input.Changed, ".entry")
     def _entry_typed(self) -> None:

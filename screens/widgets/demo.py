@@ -22,7 +22,7 @@ DEMO_VALUES = (
 
 def fill_demo(screen: Any) -> None:
     """Fill ``screen``'s empty demo fields (no-op outside the demo)."""
-    if getattr(screen.app.session, "mode", "") != "demo":
+    if not getattr(screen.app.session, "is_demo", False):
         return
     for selector, value in DEMO_VALUES:
         found = list(screen.query(selector).results(Input))

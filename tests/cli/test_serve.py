@@ -15,7 +15,8 @@ import urllib.request
 import pytest
 
 from tests.pipes import read_line
-from wizard.commands.serve import exposure_warning, is_loopback, wizard_command
+from wizard.commands.serve import exposure_warning, wizard_command
+from wizard.net import is_loopback_host
 
 NO_CREDS = {k: v for k, v in os.environ.items() if not k.startswith("PLIVO_AUTH_")}
 CREDS = {**NO_CREDS, "PLIVO_AUTH_ID": "MA" + "1" * 18, "PLIVO_AUTH_TOKEN": "tok-secret-value-1234"}
@@ -52,7 +53,7 @@ def test_command_survives_paths_with_spaces(monkeypatch):
     ],
 )
 def test_loopback_detection(host, loopback):
-    assert is_loopback(host) is loopback
+    assert is_loopback_host(host) is loopback
 
 
 def test_warning_says_who_can_drive_it():

@@ -99,3 +99,34 @@ def test_no_hand_made_plus_conversions_are_left():
     ).stdout.splitlines()
     allowed = ("wizard/numbers.py:", "wizard/plans/validate.py:")  # the policy, and its checker
     assert [line for line in found if not line.startswith(allowed)] == []
+
+
+def test_a_number_written_with_separators_is_the_same_number_everywhere():
+    """The callback check, the DID diagnosis and the simulator once each stripped numbers
+    their own way ("+1 (415)" -> "1(415)" in one, "1415" in another): all now agree."""
+    from types import SimpleNamespace
+
+    from wizard.verify.confirm import differences
+    from wizard.verify.diagnose import Expectation, diagnose_callback
+
+    record = SimpleNamespace(from_="14155550100", to="14155550199", direction="inbound")
+    said = {"From": "+1 (415) 555-0100", "To": "+1 415-555-0199", "Direction": "inbound"}
+    assert differences(said, record) == []
+    assert differences({**said, "To": "+14155550198"}, record) == [
+        "To is +14155550198, Plivo recorded 14155550199"
+    ]
+    # a name is not a number: compared as written, its dots kept
+    named = SimpleNamespace(from_="john.doe", to="", direction="")
+    assert differences({"From": "johndoe"}, named) == ["From is johndoe, Plivo recorded john.doe"]
+    exp = Expectation(option="did_forwarding", plivo_number="+14155550199")
+    verdict = diagnose_callback({"To": "1 (415) 555-0199"}, exp)
+    assert verdict.row != "wrong_number"
+    assert diagnose_callback({"To": "14155550198"}, exp).row == "wrong_number"
+
+
+def test_a_plus_inside_is_not_dropped_to_make_a_number():
+    """Plivo's client once removed every '+' ("1+415" -> "1415"): a typo became another
+    number. Only the leading '+' goes; the stray one stays for the API to refuse."""
+    assert digits_only("1+4155550100") == "1+4155550100"
+    assert form_of(digits_only("1+4155550100")) is None
+    assert not same_number("1+4155550100", "14155550100")

@@ -15,7 +15,6 @@ from wizard.plivo.client import (
     backoff_delay,
     error_text,
     merge_pages,
-    normalize_number,
     parse_application,
     parse_ip_acl,
     parse_number,
@@ -61,10 +60,6 @@ def test_ip_acl_addresses_become_a_tuple():
     assert parse_ip_acl(
         {"ip_acl_uuid": "u", "name": "n", "ip_addresses": ["1.2.3.4"]}
     ).ip_addresses == ("1.2.3.4",)
-
-
-def test_normalize_number():
-    assert normalize_number("+1 (415) 555-0100") == "14155550100"
 
 
 def test_error_text_flattens_any_shape():

@@ -8,7 +8,7 @@ import pytest
 
 from tests.emulator.helpers import make_acl, make_app, make_credential, rest_client
 from wizard.emulator import Emulator
-from wizard.emulator.httputil import is_loopback_peer
+from wizard.net import is_loopback_host
 
 
 async def test_clock(ctl, emulator):
@@ -73,10 +73,11 @@ async def test_unknown_control_endpoint(ctl):
 
 
 def test_loopback_peers_only():
-    assert is_loopback_peer("127.0.0.1") and is_loopback_peer("::1")
-    assert is_loopback_peer("::ffff:127.0.0.1") and is_loopback_peer("127.0.0.2")
-    for remote in ("10.0.0.5", "192.168.1.2", "2001:db8::1", "", None, "garbage"):
-        assert not is_loopback_peer(remote)
+    # the control surface asks wizard.net about request.remote ("" when aiohttp has none)
+    assert is_loopback_host("127.0.0.1") and is_loopback_host("::1")
+    assert is_loopback_host("::ffff:127.0.0.1") and is_loopback_host("127.0.0.2")
+    for remote in ("10.0.0.5", "192.168.1.2", "2001:db8::1", "", "garbage"):
+        assert not is_loopback_host(remote)
 
 
 async def test_state_file_round_trip(tmp_path):

@@ -24,6 +24,7 @@ import sys
 from typing import Any
 
 from wizard.errors import ByonError, PlanError, PlivoError
+from wizard.plivo.facts import uses_credential
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -41,7 +42,7 @@ def _password(plan: Any) -> tuple[str | None, str | None]:
     from wizard.plans.validate import check_password
 
     cred = plan.auth.credential if plan.auth is not None else None
-    if cred is None or "credential" not in plan.auth.type:
+    if cred is None or not uses_credential(plan.auth.type):
         return None, None
     value = os.environ.get(cred.password_env) or None
     if value is not None:

@@ -9,23 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import json
 import os
 import signal
 import sys
 from typing import Any
 
+from wizard.net import is_loopback_host
 from wizard.plivo.facts import SIP_DOMAIN
-
-
-def _is_loopback_host(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _say(text: str) -> None:
@@ -87,7 +78,7 @@ async def serve(
     emu.on_request = lambda e: _say(f"{e['method']} {e['path']} -> {e['status'] or 'dropped'}")
     _say(f"serving Plivo's API at {emu.api_url}/v1/Account/{emu.auth_id}/")
     _say(f"control surface at {emu.api_url}/__emulator__/ (loopback only, the same Basic auth)")
-    if not _is_loopback_host(host):
+    if not is_loopback_host(host):
         _say(
             f"warning: listening on {host}; the REST API is reachable from other machines, "
             "the control surface still answers loopback only"

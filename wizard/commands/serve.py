@@ -11,7 +11,6 @@ warning: whoever reaches the port drives the wizard with those credentials.
 from __future__ import annotations
 
 import errno
-import ipaddress
 import json
 import os
 import shlex
@@ -20,7 +19,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+from wizard.net import is_loopback_host
 
 
 def has_credentials(env: Mapping[str, str]) -> bool:
@@ -41,15 +40,6 @@ def wizard_command(env: Mapping[str, str]) -> str:
     if not has_credentials(env):
         argv.append("demo")
     return shlex.join(argv)
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _free_port(host: str) -> int:
@@ -80,7 +70,7 @@ def bind_error(host: str, port: int, exc: OSError) -> str:
 
 
 def exposure_warning(host: str, env: Mapping[str, str]) -> str:
-    if is_loopback(host):
+    if is_loopback_host(host):
         return ""
     who = (
         "with the Plivo account in PLIVO_AUTH_ID/PLIVO_AUTH_TOKEN"
@@ -126,7 +116,7 @@ def cmd_serve(args: Any) -> int:
     server = GuardedServer(
         wizard_command(env),
         token=token,
-        loopback=is_loopback(host),
+        loopback=is_loopback_host(host),
         host=host.strip("[]"),
         port=port,
         title="byon",

@@ -27,8 +27,9 @@ import jinja2
 from aiohttp import web
 from textual_serve.server import Server, to_int
 
+from wizard.net import LOOPBACK_URL_HOSTS
+
 TEMPLATES = Path(__file__).with_name("serve_templates")
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 FORBIDDEN_PAGE = (
     "byon serve: this page needs the token that `byon serve` printed with its URL.\n"
     "Open that URL (it ends in ?token=...).\n"
@@ -60,7 +61,7 @@ class GuardedServer(Server):
         public = self.public_url.rstrip("/")
         if self.loopback:
             # Bound to loopback: the page can only be this machine's, under any loopback name.
-            return {public} | {f"http://{host}:{self.port}" for host in LOOPBACK_HOSTS}
+            return {public} | {f"http://{host}:{self.port}" for host in LOOPBACK_URL_HOSTS}
         # Bound wider: the name the browser used. A rebound DNS name still lacks the token.
         return {public, f"http://{request.host}"}
 

@@ -17,12 +17,12 @@ from wizard.emulator.httputil import (
     ApiError,
     basic_auth_ok,
     error_response,
-    is_loopback_peer,
     read_control_json,
 )
 from wizard.emulator.rest import RestApi
 from wizard.emulator.sip import InboundError
 from wizard.emulator.state import without_secrets
+from wizard.net import is_loopback_host
 
 if TYPE_CHECKING:
     from wizard.emulator.server import Emulator
@@ -154,7 +154,7 @@ async def _run_control(emu: Emulator, request: web.Request, handler) -> web.Stre
 
 
 def _loopback(request: web.Request) -> bool:
-    return is_loopback_peer(request.remote)
+    return is_loopback_host(request.remote or "")
 
 
 def _ok(body: Any, status: int = 200) -> web.Response:

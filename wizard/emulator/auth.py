@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from wizard.numbers import digits_only
+from wizard.plivo.facts import uses_credential, uses_ip_acl
 
 if TYPE_CHECKING:  # wizard.sip loads only with the wire edge: the HTTP route stays light
     from wizard.emulator.server import Emulator
@@ -175,7 +176,7 @@ def decide(
         return decision
     assert decision.app is not None
     # Rule 4: ip_acl (also the first half of rule 6). Rule 3: no sip_auth_type is open.
-    if decision.auth_type in ("ip_acl", "ip_acl_and_credential"):
+    if uses_ip_acl(decision.auth_type):
         acl = emu.state.ip_acls.get(decision.app.get("ip_acl_uuid") or "")
         if acl is None or not ip_in_acl(source_ip, acl["ip_addresses"]):
             fail(emu, source_ip)
@@ -185,6 +186,6 @@ def decide(
                 "IP access control list"
             )
             return decision
-    if decision.auth_type in ("credential", "ip_acl_and_credential"):
+    if uses_credential(decision.auth_type):
         _credential(emu, decision, proof, source_ip)
     return decision

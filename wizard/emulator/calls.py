@@ -22,10 +22,6 @@ class RouteError(ValueError):
     """A provider route that cannot be used; the message names the field."""
 
 
-def normalize_number(value: str) -> str:
-    return digits_only(value)
-
-
 def _text(route: dict[str, Any], key: str, *, required: bool) -> str | None:
     value = route.get(key)
     if value is None or value == "":
@@ -43,14 +39,14 @@ def parse_route(route: Any) -> dict[str, Any]:
         raise RouteError("a provider route is a JSON object")
     raw_number = _text(route, "number", required=True)
     assert raw_number is not None
-    number = normalize_number(raw_number)
+    number = digits_only(raw_number)
     if not number.isdigit():
         raise RouteError(f"number {raw_number!r} is not a phone number")
     mode = route.get("mode")
     if mode == "forward":
         target = _text(route, "target", required=True)
         assert target is not None
-        target = normalize_number(target)
+        target = digits_only(target)
         if not target.isdigit():
             raise RouteError("target must be the Plivo number calls are forwarded to")
         source_ip = _text(route, "source_ip", required=False) or DEFAULT_PROVIDER_IP
@@ -95,7 +91,7 @@ def call_api_record(entry: dict[str, Any]) -> CallRecord:
 
 async def place_call(emu: Emulator, request_uuid: str, from_: str, to: str) -> dict[str, Any]:
     """Deliver one outbound leg; the inbound outcome is appended to ``emu.calls``."""
-    dest = normalize_number(to)
+    dest = digits_only(to)
     entry: dict[str, Any] = {
         "request_uuid": request_uuid,
         "from": from_,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 import json
 import re
 import secrets
@@ -213,15 +212,3 @@ def basic_auth_ok(request: web.Request, auth_id: str, auth_token: str) -> bool:
     return secrets.compare_digest(user.encode(), auth_id.encode()) and secrets.compare_digest(
         password.encode(), auth_token.encode()
     )
-
-
-def is_loopback_peer(remote: str | None) -> bool:
-    if not remote:
-        return False
-    try:
-        addr = ipaddress.ip_address(remote)
-    except ValueError:
-        return False
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        addr = addr.ipv4_mapped
-    return addr.is_loopback

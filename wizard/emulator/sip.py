@@ -26,6 +26,7 @@ from wizard.emulator.callrecords import carried
 from wizard.emulator.records import CallRecord
 from wizard.emulator.state import ha1
 from wizard.emulator.xmlcheck import MAX_XML_BYTES, check_answer
+from wizard.net import is_loopback_url
 from wizard.plivo.facts import sip_uri
 
 if TYPE_CHECKING:
@@ -40,10 +41,8 @@ __all__ = [
     "InboundError",
     "SipEdge",
     "ip_in_acl",
-    "is_loopback_url",
     "uri_user",
 ]
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
 class InboundError(ValueError):
@@ -59,17 +58,6 @@ def uri_user(request_uri: str) -> str:
             break
     user = text.split("@", 1)[0] if "@" in text else text.split(";", 1)[0]
     return user.split(";", 1)[0].strip()
-
-
-def is_loopback_url(url: str) -> bool:
-    """True when ``url`` points at this machine."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def signed_request(

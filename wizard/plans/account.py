@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from wizard.errors import ByonError, NotFound
 from wizard.numbers import digits_only
+from wizard.plivo.facts import uses_credential, uses_ip_acl
 
 if TYPE_CHECKING:
     from wizard.plans.plan import Plan
@@ -44,8 +45,8 @@ def auth_kinds(plan: Plan) -> tuple[bool, bool]:
     if plan.option != "direct_sip" or plan.auth is None:
         return False, False
     t = plan.auth.type
-    return ("ip_acl" in t and plan.auth.ip_acl is not None), (
-        "credential" in t and plan.auth.credential is not None
+    return (uses_ip_acl(t) and plan.auth.ip_acl is not None), (
+        uses_credential(t) and plan.auth.credential is not None
     )
 
 

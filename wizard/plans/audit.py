@@ -21,6 +21,7 @@ from typing import Any
 
 # One judgement with validation and byon apply (risks.py): one limit, one wording.
 from wizard.plans.risks import in_shared_space, open_sip_uri, plain_http, wide_acl_entry
+from wizard.plivo.facts import uses_credential
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def findings_for(apps: list[Any], acls: list[Any], creds: list[Any]) -> list[Fin
     used = {
         a.credential_uuid
         for a in apps
-        if a.credential_uuid and "credential" in (a.sip_auth_type or "")
+        if a.credential_uuid and uses_credential(a.sip_auth_type or "")
     }
     for cred in sorted(creds, key=lambda c: (c.username, c.credential_uuid)):
         if cred.credential_uuid not in used:

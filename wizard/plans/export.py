@@ -29,6 +29,7 @@ from wizard.plans.plan import (
     ForwardingPlan,
     Plan,
 )
+from wizard.plivo.facts import uses_credential, uses_ip_acl
 
 
 async def _app(client: Any, app_id: str | None, app_name: str | None) -> Any:
@@ -82,9 +83,9 @@ async def export_plan(
         plan.option = "direct_sip"
         auth = AuthPlan(type=auth_type)
         acl_task = cred_task = None
-        if "ip_acl" in auth_type and app.ip_acl_uuid:
+        if uses_ip_acl(auth_type) and app.ip_acl_uuid:
             acl_task = client.get_ip_acl(app.ip_acl_uuid)
-        if "credential" in auth_type and app.credential_uuid:
+        if uses_credential(auth_type) and app.credential_uuid:
             cred_task = client.get_credential(app.credential_uuid)
         acl, cred = await asyncio.gather(
             acl_task if acl_task is not None else _none(),

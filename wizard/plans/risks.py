@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from wizard.plivo.facts import sip_uri
+from wizard.plivo.facts import sip_uri, uses_ip_acl
 
 if TYPE_CHECKING:
     from wizard.plans.plan import Plan
@@ -92,7 +92,7 @@ def dangerous_risks(plan: Plan, application: Any = None) -> list[Risk]:
     application as it is now in the account (None: it will be created)."""
     found: list[Risk] = []
     acl = plan.auth.ip_acl if plan.auth is not None and plan.option == "direct_sip" else None
-    if acl is not None and "ip_acl" in plan.auth.type:  # type: ignore[union-attr]
+    if acl is not None and uses_ip_acl(plan.auth.type):  # type: ignore[union-attr]
         for i, entry in enumerate(acl.entries):
             wide = wide_acl_entry(entry)
             if wide:

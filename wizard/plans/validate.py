@@ -14,6 +14,7 @@ import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from wizard.net import is_loopback_host
 from wizard.plans.acl import MAX_ACL_ENTRIES as MAX_ACL_ENTRIES
 from wizard.plans.acl import acl_entry_warning as acl_entry_warning
 from wizard.plans.acl import check_acl_entries
@@ -21,7 +22,7 @@ from wizard.plans.acl import check_acl_entry as check_acl_entry
 from wizard.plans.findings import Finding, error, warning
 from wizard.plans.risks import plain_http, plain_ws
 from wizard.plivo.env import is_credential_variable
-from wizard.plivo.facts import AUTH_TYPES
+from wizard.plivo.facts import AUTH_TYPES, uses_credential, uses_ip_acl
 
 if TYPE_CHECKING:
     from wizard.plans.plan import Plan
@@ -291,10 +292,10 @@ def _check_abs_url(url: str, what: str, schemes: tuple[str, ...], example: str) 
 
 def _local_host_warning(url: str, what: str) -> str | None:
     host = (urlsplit(url).hostname or "").lower()
-    local = host in ("localhost", "") or host.endswith(".localhost")
+    local = not host or is_loopback_host(host) or host.endswith(".localhost")
     try:
         ip = ipaddress.ip_address(host)
-        local = local or ip.is_loopback or ip.is_private or ip.is_link_local
+        local = local or ip.is_private or ip.is_link_local
     except ValueError:
         pass
     if local:
@@ -336,10 +337,6 @@ def stream_url_warning(url: str, what: str = "stream.url") -> str | None:
 
 
 # --- the whole plan ----------------------------------------------------------------------------
-
-
-def _includes(auth_type: str, part: str) -> bool:
-    return auth_type == part or auth_type == "ip_acl_and_credential"
 
 
 def validate_plan(plan: Plan) -> list[Finding]:
@@ -425,7 +422,7 @@ def _auth_findings(plan: Plan) -> list[Finding]:
     f = error("auth.type", check_auth_type(auth.type))
     if f:
         return f
-    if _includes(auth.type, "ip_acl"):
+    if uses_ip_acl(auth.type):
         if auth.ip_acl is None:
             f += error(
                 "auth.ip_acl",
@@ -444,7 +441,7 @@ def _auth_findings(plan: Plan) -> list[Finding]:
             f'[auth.ip_acl] is used only when type includes ip_acl, and type is "{auth.type}"; '
             'remove the table or set type = "ip_acl_and_credential"',
         )
-    if _includes(auth.type, "credential"):
+    if uses_credential(auth.type):
         if auth.credential is None:
             f += error(
                 "auth.credential",

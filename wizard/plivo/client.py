@@ -20,7 +20,9 @@ from urllib.parse import quote, urlsplit
 
 from wizard import __version__
 from wizard.errors import NetworkError, NotFound, PlivoError, basic_form, scrub
-from wizard.plivo.env import DEFAULT_API_URL, LOOPBACK_HOSTS, api_url_from_env
+from wizard.net import is_loopback_host
+from wizard.numbers import digits_only
+from wizard.plivo.env import DEFAULT_API_URL, api_url_from_env
 from wizard.plivo.errors import error_text, http_error, network_error
 from wizard.plivo.facts import AUTH_TYPES, SIP_DOMAIN, sip_uri
 from wizard.plivo.http import (
@@ -50,7 +52,6 @@ from wizard.plivo.types import (
     Number,
     _s,
     app_id_from_uri,
-    normalize_number,
     parse_account,
     parse_application,
     parse_available_number,
@@ -84,7 +85,6 @@ __all__ = [
     "backoff_delay",
     "error_text",
     "merge_pages",
-    "normalize_number",
     "parse_available_number",
     "parse_number",
     "parse_retry_after",
@@ -141,7 +141,7 @@ class PlivoClient(Transport):
             timeout=self._timeout,
             follow_redirects=False,
             # A proxy from the environment must never carry loopback (emulator) traffic.
-            trust_env=host not in LOOPBACK_HOSTS,
+            trust_env=not is_loopback_host(host),
             limits=httpx.Limits(max_connections=max(10, self._max_concurrency * 2)),
         )
 
@@ -419,7 +419,7 @@ class PlivoClient(Transport):
         return [parse_number(r) for r in rows]
 
     async def get_number(self, number: str) -> Number:
-        n = normalize_number(number)
+        n = digits_only(number)
         data = await self._request(
             "GET", self._path("Number", n), op=_Op(f"read number {n}", "Number", n)
         )
@@ -429,7 +429,7 @@ class PlivoClient(Transport):
         self, number: str, app_id: str | None, *, alias: str | None = None
     ) -> None:
         """Point a rented number at an application; ``app_id=None`` unassigns it."""
-        n = normalize_number(number)
+        n = digits_only(number)
         # Assumption: an empty app_id detaches the number (the SDK cannot send null).
         await self._request(
             "POST",
@@ -462,7 +462,7 @@ class PlivoClient(Transport):
         return [parse_available_number(o) for o in data.get("objects") or []]
 
     async def buy_phone_number(self, number: str, *, app_id: str | None = None) -> Number:
-        n = normalize_number(number)
+        n = digits_only(number)
 
         async def lookup() -> Number | None:
             try:

@@ -12,12 +12,12 @@ from urllib.parse import urlsplit
 
 from wizard.errors import ByonError
 from wizard.files import STATE_DIR_ENV
+from wizard.net import is_loopback_host
 
 AUTH_ID_VAR = "PLIVO_AUTH_ID"
 AUTH_TOKEN_VAR = "PLIVO_AUTH_TOKEN"
 API_URL_VAR = "PLIVO_API_URL"
 DEFAULT_API_URL = "https://api.plivo.com"
-LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 
 def env_credentials(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
@@ -98,7 +98,7 @@ def check_api_url(url: str, *, source: str = "--api-url") -> str:
         raise bad("port 0 is not a port a server listens on")
     if parts.query or parts.fragment:
         raise bad("the REST base takes no query (?...) or fragment (#...)")
-    if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
+    if parts.scheme == "http" and not is_loopback_host(host):
         raise bad(
             "plain http would send the auth token unencrypted",
             "Use https; plain http is allowed only for an emulator on 127.0.0.1, ::1 or localhost.",

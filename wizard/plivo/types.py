@@ -100,11 +100,6 @@ def app_id_from_uri(uri: Any) -> str:
     return m.group(1) if m else ""
 
 
-def normalize_number(number: str) -> str:
-    """Plivo writes numbers as digits without "+"; accept "+1 415-555 0100" too."""
-    return re.sub(r"[\s+\-().]", "", str(number))
-
-
 def parse_account(d: dict[str, Any]) -> Account:
     return Account(
         auth_id=_s(d.get("auth_id")),

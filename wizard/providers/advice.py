@@ -11,14 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from wizard.plivo.facts import CREDENTIAL, IP_ACL, IP_ACL_AND_CREDENTIAL, uses_credential
 from wizard.providers.facts import Provider, providers
 from wizard.providers.words import AUTH_WORDS
 
 # what to fall back to, best first, when the provider cannot do the asked auth type
 _FALLBACK = {
-    "credential": ("credential", "ip_acl_and_credential", "ip_acl"),
-    "ip_acl_and_credential": ("ip_acl_and_credential", "credential", "ip_acl"),
-    "ip_acl": ("ip_acl", "ip_acl_and_credential", "credential"),
+    CREDENTIAL: (CREDENTIAL, IP_ACL_AND_CREDENTIAL, IP_ACL),
+    IP_ACL_AND_CREDENTIAL: (IP_ACL_AND_CREDENTIAL, CREDENTIAL, IP_ACL),
+    IP_ACL: (IP_ACL, IP_ACL_AND_CREDENTIAL, CREDENTIAL),
 }
 
 
@@ -60,7 +61,7 @@ def advise(provider_key: str, base: Any) -> Advice:
 
 def _route_sentence(p: Provider, auth_type: str) -> str:
     """Which of the provider's routes to use, when only some can answer the 407."""
-    if "credential" not in auth_type:
+    if not uses_credential(auth_type):
         return ""
     able = [r for r in p.routes if r.digest]
     unable = [r for r in p.routes if not r.digest]
@@ -74,10 +75,10 @@ def _alternatives(p: Provider, chosen: str) -> tuple[str, ...]:
     """Other workable setups, each with its catch, e.g. Twilio's trunking with an IP ACL."""
     out = []
     unable = [r for r in p.routes if not r.digest]
-    if "credential" in chosen and unable and p.source_ips:
+    if uses_credential(chosen) and unable and p.source_ips:
         catch = f", shared by all {p.name} customers" if p.ips_shared else ""
         count = len(p.source_ips)
         out.append(f"or {unable[0].name} with an IP ACL of {p.name}'s {count} ranges{catch}")
-    if chosen == "ip_acl" and not p.source_ips:
+    if chosen == IP_ACL and not p.source_ips:
         out.append(f"ask {p.name} for the addresses it sends SIP from, for the IP ACL")
     return tuple(out)

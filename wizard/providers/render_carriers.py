@@ -8,6 +8,7 @@ import json
 from xml.sax.saxutils import escape, quoteattr
 
 from wizard.numbers import national_number
+from wizard.plivo.facts import SIP_DOMAIN
 from wizard.providers.facts import plivo
 from wizard.providers.model import FORWARD, Ctx, SettingField, Snippet
 
@@ -129,7 +130,7 @@ def telnyx(c: Ctx) -> Rendered:
     fields = [
         *where(c),
         SettingField("DNS record type", "A"),
-        SettingField("FQDN", plivo().sip_domain),
+        SettingField("FQDN", SIP_DOMAIN),
         SettingField("Port", str(plivo().sip_udp_port)),
         SettingField("Inbound SIP transport", "UDP", note="TCP/TLS possible"),
         SettingField("Inbound number format (DNIS/ANI)", "+E.164"),

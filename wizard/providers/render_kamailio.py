@@ -10,7 +10,6 @@ can point the proxy at another edge while the Request-URI stays ``sip:{app_id}@a
 from __future__ import annotations
 
 from wizard.plivo.facts import SIP_DOMAIN, sip_uri
-from wizard.providers.facts import plivo
 from wizard.providers.model import FORWARD, Ctx, SettingField, Snippet
 from wizard.providers.render_carriers import Rendered
 
@@ -149,7 +148,7 @@ def kamailio_cfg(c: Ctx) -> str:
         lines += [f'    $ru = "sip:" + {plivo_number} + "@" + CARRIER_EDGE;']
     else:
         lines += [
-            f'    $ru = "sip:" + PLIVO_APP_ID + "@{plivo().sip_domain}";',
+            f'    $ru = "sip:" + PLIVO_APP_ID + "@{SIP_DOMAIN}";',
             '    $du = "sip:" + PLIVO_EDGE;',
         ]
     if c.has_cred and not forward:
@@ -171,7 +170,7 @@ def kamailio(c: Ctx) -> Rendered:
         return fields, [cfg]
     fields = [
         SettingField("Request-URI", c.uri),
-        SettingField("PLIVO_EDGE", plivo().sip_domain, note="where INVITEs are sent"),
+        SettingField("PLIVO_EDGE", SIP_DOMAIN, note="where INVITEs are sent"),
     ]
     if c.has_cred:
         fields += [

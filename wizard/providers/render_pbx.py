@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from wizard.plivo.facts import SIP_DOMAIN
 from wizard.providers.facts import plivo
 from wizard.providers.model import FORWARD, Ctx, SettingField, Snippet
 from wizard.providers.render_carriers import Rendered, attr, credentials, where
@@ -37,7 +38,7 @@ def _pjsip_conf(c: Ctx) -> str:
         "",
         "[plivo]",
         "type=aor",
-        f"contact=sip:{sip.sip_domain}:{sip.sip_udp_port}",
+        f"contact=sip:{SIP_DOMAIN}:{sip.sip_udp_port}",
         "",
         "[plivo]",
         "type=endpoint",
@@ -55,7 +56,7 @@ def _pjsip_conf(c: Ctx) -> str:
         "[plivo]",
         "type=identify",
         "endpoint=plivo",
-        f"match={sip.sip_domain}",
+        f"match={SIP_DOMAIN}",
     ]
     return "\n".join(lines) + "\n"
 
@@ -85,7 +86,7 @@ def asterisk(c: Ctx) -> Rendered:
     sip = plivo()
     fields = [
         SettingField("Dial string", f"PJSIP/{c.app_id}@plivo"),
-        SettingField("Contact", f"sip:{sip.sip_domain}:{sip.sip_udp_port}"),
+        SettingField("Contact", f"sip:{SIP_DOMAIN}:{sip.sip_udp_port}"),
         *credentials(c),
     ]
     return fields, [
@@ -118,7 +119,7 @@ def freeswitch(c: Ctx) -> Rendered:
     gateway = (
         "<include>\n"
         '  <gateway name="plivo">\n'
-        f'    <param name="proxy" value="{sip.sip_domain}"/>\n'
+        f'    <param name="proxy" value="{SIP_DOMAIN}"/>\n'
         f'    <param name="realm" value="{sip.sip_realm}"/>\n'
         f'    <param name="username" value={attr(username)}/>\n'
         f'    <param name="password" value={attr(password)}/>\n'
@@ -129,7 +130,7 @@ def freeswitch(c: Ctx) -> Rendered:
     )
     fields = [
         SettingField("Bridge", target),
-        SettingField("Proxy", sip.sip_domain),
+        SettingField("Proxy", SIP_DOMAIN),
         *credentials(c),
     ]
     return fields, [
@@ -158,7 +159,7 @@ def freepbx(c: Ctx) -> Rendered:
         fields.append(SettingField("Authentication", "None"))
     fields += [
         SettingField("Registration", "None"),
-        SettingField("SIP Server", sip.sip_domain),
+        SettingField("SIP Server", SIP_DOMAIN),
         SettingField("SIP Server Port", str(sip.sip_udp_port)),
         SettingField("Codecs", "ulaw, alaw"),
         SettingField("Inbound Route > Custom Destination", "to-plivo,s,1"),
@@ -179,7 +180,7 @@ def threecx(c: Ctx) -> Rendered:
         return fields, []
     fields = [
         SettingField("Trunk type", "Generic SIP trunk", copyable=False),
-        SettingField("Registrar / server", plivo().sip_domain),
+        SettingField("Registrar / server", SIP_DOMAIN),
         SettingField("Registration", "off"),
         *credentials(c, "Auth ID", "Password"),
     ]

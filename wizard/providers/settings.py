@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wizard.numbers import FORM_EXAMPLES
-from wizard.plivo.facts import sip_uri
+from wizard.plivo.facts import sip_uri, uses_credential, uses_ip_acl
 from wizard.providers.facts import Provider, plivo, providers
 from wizard.providers.model import (
     DIRECT,
@@ -131,8 +131,8 @@ def _context(plan: Plan, p: Provider, app_id: str, password: str) -> Ctx:
     auth_type = auth.type if auth else ""
     cred = auth.credential if auth else None
     acl = auth.ip_acl if auth else None
-    has_cred = bool(cred and "credential" in auth_type)
-    has_acl = bool(acl and "ip_acl" in auth_type)
+    has_cred = bool(cred and uses_credential(auth_type))
+    has_acl = bool(acl and uses_ip_acl(auth_type))
     env = cred.password_env if cred and cred.password_env else DEFAULT_PASSWORD_ENV
     plivo_number = plan.forwarding.plivo_number if plan.forwarding else ""
     if not plivo_number or plivo_number == "buy":

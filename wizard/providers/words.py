@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from wizard.plivo.facts import CREDENTIAL, IP_ACL, IP_ACL_AND_CREDENTIAL
+
 AUTH_WORDS = {
-    "ip_acl": "an IP ACL",
-    "credential": "SIP credentials (digest)",
-    "ip_acl_and_credential": "an IP ACL and SIP credentials",
+    IP_ACL: "an IP ACL",
+    CREDENTIAL: "SIP credentials (digest)",
+    IP_ACL_AND_CREDENTIAL: "an IP ACL and SIP credentials",
+}
+# the auth step's short choice labels, in AUTH_TYPES order
+AUTH_LABELS = {
+    IP_ACL: "IP ACL",
+    CREDENTIAL: "Credential",
+    IP_ACL_AND_CREDENTIAL: "ACL + credential",
 }
 
 

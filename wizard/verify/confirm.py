@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wizard.errors import ByonError
+from wizard.numbers import digits_only, form_of
 from wizard.text import plain
 
 CONFIRM_TIMEOUT = 3.0  # seconds: the answer_url must still be answered in Plivo's time
@@ -48,7 +49,8 @@ def _party(value: str) -> str:
     text = value.strip()
     if text.lower().startswith(("sip:", "sips:")):
         return text.lower()
-    return text.removeprefix("+")
+    digits = digits_only(text)  # "+1 (415) 555-0100" and "14155550100" are one number
+    return digits if form_of(digits) else text
 
 
 def differences(params: dict[str, Any], record: Any) -> list[str]:

@@ -11,6 +11,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
+from wizard.numbers import same_number
 from wizard.plivo.facts import AUTH_TYPES, sip_uri, uses_credential, uses_ip_acl
 from wizard.text import plain
 
@@ -238,10 +239,6 @@ def _fail(row: str, sentence: str, exp: Expectation, fix: str | None = None) -> 
 PASS = Diagnosis("pass", "", "", "pass")
 
 
-def _digits(number: str) -> str:
-    return "".join(ch for ch in number or "" if ch.isdigit())
-
-
 def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address((text or "").strip())
@@ -317,7 +314,7 @@ def diagnose_callback(params: dict[str, Any], expectation: Expectation) -> Diagn
     to = _param(params, "To")
 
     if exp.option == "did_forwarding":
-        if exp.plivo_number and to and _digits(to) != _digits(exp.plivo_number):
+        if exp.plivo_number and to and not same_number(to, exp.plivo_number):
             return _fail(
                 "wrong_number",
                 f"The call arrived on {_shown(to)}, not on your Plivo number {exp.plivo_number}: "

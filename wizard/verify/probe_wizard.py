@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from wizard.errors import ByonError
+from wizard.plivo.facts import uses_credential
 
 # In the demo "this machine" is a stranger: the probe calls from the source the emulator
 # maps outside every ACL (the provider's own address is 127.0.0.2).
@@ -28,11 +29,11 @@ def probe_options(session: Any, plan: Any) -> Any:
         )
     auth = getattr(plan, "auth", None)
     cred = getattr(auth, "credential", None) if auth else None
-    uses_cred = auth is not None and "credential" in (getattr(auth, "type", "") or "")
+    uses_cred = auth is not None and uses_credential(getattr(auth, "type", "") or "")
     creds = None
     if uses_cred and cred is not None and cred.username and session.sip_password:
         creds = Credentials(cred.username, session.sip_password)
-    if session.mode != "demo":
+    if not session.is_demo:
         return ProbeOptions(request_uri=sip_uri(app_id), credentials=creds, timeout=WIZARD_TIMEOUT)
     info = session.emulator.sip_info() if session.emulator is not None else None
     if not info or not info.get("udp"):

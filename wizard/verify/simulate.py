@@ -13,10 +13,18 @@ import ipaddress
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from wizard.errors import ByonError
-from wizard.plivo.facts import sip_uri
+from wizard.net import is_loopback_url
+from wizard.numbers import digits_only
+from wizard.plivo.facts import (
+    CREDENTIAL,
+    IP_ACL,
+    IP_ACL_AND_CREDENTIAL,
+    sip_uri,
+    uses_credential,
+    uses_ip_acl,
+)
 from wizard.verify.diagnose import (
     Diagnosis,
     Expectation,
@@ -73,12 +81,12 @@ DEMO_LABELS = {
     "did_no_xml": "no XML",
 }
 _FOR_AUTH = {
-    "ip_acl": ("correct", "number_in_uri", "wrong_ip", "lockout", "invalid_xml", "intermittent"),
-    "credential": (
+    IP_ACL: ("correct", "number_in_uri", "wrong_ip", "lockout", "invalid_xml", "intermittent"),
+    CREDENTIAL: (
         "correct", "number_in_uri", "missing_credentials", "wrong_password", "lockout",
         "invalid_xml",
     ),
-    "ip_acl_and_credential": (
+    IP_ACL_AND_CREDENTIAL: (
         "correct", "number_in_uri", "wrong_ip", "missing_credentials", "wrong_password",
         "lockout", "invalid_xml", "intermittent",
     ),
@@ -134,8 +142,7 @@ def _target(target: Any, auth: tuple[str, str] | None) -> tuple[str, str, str]:
 
 
 def _require_loopback(api_url: str) -> None:
-    host = urlsplit(api_url).hostname or ""
-    if host not in ("127.0.0.1", "::1", "localhost"):
+    if not is_loopback_url(api_url):
         raise ByonError(
             f"Simulated calls run only against a local emulator, not {api_url}.",
             hint="Use `byon demo` or `byon emulator`; on a real account place a test call.",
@@ -168,7 +175,7 @@ async def simulate(
     api_url, auth_id, token = _target(target, auth)
     _require_loopback(api_url)
     exp = expectation
-    uses_cred = (exp.auth_type or "") in ("credential", "ip_acl_and_credential")
+    uses_cred = uses_credential(exp.auth_type or "")
     if scenario in NEEDS_PASSWORD and uses_cred and not password:
         raise ByonError(
             "This simulation needs the SIP password to play the provider's part.",
@@ -225,7 +232,7 @@ class Play:
     def __init__(self, route, client, http, api_url, exp, password, from_) -> None:
         self.route, self.client, self.http, self.api_url = route, client, http, api_url
         self.exp, self.password, self.from_ = exp, password, from_
-        uses_cred = (exp.auth_type or "") in ("credential", "ip_acl_and_credential")
+        uses_cred = uses_credential(exp.auth_type or "")
         self.creds = {"username": exp.username, "password": password} if uses_cred else {}
 
     def leg(self, **change: Any) -> Any:
@@ -250,7 +257,7 @@ class Play:
         if scenario == "correct":
             return await self.one(scenario, self.leg())
         if scenario == "number_in_uri":
-            digits = digits_of(number or await self._app_number())
+            digits = digits_only(number or await self._app_number())
             return await self.one(scenario, self.leg(request_uri=sip_uri(digits)))
         if scenario == "wrong_ip":
             return await self.one(scenario, self.leg(source=OUTSIDE_SOURCE))
@@ -321,7 +328,7 @@ class Play:
         same way: the disallowed ones get the 403 the diagnosis speaks of."""
         from wizard.verify.sipcalls import OUTSIDE_SOURCE
 
-        if (self.exp.auth_type or "") not in ("ip_acl", "ip_acl_and_credential"):
+        if not uses_ip_acl(self.exp.auth_type or ""):
             raise ByonError(
                 "Rotating provider IPs only break calls under IP ACL authentication: "
                 "credential auth does not check the source IP.",
@@ -342,7 +349,7 @@ class Play:
         with the number in the Request-URI and To, and no SIP authentication runs."""
         from wizard.emulator.seed import DEMO_NUMBER_FREE
 
-        number = digits_of(self.exp.plivo_number or await self._app_number())
+        number = digits_only(self.exp.plivo_number or await self._app_number())
         if scenario == "did_unassigned":
             number = await self._unassigned_number(number) or DEMO_NUMBER_FREE
         leg = self.leg(request_uri=sip_uri(number), to=number, username=None,
@@ -358,14 +365,9 @@ class Play:
     async def _unassigned_number(self, own: str) -> str:
         """A number of the account that is not assigned to the plan's application."""
         for n in await self.client.list_numbers():
-            if n.app_id != self.exp.app_id and digits_of(n.number) != own:
-                return digits_of(n.number)
+            if n.app_id != self.exp.app_id and digits_only(n.number) != own:
+                return digits_only(n.number)
         return ""
-
-
-def digits_of(number: str) -> str:
-    """ "+1 (415) 555-0100" -> "14155550100"."""
-    return "".join(ch for ch in number if ch.isdigit())
 
 
 def unassigned_diagnosis(out: dict[str, Any], number: str, exp: Expectation) -> Diagnosis:

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from wizard.emulator.auth import Decision, Proof, decide
 from wizard.emulator.records import CallRecord
-from wizard.emulator.sip import is_loopback_url, signed_request, uri_user
+from wizard.emulator.sip import signed_request, uri_user
 from wizard.emulator.sipwire.call import WireCall
 from wizard.emulator.sipwire.tls import DOMAIN, TlsUnavailable, make_certificate, server_context
+from wizard.net import is_loopback_host, is_loopback_url
 from wizard.sip.digest import DigestError, NonceStore, parse_authorization
 from wizard.sip.endpoint import ALLOW, SipEndpoint
 from wizard.sip.errors import SipParseError
@@ -246,7 +247,7 @@ def parse_source_map(values: list[str]) -> dict[str, str]:
             dst = ipaddress.ip_address(public.strip())
         except ValueError:
             raise ValueError(f"{value!r}: both sides must be IP addresses") from None
-        if not src.is_loopback:
+        if not is_loopback_host(str(src)):
             raise ValueError(f"{value!r}: the source must be a loopback address (127.x.y.z, ::1)")
         out[str(src)] = str(dst)
     return out

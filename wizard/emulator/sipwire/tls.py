@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 from wizard.files import write_new_private
+from wizard.net import LOOPBACK_ADDRESSES
 from wizard.plivo.facts import SIP_DOMAIN
 
 DOMAIN = SIP_DOMAIN
@@ -54,7 +55,7 @@ def _with_cryptography(key: Path, cert: Path) -> None:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, DOMAIN)])
     now = datetime.datetime.now(datetime.UTC)
     alt = [x509.DNSName(DOMAIN), x509.DNSName("localhost")]
-    alt += [x509.IPAddress(ipaddress.ip_address(a)) for a in ("127.0.0.1", "::1")]
+    alt += [x509.IPAddress(ipaddress.ip_address(a)) for a in LOOPBACK_ADDRESSES]
     built = (
         x509.CertificateBuilder()
         .subject_name(name)
