@@ -44,14 +44,19 @@ Without them, `byon` offers demo, offline planning, or typing them in.
 """
 
 
-def _api_parent() -> argparse.ArgumentParser:
+def _api_parent(default: object = None) -> argparse.ArgumentParser:
+    """``--api-url``, for `byon` itself and for each command that talks to Plivo.
+
+    A command's copy must default to SUPPRESS: argparse copies a subcommand's defaults
+    over the values given before the command, so `byon --api-url URL audit` would lose
+    the URL and go to the real Plivo."""
     import argparse
 
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument(
         "--api-url",
         metavar="URL",
-        default=None,
+        default=default,
         help="Plivo REST base URL; point it at `byon emulator` to rehearse "
         "(env PLIVO_API_URL; default: https://api.plivo.com)",
     )
@@ -123,13 +128,13 @@ def _sip_probe_options(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     import argparse  # here, not at import: `byon demo` starts without it
 
-    api = _api_parent()
+    api = _api_parent(argparse.SUPPRESS)
     parser = argparse.ArgumentParser(
         prog="byon",
         description="Bring your own number to Plivo: route an external number to a Plivo "
         "application (DID forwarding or Direct SIP) and verify it with a test call.",
         epilog=EPILOG,
-        parents=[api],
+        parents=[_api_parent()],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
