@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from textual import on, work
@@ -36,6 +36,7 @@ OFFLINE = (
     "this plan: save it (ctrl+s) and run `byon apply PLAN.toml` with "
     "PLIVO_AUTH_ID/PLIVO_AUTH_TOKEN set."
 )
+BUSY = "Applying: wait for every line above to finish (a ✓ or a ✗)."
 PASSWORD_NOTE = (
     "Shown only in this session, never saved · ctrl+y copy · ctrl+r show. "
     "Type it into your provider's console now."
@@ -56,6 +57,7 @@ class DiffReady(Message):
     changes: list[Any]
     warning: str | None = None
     offline: list[tuple[str, str]] | None = None
+    earlier: list[str] = field(default_factory=list)  # an earlier run's undo steps
 
 
 @dataclass
@@ -89,6 +91,7 @@ class ReviewScreen(StepScreen):
         self.applied = False
         self.failed = False
         self.blocked = True  # until the plan has been checked
+        self.busy = False  # an apply or an undo is running
 
     def compose_body(self) -> ComposeResult:
         """Findings, the diff, one line per applied step, the new password, the buttons."""
@@ -111,7 +114,7 @@ class ReviewScreen(StepScreen):
 
     def on_screen_resume(self) -> None:
         """Earlier steps may have changed the plan since this screen was last shown."""
-        if not self.failed:
+        if not self.failed and not self.busy:
             self.applied = False
             self.steps.remove_children()
             self._show_password()
@@ -129,7 +132,11 @@ class ReviewScreen(StepScreen):
         return self.app.session.undo
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Retry after a failure, Undo with something to undo, Apply when there is work."""
+        """Retry after a failure, Undo with something to undo, Apply when there is work;
+        none of them, and no leaving, while an apply or undo runs (a second one would
+        cancel it midway; the plan it writes ids into must stay as it is)."""
+        if action in ("apply", "retry", "undo", "back", "next") and self.busy:
+            return False
         if action in ("retry",):
             return self.failed
         if action == "undo":
@@ -174,7 +181,9 @@ class ReviewScreen(StepScreen):
             self.post_message(DiffReady([], offline=offline_lines(self.plan)))
             return
         changes = await session.pending_changes(self.plan)
-        self.post_message(DiffReady(changes, session.open_sip_warning(self.plan)))
+        # the journal is a file: read here, where a bad one becomes the error line
+        earlier = session.journal_steps(self.plan)
+        self.post_message(DiffReady(changes, session.open_sip_warning(self.plan), earlier=earlier))
 
     def on_diff_ready(self, message: DiffReady) -> None:
         """Show the changes, one line each (a number to buy with its cost)."""
@@ -190,7 +199,7 @@ class ReviewScreen(StepScreen):
             self.findings.update(self._finding_lines(self._findings(), message.warning))
         earlier = [
             f"[$warning]↺[/] {escape(u)} (left by an earlier run; Apply does it first)"
-            for u in self.app.session.journal_steps(self.plan)
+            for u in message.earlier
         ]
         self.diff_view.update(
             "\n".join(
@@ -222,8 +231,24 @@ class ReviewScreen(StepScreen):
 
     # applying ----------------------------------------------------------------------
     @on(Button.Pressed, "#apply")
+    def _start(self, run) -> None:
+        """Start an apply or an undo, unless one runs: the keys go off until it ends."""
+        if self.busy:
+            return
+        self.busy = True
+        self.refresh_bindings()
+        run()
+
+    def _finished(self) -> None:
+        self.busy = False
+        if self.error_line.content == BUSY:  # said while it ran: no longer true
+            self.clear_error()
+        self.refresh_bindings()
+
     def action_apply(self) -> None:
         """Apply every change (after the open-SIP-URI warning, when it applies)."""
+        if self.busy:
+            return
         if self.blocked or not self.app.session.online:
             self.show_error("Nothing can be applied yet: see the lines above.")
             return
@@ -261,7 +286,7 @@ class ReviewScreen(StepScreen):
             return
         self.clear_error()
         self.apply_button.display = False
-        self.run_apply()
+        self._start(self.run_apply)
 
     def _open_confirmed(self, yes: bool | None) -> None:
         if yes:
@@ -280,11 +305,13 @@ class ReviewScreen(StepScreen):
     @on(Button.Pressed, "#retry")
     def action_retry(self) -> None:
         """Run the remaining changes again (after fixing the cause)."""
+        if self.busy:
+            return
         self.failed = False
         self.clear_error()
         self._buttons()
         self.apply_button.display = False
-        self.run_apply()
+        self._start(self.run_apply)
 
     def on_apply_step(self, message: ApplyStep) -> None:
         """Add or update the line of one step."""
@@ -298,9 +325,16 @@ class ReviewScreen(StepScreen):
     def _line(self, key: str, state: str, text: str) -> None:
         self.post_message(ApplyStep(key, state, text))
 
-    @work(exclusive=True, exit_on_error=False, group="apply")
+    # not exclusive: a second start would cancel a run that is writing to the account
+    @work(exit_on_error=False, group="apply")
     async def run_apply(self) -> None:
         """Apply change by change; a failure keeps the earlier ones (retry or undo)."""
+        try:
+            await self._apply_changes()
+        finally:
+            self._finished()
+
+    async def _apply_changes(self) -> None:
         from wizard.plans.apply import render_change
 
         session = await self.app.wait_session()
@@ -348,11 +382,17 @@ class ReviewScreen(StepScreen):
     @on(Button.Pressed, "#undo")
     def action_undo(self) -> None:
         """Undo what this wizard changed, newest first."""
-        self.run_undo()
+        self._start(self.run_undo)
 
-    @work(exclusive=True, exit_on_error=False, group="apply")
+    @work(exit_on_error=False, group="apply")
     async def run_undo(self) -> None:
         """Roll back this session's changes; what cannot be undone stays in the journal."""
+        try:
+            await self._undo_changes()
+        finally:
+            self._finished()
+
+    async def _undo_changes(self) -> None:
         session = await self.app.wait_session()
 
         def on_step(event) -> None:
@@ -398,8 +438,18 @@ class ReviewScreen(StepScreen):
         self.password.toggle()
 
     @on(Button.Pressed, "#next")
+    def action_back(self) -> None:
+        """Back to edit the plan, unless an apply or undo is running."""
+        if self.busy:
+            self.show_error(BUSY)
+            return
+        super().action_back()
+
     def action_next(self) -> None:
         """On to the provider settings, once applied (offline: at once)."""
+        if self.busy:
+            self.show_error(BUSY)
+            return
         if self.app.session.online and not self.applied:
             self.show_error("Apply the changes first (a), or go back (escape) to edit them.")
             return

@@ -1,0 +1,76 @@
+"""The review step while an apply runs, and with a journal it cannot trust.
+
+A second `a`, a `u` or a `r` pressed during an apply used to cancel it midway: the
+change in flight was rolled back and the new run met its own lock. A journal file the
+step could not read crashed the wizard from a message handler."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.screens.helpers import (
+    SIZE,
+    choose_direct_sip,
+    create_application,
+    demo_app,
+    fill_auth,
+    ready,
+    screen_name,
+    settle,
+)
+
+
+async def _to_review(app, pilot) -> None:
+    await ready(app, pilot)
+    await choose_direct_sip(app, pilot, stable=True, shared=True)
+    await fill_auth(app, pilot, entries=["203.0.113.10"], username="carrier_trunk")
+    await create_application(app, pilot)
+    assert screen_name(app) == "ReviewScreen"
+
+
+async def test_keys_pressed_during_an_apply_neither_cancel_nor_repeat_it():
+    app = demo_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await _to_review(app, pilot)
+        scr = app.screen
+        emulator = app.session.emulator
+        # the application's create answers late: the apply is still running meanwhile
+        emulator.add_fault({"method": "POST", "path": r"/Application/$", "latency_ms": 1500})
+        await pilot.press("a")
+        for _ in range(200):  # until the ACL and the credential are made
+            if len(app.session.undo) >= 2:
+                break
+            await asyncio.sleep(0.02)
+        assert scr.busy and len(app.session.undo) >= 2
+        for action in ("apply", "retry", "undo", "back", "next"):
+            assert not scr.check_action(action, ()), action
+        await pilot.press("a", "u", "r", "escape")  # keys that are off do nothing
+        assert screen_name(app) == "ReviewScreen"
+        scr.action_back()  # a click on Back, say, is told to wait
+        assert screen_name(app) == "ReviewScreen"
+        assert "Applying: wait" in str(scr.error_line.content)
+        await app.workers.wait_for_complete()
+        await settle(app, pilot)
+        assert scr.applied and not scr.failed and not scr.busy
+        assert str(scr.error_line.content) == ""  # the wait is over: no stale sentence
+        state = emulator.dump_state()
+        made = [a for a in state["applications"] if a["app_name"] == "ai-agent-inbound"]
+        assert len(made) == 1 and len(state["ip_acls"]) == 1
+        assert [c["username"] for c in state["credentials"]].count("carrier_trunk") == 1
+
+
+async def test_a_journal_the_step_cannot_trust_is_an_error_line_not_a_crash():
+    app = demo_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(app, pilot)
+        journal = app.session.journal_path()
+        journal.parent.mkdir(parents=True, exist_ok=True)
+        journal.write_text("{ not json")
+        journal.chmod(0o644)  # and readable by others: never trusted
+        await choose_direct_sip(app, pilot, stable=True, shared=True)
+        await fill_auth(app, pilot, entries=["203.0.113.10"], username="carrier_trunk")
+        await create_application(app, pilot)
+        assert screen_name(app) == "ReviewScreen"
+        shown = str(app.screen.error_line.content)
+        assert "journal" in shown.lower(), shown
+        assert app.session.emulator.dump_state()["ip_acls"] == []  # nothing was applied
