@@ -386,11 +386,32 @@ class ByonApp(App[int]):
         self.dirty = True
         self.edited = True
 
+    def take_form(self) -> str:
+        """The shown step's typed values into the plan, as Next would put them: before a
+        save or the quit question, what is on screen is the user's latest word. Returns
+        why they could not be taken ("" when taken, or when the step has no form)."""
+        from wizard.steps import merge
+
+        result_of = getattr(self.screen, "result", None)  # the steps with a form
+        if not callable(result_of):
+            return ""
+        result, errors = result_of()
+        if errors or result is None:
+            return " · ".join(errors)
+        before = copy.deepcopy(self.plan)
+        merge(self.plan, result)
+        if self.plan != before:
+            self.mark_dirty()
+        return ""
+
     def save_plan(self, path: str | Path | None = None, *, quiet: bool = False) -> bool:
-        """Write the plan (no secrets in it) to ``path`` or the plan file; False on failure."""
+        """Write the plan (no secrets in it) to ``path`` or the plan file; False on failure.
+
+        A save the user asked for takes the shown step's form first (``take_form``)."""
         from wizard.plans.plan import save_plan
         from wizard.plans.recent import remember_plan
 
+        left_out = "" if quiet else self.take_form()
         target = Path(path) if path is not None else self.plan_path
         try:
             written = save_plan(self.plan, target)
@@ -404,7 +425,15 @@ class ByonApp(App[int]):
         self._saved = copy.deepcopy(self.plan)
         self.edited = False
         remember_plan(written)  # Welcome lists it next time
-        if not quiet:
+        if left_out:
+            self.notify(
+                f"Plan saved to {written}, without this step's form: {left_out}",
+                title="Saved",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
+        elif not quiet:
             self.notify(f"Plan saved to {written} (no secrets in it).", title="Saved", markup=False)
         saved_hook = getattr(self.screen, "plan_saved", None)  # Done says "saved" at once
         if saved_hook is not None:
@@ -481,8 +510,10 @@ class ByonApp(App[int]):
 
         if isinstance(self.screen, QuitScreen):
             return  # already asking
+        # an edit still in the form counts: taken into the plan, or unsaved if it is wrong
+        form_left_out = bool(self.take_form())
         unapplied = self.dirty and self.session.online
-        if not self.unsaved and not unapplied:
+        if not self.unsaved and not unapplied and not form_left_out:
             self.exit(0)
             return
 
@@ -491,7 +522,10 @@ class ByonApp(App[int]):
                 self.exit(0)
 
         self.push_screen(
-            QuitScreen(str(self.plan_path), unsaved=self.unsaved, unapplied=unapplied), done
+            QuitScreen(
+                str(self.plan_path), unsaved=self.unsaved or form_left_out, unapplied=unapplied
+            ),
+            done,
         )
 
     async def on_unmount(self) -> None:

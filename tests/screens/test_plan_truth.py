@@ -269,3 +269,49 @@ async def test_save_as_asks_for_a_path_and_keeps_it(tmp_path):
         assert app.plan_path == tmp_path / "routing.toml" and not app.unsaved
     assert tomllib.loads((tmp_path / "routing.toml").read_text())["auth"]["type"] == "ip_acl"
     assert not (tmp_path / "first.toml").exists()
+
+
+async def _on_the_application_form(app, pilot) -> None:
+    await ready(app, pilot)
+    await choose_direct_sip(app, pilot, stable=True, shared=False)
+    await fill_auth(app, pilot, entries=["203.0.113.10"])
+    assert screen_name(app) == "ApplicationScreen"
+    scr = app.screen
+    scr.query_one("#mode-create", RadioButton).value = True
+    scr.query_one("#name", Input).value = "typed-not-next"
+    scr.query_one("#answer-url", Input).value = "https://agent.example.com/typed"
+    await pilot.pause()
+
+
+async def test_saving_takes_what_the_shown_step_holds(tmp_path):
+    """ctrl+s on a step with a form saves the form as typed, as Next would take it."""
+    path = tmp_path / "plan.toml"
+    app = demo_app(plan_path=path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await _on_the_application_form(app, pilot)
+        await press(app, pilot, "ctrl+s")
+        assert screen_name(app) == "ApplicationScreen"  # saving does not move on
+        # a wrong value is not written: the save says what it left out
+        app.screen.query_one("#answer-url", Input).value = "ftp://nope"
+        await press(app, pilot, "ctrl+s")
+        toasts = " ".join(str(n.message) for n in app._notifications)
+        assert "without this step's form: " in toasts and "answer" in toasts.lower()
+    saved = tomllib.loads(path.read_text())["application"]
+    assert saved["name"] == "typed-not-next"
+    assert saved["answer_url"] == "https://agent.example.com/typed"
+
+
+async def test_quitting_with_an_edit_still_in_the_form_asks(tmp_path):
+    path = tmp_path / "plan.toml"
+    app = demo_app(plan_path=path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await _on_the_application_form(app, pilot)
+        await press(app, pilot, "ctrl+s")  # saved as typed: nothing unsaved now
+        app.screen.query_one("#answer-url", Input).value = "https://agent.example.com/edited"
+        await press(app, pilot, "ctrl+q")
+        assert screen_name(app) == "QuitScreen"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert app.return_code == 0
+    saved = tomllib.loads(path.read_text())["application"]
+    assert saved["answer_url"] == "https://agent.example.com/edited"
