@@ -149,6 +149,8 @@ class WelcomeScreen(StepScreen):
     @on(Button.Pressed, "#connect")
     def action_connect(self) -> None:
         """Check the typed credentials with Plivo."""
+        if self.busy:  # enter in the token field while a start runs
+            return
         auth_id, token = self.auth_id.value.strip(), self.token.value.strip()
         if not auth_id or not token:
             self.show_error("Enter both the auth id and the auth token, or choose Demo/Offline.")
@@ -157,16 +159,27 @@ class WelcomeScreen(StepScreen):
         self._busy(True, "Checking the credentials with Plivo…")
         self.check(auth_id, token)
 
+    busy = False  # a connect or the demo is starting: one at a time
+
     def _busy(self, busy: bool, text: str = "") -> None:
+        self.busy = busy
         self.checking.display = busy
         self.connect.disabled = busy
         self._say(text)
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Demo, Connect and Offline wait while a start runs (a second would cancel it
+        halfway, with an emulator or a client left behind)."""
+        if action in ("demo", "connect", "offline") and self.busy:
+            return False
+        return super().check_action(action, parameters)
 
     def _say(self, text: str) -> None:
         self.status.update(text)
         self.status.display = bool(text)
 
-    @work(exclusive=True, exit_on_error=False, group="account")
+    @work(exit_on_error=False, group="account")
     async def check(self, auth_id: str, token: str) -> None:
         """Connect; a refusal or an unreachable API becomes a sentence, not a crash."""
         from wizard.errors import AuthError, NetworkError
@@ -187,7 +200,7 @@ class WelcomeScreen(StepScreen):
             return
         self.post_message(AccountReady(auth_id, account))
 
-    @work(exclusive=True, exit_on_error=False, group="account")
+    @work(exit_on_error=False, group="account")
     async def start_demo(self) -> None:
         """Start the in-process demo account."""
         await self.app.session.start_demo()
@@ -214,6 +227,8 @@ class WelcomeScreen(StepScreen):
     @on(Button.Pressed, "#demo")
     def action_demo(self) -> None:
         """Try the demo (ctrl+t)."""
+        if self.busy:
+            return
         self.clear_error()
         self._busy(True, "Starting the demo account…")
         self.start_demo()
@@ -221,5 +236,7 @@ class WelcomeScreen(StepScreen):
     @on(Button.Pressed, "#offline")
     def action_offline(self) -> None:
         """Plan without an account (ctrl+o)."""
+        if self.busy:
+            return
         self.app.notify("Offline: build the plan now, apply it later with `byon apply`.")
         self.app.next_step(self.STEP)

@@ -90,23 +90,33 @@ class Session:
 
     # account ---------------------------------------------------------------
     async def start_demo(self) -> Any:
-        """Start the in-process emulator with demo data and connect to it."""
+        """Start the in-process emulator with demo data and connect to it.
+
+        Once only: a second call uses the running demo. Nothing is left half-started: on
+        a failure what started is stopped, and the session is not in demo mode."""
         import functools
 
         from wizard.emulator import Emulator
         from wizard.stream.check import EchoAgent, emulator_stream_hook
 
-        emu = Emulator(seed="demo")
-        await emu.start("127.0.0.1", 0)
-        self.emulator = emu
-        self.mode = DEMO
-        agent = EchoAgent()
-        await agent.start("127.0.0.1", 0)
-        self.echo_agent = agent
-        # the emulator follows the answer XML's <Stream> to the echo agent, as Plivo would
-        # and signs the upgrade with the account's token, as Plivo does
-        emu.on_stream = functools.partial(emulator_stream_hook, auth_token=emu.auth_token)
-        return await self.connect(emu.auth_id, emu.auth_token, api_url=emu.api_url)
+        if self.emulator is not None and self.mode == DEMO and self.client is not None:
+            return await self.client.get_account()
+        emu, agent = Emulator(seed="demo"), EchoAgent()
+        try:
+            await emu.start("127.0.0.1", 0)
+            await agent.start("127.0.0.1", 0)
+            # the emulator follows the answer XML's <Stream> to the echo agent, as Plivo
+            # would, and signs the upgrade with the account's token, as Plivo does
+            emu.on_stream = functools.partial(emulator_stream_hook, auth_token=emu.auth_token)
+            self.mode = DEMO  # before connect: a demo session never counts as live
+            account = await self.connect(emu.auth_id, emu.auth_token, api_url=emu.api_url)
+        except BaseException:
+            self.mode = OFFLINE if self.client is None else self.mode
+            await agent.stop()
+            await emu.stop()
+            raise
+        self.emulator, self.echo_agent = emu, agent
+        return account
 
     async def connect(self, auth_id: str, token: str, *, api_url: str | None = None) -> Any:
         """Check the pair against the account endpoint; keep the client when it works."""

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from wizard.errors import AuthError
-from wizard.session import CONNECT_DEADLINE, DEMO, LIVE, Session
+from wizard.session import CONNECT_DEADLINE, DEMO, LIVE, OFFLINE, Session
 
 
 async def test_connect_keeps_the_client_with_the_full_retry_budget(emulator):
@@ -59,3 +59,37 @@ async def test_the_demo_edge_loads_the_signer_off_the_event_loop():
         assert threads and threads[0] != threading.get_ident()
     finally:
         await session.close()
+
+
+async def test_starting_the_demo_twice_keeps_one_emulator():
+    session = Session(mode=DEMO)
+    try:
+        await session.start_demo()
+        emu, agent, client = session.emulator, session.echo_agent, session.client
+        await session.start_demo()
+        assert (session.emulator, session.echo_agent, session.client) == (emu, agent, client)
+    finally:
+        await session.close()
+
+
+async def test_a_demo_that_cannot_connect_leaves_nothing_running(monkeypatch):
+    from wizard.emulator import Emulator
+
+    started: list[Emulator] = []
+    real_start = Emulator.start
+
+    async def start(self, *args, **kwargs):
+        started.append(self)
+        return await real_start(self, *args, **kwargs)
+
+    async def refuse(self, *args, **kwargs):
+        raise AuthError("refused")
+
+    monkeypatch.setattr(Emulator, "start", start)
+    monkeypatch.setattr(Session, "connect", refuse)
+    session = Session(mode=OFFLINE)
+    with pytest.raises(AuthError):
+        await session.start_demo()
+    assert session.emulator is None and session.echo_agent is None
+    assert session.mode == OFFLINE
+    assert started and started[0]._runner is None  # its server was stopped

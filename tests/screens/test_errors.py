@@ -291,3 +291,26 @@ async def test_refused_environment_credentials_say_so(emulator):
         assert not any("bad-token-789" in m for m in messages)
         assert not app.session.online
         assert screen_name(app) == "WelcomeScreen"  # type working credentials instead
+
+
+async def test_welcome_starts_one_account_at_a_time():
+    """ctrl+t twice, then enter in the token field, while the demo starts: one demo,
+    no second emulator left running, and the session is the demo's."""
+    app = ByonApp(mode=OFFLINE)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        scr = app.screen
+        scr.query_one("#auth-id", Input).value = "MAREAL0000000000000"
+        scr.query_one("#token", Input).value = "real-looking-token-1234"
+        # as keys arriving together: nothing runs in between
+        scr.action_demo()  # ctrl+t
+        assert scr.busy and not scr.check_action("demo", ())
+        scr.action_demo()  # ctrl+t again
+        scr.action_connect()  # enter in the token field
+        scr.action_offline()  # ctrl+o
+        await app.workers.wait_for_complete()
+        await settle(app, pilot)
+        session = app.session
+        assert session.is_demo and session.emulator is not None
+        assert session.api_url == session.emulator.api_url
+        assert screen_name(app) == "OptionScreen"
