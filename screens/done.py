@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from screens.widgets.base import StepScreen
+from screens.widgets.base import StepScreen, heading
 from screens.widgets.copyable import CopyableValue
 from screens.widgets.markup import outside
 from wizard.providers.words import auth_words
@@ -80,6 +80,7 @@ class DoneScreen(StepScreen):
         """Say what is true now: the ids, and whether the file holds this plan."""
         path = self.app.plan_path
         plan = self.plan
+        self.title = heading(self.headline())
         saved = plan.source is not None and Path(plan.source) == path and not self.app.unsaved
         if plan.option == "direct_sip":
             self.target.label, self.target.what = "SIP URI", "the SIP URI"
@@ -90,6 +91,14 @@ class DoneScreen(StepScreen):
             self.target.label, self.target.what = "Plivo number", "the Plivo number"
             self.target.set_value(number)
         self.summary_view.update(summary(plan, str(path), self.app.session.online, saved=saved))
+
+    def headline(self) -> str:
+        """The title, as true as the account: routed only once the plan is applied."""
+        if not self.app.session.online:
+            return "Done · your plan is ready: `byon apply` routes the number"
+        if self.app.dirty:
+            return "Done · not applied yet: go back to review (escape) to apply"
+        return self.TITLE
 
     def plan_saved(self) -> None:
         """The app saved the plan (ctrl+s, or f3 save as): the summary says so at once."""

@@ -32,6 +32,7 @@ async def test_done_saves_the_plan_and_names_it_in_the_next_steps(tmp_path):
             await pilot.press(key)
             await settle(app, pilot)
         assert screen_name(app) == "DoneScreen"
+        assert app.screen.title == "Done · your number is routed to Plivo"  # applied
 
         def summary() -> str:
             return str(app.screen.query_one("#summary", Static).content)
@@ -47,3 +48,22 @@ async def test_done_saves_the_plan_and_names_it_in_the_next_steps(tmp_path):
         saved = load_plan(path)
         assert saved.application.app_id == app_id
         assert app.session.sip_password not in path.read_text()
+
+
+async def test_done_says_routed_only_when_the_plan_is_applied(tmp_path):
+    from wizard.app import ByonApp
+    from wizard.session import OFFLINE
+
+    app = ByonApp(mode=OFFLINE, plan_path=tmp_path / "plan.toml")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(app, pilot)
+        app.show_step("done")  # as the offline route's last step
+        await settle(app, pilot)
+        assert "ready: `byon apply` routes the number" in app.screen.title
+    app = demo_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(app, pilot)
+        app.mark_dirty()  # the plan changed after the last apply
+        app.show_step("done")
+        await settle(app, pilot)
+        assert app.screen.title.startswith("Done · not applied yet")
