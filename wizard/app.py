@@ -206,8 +206,13 @@ class ByonApp(App[int]):
         """Show the step after ``current`` in the chosen route."""
         flow = FLOWS[self.plan.option]
         if current == "welcome":
+            below = self.screen_stack[-2] if len(self.screen_stack) > 1 else None
             if self.jump_to_review:  # `byon --plan FILE`: the account is known now
                 self.resume_at_review(start=0)
+            elif getattr(below, "STEP", "") == "option":
+                # welcome stood in for a start whose credentials failed: back to the
+                # first step, rather than a second option step on top of it
+                self.pop_screen()
             else:
                 self.show_step("option")
             return

@@ -291,6 +291,18 @@ async def test_refused_environment_credentials_say_so(emulator):
         assert not any("bad-token-789" in m for m in messages)
         assert not app.session.online
         assert screen_name(app) == "WelcomeScreen"  # type working credentials instead
+        # once connected, the wizard is back on its first step, not on a second copy
+        app.screen.query_one("#auth-id", Input).value = emulator.auth_id
+        app.screen.query_one("#token", Input).value = emulator.auth_token
+        app.screen.action_connect()
+        await app.workers.wait_for_complete()
+        await settle(app, pilot)
+        assert [screen_name_of(s) for s in app.screen_stack] == ["OptionScreen"]
+        assert app.session.online
+
+
+def screen_name_of(screen) -> str:
+    return type(screen).__name__
 
 
 async def test_welcome_starts_one_account_at_a_time():
