@@ -25,7 +25,7 @@ EVIL = (
 )
 AUTH_ID = "MAHOSTILE00000000001"
 TOKEN = "hostile-token-secret-123456"
-MODES = ("echo-token", "names", "err", "err502", "bigtotal", "hugetotal")
+MODES = ("echo-token", "names", "err", "errtext", "bigtotal", "hugetotal")
 
 
 def _listing(objects: list[dict], total: int | None = None, limit: int = 20) -> dict:
@@ -83,8 +83,8 @@ def make_app(mode: str) -> web.Application:
             return web.json_response({"api_id": "x", "error": error}, status=400)
         if mode == "err":
             return web.json_response({"api_id": "x", "error": EVIL}, status=400)
-        if mode == "err502":
-            return web.Response(status=502, text=EVIL)
+        if mode == "errtext":  # not JSON; a 4xx, as a 5xx is retried for 30 s
+            return web.Response(status=400, text=EVIL)
         if mode in ("bigtotal", "hugetotal") and path.rstrip("/").endswith("Application"):
             total = 10**10 if mode == "hugetotal" else 10**7
             if request.query.get("offset", "0") != "0":
