@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.hostile_api import AUTH_ID, EVIL, TOKEN, hostile_api
-from wizard.errors import BadRequest, ByonError
+from wizard.errors import BadRequest, ByonError, ServerError
 from wizard.plivo.client import PlivoClient
 from wizard.plivo.env import check_api_url
 
@@ -87,3 +87,15 @@ async def test_a_token_url_is_refused_but_the_same_server_is_usable():
     async with hostile_api("names") as url, PlivoClient(AUTH_ID, TOKEN, base_url=url) as c:
         apps = await c.list_applications()
     assert apps[0].app_name == EVIL  # the value is kept as is; showing it is plain()'s job
+
+
+@pytest.mark.parametrize("mode", ["bigtotal", "hugetotal"])
+async def test_a_list_total_in_the_millions_is_refused_before_the_flood(mode):
+    seen: list[str] = []
+    async with hostile_api(mode) as url, PlivoClient(AUTH_ID, TOKEN, base_url=url) as c:
+        c.on_request = lambda method, path, status, secs: seen.append(path)
+        with pytest.raises(ServerError) as info:
+            await c.list_applications()
+    message = str(info.value)
+    assert "byon reads at most 500 pages" in message and "list applications" in message
+    assert len(seen) == 1  # only the first page was asked for
