@@ -117,11 +117,12 @@ def basic_form(auth_id: str, token: str) -> str:
 
 
 def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
-    """Replace every secret (by value, in every form ``secret_forms`` lists) and any
-    ``Basic`` credential in ``text`` with ``***``. The one scrubber of byon."""
+    """Replace every secret (by value, in every form ``secret_forms`` lists, in any letter
+    case) and any ``Basic`` credential in ``text`` with ``***``. The one scrubber of byon."""
     out = _BASIC.sub(_hide_basic, text)
     for secret in secrets:
         if secret and len(secret) >= 4:
             for form in secret_forms(secret):
-                out = out.replace(form, "***")
+                # a server may echo a secret upper- or lower-cased: still the secret
+                out = re.sub(re.escape(form), "***", out, flags=re.IGNORECASE)
     return out

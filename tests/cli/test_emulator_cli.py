@@ -137,3 +137,17 @@ def test_non_loopback_host_warns():
     code, _, err = stop(proc, signal.SIGTERM)
     assert code == 0
     assert "warning: listening on 0.0.0.0" in err and "loopback only" in err
+
+
+def test_request_log_shows_a_hostile_path_inert():
+    proc = start()
+    info = first_line(proc)
+    base = f"{info['api_url']}/v1/Account/{info['auth_id']}/Application/"
+    r = httpx.get(
+        base + "%1b%5b31mX%0abyon emulator: FAKE/", auth=(info["auth_id"], info["auth_token"])
+    )
+    assert r.status_code == 404
+    code, _out, err = stop(proc, signal.SIGTERM)
+    assert code == 0
+    assert "\x1b" not in err and "\\x1b[31mX\\nbyon emulator: FAKE" in err
+    assert not any(line.startswith("byon emulator: FAKE") for line in err.splitlines())

@@ -332,15 +332,19 @@ def test_export_to_a_symlink_is_refused(served, tmp_path):
     assert victim.read_text() == "precious\n" and link.is_symlink()
 
 
-def test_apply_never_writes_ids_back_through_a_symlinked_plan(served, tmp_path):
+def test_apply_of_a_symlinked_plan_is_refused_before_any_change(served, tmp_path):
     real = plan_file(tmp_path)
     before = real.read_text()
     link = tmp_path / "byon-plan.toml"
     link.symlink_to(real)
     r = served.byon("apply", str(link), "--yes", BYON_TEST_SIP_PASSWORD=PASSWORD)
-    assert r.returncode == 0, r.stderr
-    assert "could not write the ids back" in r.stderr and "symbolic link" in r.stderr
+    assert r.returncode == 2, r.stderr
+    assert "is a symbolic link" in r.stderr and "nothing was applied" in r.stderr
+    assert served.writes() == [] and served.state()["applications"] == []
     assert real.read_text() == before and link.is_symlink()
+    dry = served.byon("apply", str(link), "--dry-run", BYON_TEST_SIP_PASSWORD=PASSWORD)
+    assert dry.returncode == 0, dry.stderr
+    assert served.writes() == []
 
 
 def test_emulator_state_file_that_is_a_symlink_is_refused(tmp_path):

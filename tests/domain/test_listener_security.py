@@ -158,9 +158,31 @@ async def test_seen_pairs_expire_after_a_day_and_stay_bounded(tmp_path):
 def test_an_unreadable_store_is_reported_not_fatal(tmp_path):
     path = tmp_path / "seen.json"
     path.write_text("{not json")
+    path.chmod(0o600)
     store = ReplayStore(path)
     store.load()
     assert "unreadable" in store.problem and len(store) == 0
+
+
+@pytest.mark.parametrize("how", ["symlink", "mode-0644", "too-large"])
+def test_a_store_byon_did_not_write_is_not_trusted(tmp_path, how):
+    real = tmp_path / "elsewhere.json"
+    real.write_text(json.dumps({"version": 1, "seen": {"planted-key": time.time()}}))
+    real.chmod(0o600)
+    path = tmp_path / "seen.json"
+    if how == "symlink":
+        path.symlink_to(real)
+    elif how == "mode-0644":
+        real.rename(path)
+        path.chmod(0o644)
+    else:
+        real.rename(path)
+        with path.open("a") as fh:
+            fh.write(" " * (2 << 20))
+    store = ReplayStore(path, limit=100)
+    store.load()
+    assert "untrusted" in store.problem and len(store) == 0
+    assert store.remember("planted-key")  # nothing planted was taken in
 
 
 # ------------------------------------------------------------------ #7 re-split

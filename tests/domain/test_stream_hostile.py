@@ -300,3 +300,26 @@ async def test_invented_event_names_are_bounded():
     assert len(report.events) <= 51
     assert report.events["(other)"] == 450
     _assert_failed_cleanly(report)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["\x1b]0;PWNED\x07\x1b[31mred", "audio/x-evil\nbyon: FAKE verified", "\x9b2J\x1bc" * 40],
+    ids=["osc-sgr", "newline", "c1-ris-long"],
+)
+async def test_hostile_content_type_is_shown_inert(content_type):
+    payload = base64.b64encode(b"\xff" * 160).decode()
+
+    async def hostile(ws):
+        async for msg in ws:
+            if json.loads(msg.data)["event"] == "media":
+                media = {"contentType": content_type, "sampleRate": 8000, "payload": payload}
+                await ws.send_json({"event": "playAudio", "media": media})
+
+    async with ws_peer(hostile) as (url, _ended):
+        report = await stream_check(url + "/ws", seconds=0.2, timeout=1)
+    problems = report.format.get("problems", [])
+    shown = report.human() + report.verdict + " ".join(problems)
+    assert "\x1b" not in shown and "\x9b" not in shown and "\nbyon: fake" not in shown.lower()
+    assert not any("\n" in p for p in problems)
+    assert "The agent answered" in shown and max(len(p) for p in problems) < 600

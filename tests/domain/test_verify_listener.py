@@ -360,7 +360,10 @@ async def test_proxy_mode_forwards_get_as_get(answer_server, http):
         (500, "oops", "HTTP 500"),
         (200, "<Response><Speak>unclosed", "not well-formed"),
         (200, "<html>hi</html>", "<html>"),
+        # well-formed, but far more than any answer: not read to the end
+        (200, "<Response>" + "<Speak>x</Speak>" * 10_000 + "</Response>", "more than 64 KiB"),
     ],
+    ids=["500", "unclosed", "html", "huge"],
 )
 async def test_proxy_failure_falls_back_to_the_default_xml_and_says_why(
     answer_server, http, status, body, needle

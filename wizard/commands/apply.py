@@ -68,6 +68,15 @@ def run_apply(args: Any) -> int:
     except PlanError as exc:
         _err(f"byon: {exc}")
         return EXIT_BAD_INPUT
+    if not args.dry_run and plan.source is not None and os.path.islink(plan.source):
+        # the ids a run learns are written back into the plan, never through a link
+        # (write_atomic): refused now, before a change the file could not record
+        _err(
+            f"byon: {plan.source} is a symbolic link; byon writes the ids it creates back "
+            "into the plan and never through a link, so nothing was applied. Apply the "
+            "file it points to (or a copy); --dry-run works on the link."
+        )
+        return EXIT_BAD_INPUT
     try:
         creds = credentials_from_env(plan.auth_id)
     except ByonError as exc:

@@ -11,6 +11,11 @@ from typing import Any
 from wizard.errors import ByonError, PlivoError
 from wizard.plans.audit import audit
 from wizard.plivo.facts import sip_uri
+from wizard.text import plain
+
+# an API's name or id as one field of a JSON line: as is (json escapes every control
+# character), but never a megabyte from a hostile answer
+_JSON_FIELD = 1000
 
 
 def cmd_audit(args: Any) -> int:
@@ -97,11 +102,15 @@ async def _main(args: Any, auth_id: str, token: str) -> int:
         row = proofs.get(f.id) if f.resource == "application" else None
         if args.json:
             out = asdict(f)
+            out.update(name=_bounded(f.name), id=_bounded(f.id))
             if row is not None:
                 out["probe"] = row.to_json()
             print(json.dumps(out), flush=True)
         else:
-            print(f"{f.resource} {f.name} ({f.id}): {f.message}. Fix: {f.fix}.", flush=True)
+            # the account's names are outside text: inert, one line, bounded
+            name, ident = plain(f.name, 120), plain(f.id, 120)
+            said, fix = plain(f.message, 600), plain(f.fix, 600)
+            print(f"{f.resource} {name} ({ident}): {said}. Fix: {fix}.", flush=True)
             if row is not None:
                 from wizard.plans.audit_probe import proof_sentence
 
@@ -114,3 +123,8 @@ async def _main(args: Any, auth_id: str, token: str) -> int:
             file=sys.stderr,
         )
     return 1 if found else 0
+
+
+def _bounded(value: str) -> str:
+    """``value`` cut to _JSON_FIELD characters (with "…"), for a JSON line."""
+    return value if len(value) <= _JSON_FIELD else value[: _JSON_FIELD - 1] + "…"

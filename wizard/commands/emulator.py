@@ -17,6 +17,7 @@ from typing import Any
 
 from wizard.net import is_loopback_host
 from wizard.plivo.facts import SIP_DOMAIN
+from wizard.text import plain
 
 
 def _say(text: str) -> None:
@@ -75,7 +76,7 @@ async def serve(
     }
     sys.stdout.write(json.dumps(info) + "\n")
     sys.stdout.flush()
-    emu.on_request = lambda e: _say(f"{e['method']} {e['path']} -> {e['status'] or 'dropped'}")
+    emu.on_request = _log_request
     _say(f"serving Plivo's API at {emu.api_url}/v1/Account/{emu.auth_id}/")
     _say(f"control surface at {emu.api_url}/__emulator__/ (loopback only, the same Basic auth)")
     if not is_loopback_host(host):
@@ -96,6 +97,12 @@ async def serve(
         await emu.stop()
     _say("stopped")
     return 0
+
+
+def _log_request(e: dict[str, Any]) -> None:
+    # the path is the client's, percent-decoded: inert and bounded, so `%1b[31m` or
+    # `%0a` cannot colour the terminal or forge a line
+    _say(f"{plain(e['method'], 20)} {plain(e['path'])} -> {e['status'] or 'dropped'}")
 
 
 def _say_sip(emu: Any) -> None:

@@ -315,5 +315,5 @@ async def _test_call(client: Any, args: Any, call_from: str, call_to: str) -> bo
     except ByonError as exc:
         _say(f"byon verify: the test call could not be placed: {exc}")
         return False
-    _say(f"Test call placed from {call_from} to {call_to} (request {request_uuid}).")
+    _say(f"Test call placed from {call_from} to {call_to} (request {plain(request_uuid)}).")
     return True

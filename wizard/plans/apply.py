@@ -51,6 +51,7 @@ from wizard.plans.journal import (
 )
 from wizard.plans.passwords import generate_password
 from wizard.plans.plan import set_id
+from wizard.text import plain
 
 if TYPE_CHECKING:
     from wizard.plans.plan import Plan
@@ -121,8 +122,9 @@ class _Run:
     secrets: list[str] = field(default_factory=list)
 
     def emit(self, step: str, state: str, message: str = "") -> None:
-        """Report a step's progress, secrets scrubbed."""
-        self.on_step(StepEvent(step, state, scrub(message, self.secrets)))
+        """Report a step's progress, secrets scrubbed and made one inert line (messages
+        carry the account's names and Plivo's words)."""
+        self.on_step(StepEvent(step, state, plain(scrub(message, self.secrets), 800)))
 
     def resolve(self, v: Any, kind: str) -> Any:
         """A field value, with "(new)" replaced by the id this run made."""

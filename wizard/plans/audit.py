@@ -22,6 +22,10 @@ from typing import Any
 # One judgement with validation and byon apply (risks.py): one limit, one wording.
 from wizard.plans.risks import in_shared_space, open_sip_uri, plain_http, wide_acl_entry
 from wizard.plivo.facts import uses_credential
+from wizard.text import plain
+
+# an account's names and URLs inside a sentence: long enough for any real one
+_SHOWN = 120
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,8 @@ class Finding:
 
 def _fix_open(app: Any) -> str:
     return (
-        f"set sip_auth_type with an IP ACL or a credential: `byon export --app {app.app_id} "
+        f"set sip_auth_type with an IP ACL or a credential: `byon export --app "
+        f"{plain(app.app_id, _SHOWN)} "
         "-o plan.toml`, add an [auth] table, then `byon apply plan.toml`"
     )
 
@@ -50,7 +55,7 @@ def _app_findings(app: Any, acl_by_id: dict[str, Any]) -> list[Finding]:
                 "application",
                 app.app_id,
                 app.app_name,
-                open_sip_uri(app.app_id),
+                open_sip_uri(plain(app.app_id, _SHOWN)),
                 _fix_open(app),
             )
         )
@@ -64,8 +69,9 @@ def _app_findings(app: Any, acl_by_id: dict[str, Any]) -> list[Finding]:
                     "application",
                     app.app_id,
                     app.app_name,
-                    f"authenticates by IP ACL alone, and ACL {acl.name} trusts shared "
-                    f"(carrier-grade NAT) space: {', '.join(shared)}; other customers of "
+                    f"authenticates by IP ACL alone, and ACL {plain(acl.name, _SHOWN)} trusts "
+                    f"shared (carrier-grade NAT) space: {plain(', '.join(shared), 400)}; "
+                    "other customers of "
                     "that carrier share these addresses",
                     "use sip_auth_type = ip_acl_and_credential (add [auth.credential] to "
                     "the plan and byon apply), or replace the entries with the provider's "
@@ -81,7 +87,8 @@ def _app_findings(app: Any, acl_by_id: dict[str, Any]) -> list[Finding]:
                     "application",
                     app.app_id,
                     app.app_name,
-                    f"{field} {url} is plain http: callbacks and the XML that steers the "
+                    f"{field} {plain(url, _SHOWN)} is plain http: callbacks and the XML that "
+                    "steers the "
                     "call travel unencrypted",
                     f"serve it over https and set {field} to the https:// address "
                     "(application section of the plan, then byon apply)",
@@ -97,7 +104,7 @@ def _acl_findings(acl: Any) -> list[Finding]:
             "ip_acl",
             acl.ip_acl_uuid,
             acl.name,
-            f"entry {wide}",
+            f"entry {plain(wide, _SHOWN)}",
             "list only your provider's SIP signalling addresses (ask them for "
             "their outbound IPs or ranges), or add credential auth",
         )
@@ -127,7 +134,7 @@ def findings_for(apps: list[Any], acls: list[Any], creds: list[Any]) -> list[Fin
                     "credential",
                     cred.credential_uuid,
                     cred.username,
-                    f"credential {cred.username} is not used by any application",
+                    f"credential {plain(cred.username, _SHOWN)} is not used by any application",
                     "delete it in the Plivo console (Voice > SIP Authentication), or assign it "
                     "to the application that needs it",
                 )

@@ -23,6 +23,7 @@ from wizard.errors import ByonError
 from wizard.numbers import digits_only, with_plus
 from wizard.plans.account import AccountView, auth_kinds
 from wizard.plans.validate import SEARCH_TYPES
+from wizard.text import plain
 
 if TYPE_CHECKING:
     from wizard.plans.plan import Plan
@@ -231,11 +232,12 @@ def _dependency_order(changes: list[Change]) -> list[Change]:
 
 
 def _fmt(v: Any) -> str:
+    # old values come from the account (outside text): inert, one line, bounded
     if v is None or v == "":
         return "(none)"
     if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(str(x) for x in v) + "]"
-    return str(v)
+        return plain("[" + ", ".join(str(x) for x in v) + "]", 400)
+    return plain(v, 200)
 
 
 def cost_text(cost: dict[str, str]) -> str:
@@ -246,8 +248,9 @@ def cost_text(cost: dict[str, str]) -> str:
 
 def render_change(c: Change) -> str:
     """One line: ``+ create ...``, ``~ update ...: field old -> new``, ``= unchanged ...``."""
+    name = plain(c.name, 120)
     if c.action == "unchanged":
-        return f"= unchanged {c.kind} {c.name}" + (f" ({ADOPTED})" if c.adopted else "")
+        return f"= unchanged {c.kind} {name}" + (f" ({ADOPTED})" if c.adopted else "")
     if c.action == "create":
         if c.kind == "ip_acl":
             n = len(c.fields["ip_addresses"][1])
@@ -263,10 +266,10 @@ def render_change(c: Change) -> str:
             )
         else:
             detail = ""
-        return f"+ create {c.kind} {c.name} {detail}".rstrip()
+        return f"+ create {c.kind} {name} {detail}".rstrip()
     parts = ", ".join(f"{k} {_fmt(old)} -> {_fmt(new)}" for k, (old, new) in c.fields.items())
     tail = " (cannot be undone)" if c.irreversible else ""
-    return f"~ update {c.kind} {c.name}: {parts}{tail}"
+    return f"~ update {c.kind} {name}: {parts}{tail}"
 
 
 def change_json(c: Change) -> dict[str, Any]:

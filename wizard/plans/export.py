@@ -30,6 +30,7 @@ from wizard.plans.plan import (
     Plan,
 )
 from wizard.plivo.facts import uses_credential, uses_ip_acl
+from wizard.text import plain
 
 
 async def _app(client: Any, app_id: str | None, app_name: str | None) -> Any:
@@ -108,12 +109,15 @@ async def export_plan(
             plan.forwarding = ForwardingPlan(plivo_number=first)
             if len(numbers) > 1:
                 warnings.append(
-                    f"{len(numbers)} numbers point at {app.app_name}; the plan names {first}"
+                    f"{len(numbers)} numbers point at {plain(app.app_name, 120)}; the plan "
+                    f"names {plain(first, 40)}"
                 )
         else:
             plan.option = "direct_sip"
             warnings.append(
-                f"application {app.app_name} ({app.app_id}) accepts SIP calls with no "
+                # a warning becomes a "# ..." line of the plan: one inert line, never TOML
+                f"application {plain(app.app_name, 120)} ({plain(app.app_id, 80)}) accepts "
+                "SIP calls with no "
                 "authentication (toll-fraud risk). Add an [auth] table to the plan, then run "
                 "byon apply to secure it; the plan does not load until you do."
             )

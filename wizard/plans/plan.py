@@ -375,7 +375,28 @@ def dump_plan(plan: Plan) -> str:
     """TOML text for the plan (tomli-w). Never contains a secret: the dataclasses hold none."""
     import tomli_w
 
-    return _HEADER_COMMENT + tomli_w.dumps(plan_to_dict(plan))
+    return _HEADER_COMMENT + _escape_hidden(tomli_w.dumps(plan_to_dict(plan)))
+
+
+# Characters tomli-w writes raw that change a terminal or how text reads: C1 controls (0x9b
+# is a one-byte CSI), bidi overrides and other format characters, line separators, private
+# use. In its output they can only sit inside basic strings (keys or values), where a
+# \uXXXX escape reads back as the same character.
+_NON_ASCII = re.compile(r"[^\x00-\x7e]")
+_HIDDEN = ("Cf", "Zl", "Zp", "Co")
+
+
+def _escape_hidden(text: str) -> str:
+    import unicodedata
+
+    def one(match: re.Match[str]) -> str:
+        ch = match.group(0)
+        code = ord(ch)
+        if code <= 0x9F or unicodedata.category(ch) in _HIDDEN:
+            return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+        return ch
+
+    return _NON_ASCII.sub(one, text)
 
 
 def _write_error(path: Path, exc: OSError) -> PlanError:

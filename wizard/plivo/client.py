@@ -119,7 +119,7 @@ class PlivoClient(Transport):
         import httpx
 
         self._auth_id = auth_id
-        self._base_url = api_url_from_env(base_url)
+        self._base_url = api_url_from_env(base_url, token=auth_token)
         self._timeout = float(timeout)
         self._deadline = float(deadline)
         self._max_concurrency = max(1, int(max_concurrency))
@@ -194,7 +194,8 @@ class PlivoClient(Transport):
         if isinstance(obj, str):
             return self._scrub(obj, extra)
         if isinstance(obj, dict):
-            return {k: self._scrub_obj(v, extra) for k, v in obj.items()}
+            # keys too: a server may name a field after the secret it was sent
+            return {self._scrub_obj(k, extra): self._scrub_obj(v, extra) for k, v in obj.items()}
         if isinstance(obj, list | tuple):
             return [self._scrub_obj(v, extra) for v in obj]
         return obj

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from wizard.errors import ByonError
+from wizard.errors import ByonError, secret_forms
 from wizard.files import STATE_DIR_ENV
 from wizard.net import is_loopback_host
 
@@ -54,19 +54,30 @@ def credentials_from_env(plan_auth_id: str = "") -> tuple[str, str]:
     return auth_id, token
 
 
-def api_url_from_env(explicit: str | None = None) -> str:
-    """--api-url wins, then PLIVO_API_URL, then Plivo itself; checked by ``check_api_url``."""
+def api_url_from_env(explicit: str | None = None, *, token: str | None = None) -> str:
+    """--api-url wins, then PLIVO_API_URL, then Plivo itself; checked by ``check_api_url``
+    (``token``, else PLIVO_AUTH_TOKEN, is the secret the URL may not hold)."""
+    if token is None:
+        token = env_credentials()[1]
     if explicit:
-        return check_api_url(explicit, source="--api-url")
+        return check_api_url(explicit, source="--api-url", token=token)
     env = os.environ.get(API_URL_VAR, "").strip()
     if env:
-        return check_api_url(env, source=API_URL_VAR)
+        return check_api_url(env, source=API_URL_VAR, token=token)
     return DEFAULT_API_URL
 
 
-def check_api_url(url: str, *, source: str = "--api-url") -> str:
+def _holds(text: str, secret: str) -> bool:
+    """True when ``secret`` (in any form ``secret_forms`` lists, any letter case) is in ``text``."""
+    if len(secret) < 4:
+        return False
+    hay = (text.lower(), unquote(text).lower())
+    return any(form.lower() in h for form in secret_forms(secret) for h in hay)
+
+
+def check_api_url(url: str, *, source: str = "--api-url", token: str = "") -> str:
     """The URL without a trailing slash, or ByonError. The message never repeats the URL:
-    a user may have put the auth token in it."""
+    a user may have put the auth token in it (and one holding ``token`` is refused)."""
 
     def bad(why: str, hint: str = "") -> ByonError:
         return ByonError(
@@ -88,6 +99,13 @@ def check_api_url(url: str, *, source: str = "--api-url") -> str:
             "it carries a user name or password before '@'; byon did not use it",
             f"Credentials come only from {AUTH_ID_VAR} and {AUTH_TOKEN_VAR}; remove them "
             "from the URL (and change the token if the URL was shared or logged).",
+        )
+    if token and _holds(text, token):
+        # anywhere: a path or host is printed in "Could not reach Plivo at ..." sentences
+        raise bad(
+            f"it contains the auth token ({AUTH_TOKEN_VAR}); byon did not use it",
+            "The token is sent only in the Authorization header; remove it from the URL "
+            "(and change the token if the URL was shared or logged).",
         )
     if parts.scheme not in ("http", "https"):
         raise bad("the scheme must be https (or http for a local emulator)")

@@ -15,11 +15,16 @@ from wizard.errors import (
     RateLimited,
     ServerError,
 )
+from wizard.text import plain
 
 if TYPE_CHECKING:
     import httpx
 
     from wizard.plivo.http import Op
+
+# Plivo's own words in a sentence: enough for any real error, and no screenful of a
+# hostile server's text
+ERROR_TEXT_LIMIT = 300
 
 
 def error_text(error: Any) -> str:
@@ -57,9 +62,12 @@ def network_error(
         reason = f"the connection closed before an answer ({exc})"
     else:
         reason = str(exc) or type(exc).__name__
-    reason = scrub(reason)
+    # the base URL is scrubbed too: a token may sit in it (check_api_url refuses that, but
+    # a client may be built with any URL); secrets go first, so a cut never halves one
+    where = plain(scrub(base_url))
+    reason = plain(scrub(reason), ERROR_TEXT_LIMIT)
     return NetworkError(
-        f"Could not reach Plivo at {base_url}: {reason}.",
+        f"Could not reach Plivo at {where}: {reason}.",
         method=method,
         path=path,
         hint="Check the network or --api-url.",
@@ -83,7 +91,9 @@ def http_error(
     except ValueError:
         error = resp.text[:200] or None
     error = scrub(error)
-    text = error_text(error)
+    # the one place an answer's text becomes part of a sentence: secrets out (keys and
+    # echoes in any letter case included), then inert and bounded for any terminal
+    text = plain(scrub(error_text(error)), ERROR_TEXT_LIMIT)
     said = f": {text}" if text else ""
     common = {"status": status, "error": error, "method": method, "path": path}
     if status == 401:
@@ -93,7 +103,7 @@ def http_error(
             **common,
         )
     if status == 404:
-        what = f"{op.kind} {op.ident}".strip() if op.kind else f"The resource at {path}"
+        what = f"{op.kind} {plain(op.ident, 80)}".strip() if op.kind else f"The resource at {path}"
         plivo = f" (Plivo: {text})" if text else ""
         return NotFound(
             f"{what} not found{plivo}.",

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from wizard.errors import PlivoError, ServerError, scrub
+from wizard.text import plain
 
 if TYPE_CHECKING:
     import httpx
@@ -30,6 +31,11 @@ Progress = Callable[[int, int], None]  # (done, total)
 RequestHook = Callable[[str, str, "int | str", float], None]
 
 PAGE_LIMIT = 20  # Plivo's maximum page size
+# The most pages one list reads: 500 pages of 20 is 10,000 objects, far beyond any
+# account's applications, ACLs or credentials, and about 8 s of Plivo's 300 requests per
+# 5 s. A larger total_count is a broken or hostile answer: refused before it queues
+# millions of requests (or, at 10**10, a list of offsets no memory holds).
+MAX_PAGES = 500
 OK_STATUSES = frozenset({200, 201, 202, 204})
 BACKOFF_BASE = 0.2  # seconds before the first retry; doubles each time
 BACKOFF_CAP = 5.0
@@ -353,6 +359,8 @@ class Transport:
         except (KeyError, TypeError, ValueError):
             return await self._list_sequential(path, op, base, objects, meta, progress, key)
         step = positive_int(meta.get("limit")) or PAGE_LIMIT
+        if total > step * MAX_PAGES:
+            raise too_many(op, total, step)
         offsets = list(range(step, total, step))
         pages: list[list[dict[str, Any]]] = [objects] + [[] for _ in offsets]
         done = len(objects)
@@ -386,6 +394,8 @@ class Transport:
         pages = [objects]
         offset = len(objects)
         while objects and meta.get("next") and len(objects) >= PAGE_LIMIT:
+            if len(pages) >= MAX_PAGES:
+                raise too_many(op, offset, PAGE_LIMIT, more=True)
             if progress:
                 progress(offset, 0)
             page = await self._request(
@@ -419,6 +429,18 @@ class Transport:
             recover=lookup,
             secrets=secrets,
         )
+
+
+def too_many(op: Op, total: int, step: int, *, more: bool = False) -> ServerError:
+    """The sentence for a list longer than byon reads (MAX_PAGES pages)."""
+    count = f"more than {total:,}" if more else f"{total:,}"
+    return ServerError(
+        f"The answer to the request to {op.action} claims {plain(count, 40)} objects in pages "
+        f"of {step}; byon reads at most {MAX_PAGES} pages ({MAX_PAGES * step:,} objects), so "
+        "it stopped before sending the rest.",
+        hint="Check that --api-url points at Plivo's REST API; a real account this large "
+        "is not something byon can audit or export.",
+    )
 
 
 def positive_int(value: Any) -> int:

@@ -28,6 +28,7 @@ from wizard.stream.protocol import (
     start_message,
 )
 from wizard.stream.report import FRAME_S, StreamReport, clip
+from wizard.text import plain
 
 
 class StreamSession:
@@ -255,7 +256,10 @@ class StreamSession:
     def judge_format(self, content_type: Any, rate: Any, size: int) -> AudioFormat:
         """Compare one playAudio's declared format with the stream's; return what to play it as."""
         want = self.fmt
-        encoding = str(content_type).split(";")[0].strip().lower() if content_type else ""
+        # the agent's words go into a sentence: inert, one line, bounded
+        encoding = (
+            plain(str(content_type).split(";")[0].strip().lower(), 60) if content_type else ""
+        )
         try:
             rate_val = int(rate) if rate is not None else None
         except (TypeError, ValueError):

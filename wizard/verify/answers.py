@@ -9,6 +9,10 @@ from xml.etree import ElementTree
 
 from wizard.verify.signature import signed_headers
 
+# The most of an agent's answer byon reads: the listener's own request limit. Plivo XML
+# for a call is a few KB; a larger answer is refused rather than held in memory.
+MAX_ANSWER = 64 * 1024
+
 
 @functools.cache
 def default_answer_xml(passed: bool | None = True) -> str:
@@ -66,21 +70,41 @@ async def forward(
             url = add_query(target, query)
             headers = signed_headers("GET", url, {}, auth_token)
             async with session.get(url, headers=headers, timeout=timeout) as resp:
-                status, text = resp.status, await resp.text()
+                status, text = resp.status, await _bounded_text(resp)
         else:
             headers = signed_headers("POST", target, body, auth_token)
             async with session.post(target, data=body, headers=headers, timeout=timeout) as resp:
-                status, text = resp.status, await resp.text()
+                status, text = resp.status, await _bounded_text(resp)
     except TimeoutError:
         return "", f"no answer within {budget:g} s"
     except ClientError as exc:
         return "", str(exc) or type(exc).__name__
     if not 200 <= status < 300:
         return "", f"HTTP {status}"
+    if text is None:
+        return "", f"it answered more than {MAX_ANSWER // 1024} KiB (byon stopped reading)"
     bad = xml_problem(text)
     if bad:
         return "", f"it returned {bad}"
     return text, ""
+
+
+async def _bounded_text(resp: Any) -> str | None:
+    """The answer's text, or None when it is longer than MAX_ANSWER (not read further)."""
+    if resp.content_length is not None and resp.content_length > MAX_ANSWER:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(16 * 1024):
+        size += len(chunk)
+        if size > MAX_ANSWER:
+            return None
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    try:
+        return data.decode(resp.charset or "utf-8", errors="replace")
+    except LookupError:  # a charset Python does not know: read it as UTF-8
+        return data.decode("utf-8", errors="replace")
 
 
 def add_query(url: str, params: dict[str, Any]) -> str:

@@ -219,10 +219,17 @@ class ReplayStore:
             self._trim(now)
 
     def _read(self) -> dict[str, float]:
+        from wizard.errors import ByonError
+        from wizard.files import read_private
+
         assert self.path is not None
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+            # this user's own 0600 regular file, never a link, and bounded (about 90 bytes
+            # a pair; the slack covers longer keys)
+            raw = read_private(self.path, limit=max(1 << 20, self.limit * 256))
+            data = json.loads(raw.decode("utf-8")) if raw is not None else {"seen": {}}
+        except ByonError as exc:
+            self.problem = f"ignored untrusted seen-callbacks file: {exc.message}"
             return {}
         except (OSError, ValueError) as exc:
             self.problem = f"ignored unreadable {self.path} ({exc})"
