@@ -174,6 +174,8 @@ class ApplicationScreen(StepScreen):
             )
             yield self.xml
 
+    _read_at: int | None = None  # the session's write count when the list was read
+
     def on_mount(self) -> None:
         """Columns, the mode's panel, the XML, then the account's applications."""
         add_columns(self.table, self.app.size.width)
@@ -188,8 +190,11 @@ class ApplicationScreen(StepScreen):
         self._fit_table(event.size.width)
 
     def on_screen_resume(self) -> None:
-        """Back to this step: the terminal may have been resized meanwhile."""
+        """Back to this step: the terminal may have been resized, and an apply may have
+        changed the applications the table lists (read again, then)."""
         self._fit_table(self.app.size.width)
+        if self._read_at is not None and self.app.session.writes != self._read_at:
+            self.load_apps()
 
     def _fit_table(self, width: int) -> None:
         # across 100 columns the table changes shape (two lines per app below)
@@ -208,6 +213,7 @@ class ApplicationScreen(StepScreen):
     async def load_apps(self) -> None:
         """Read the account's applications, with progress (none offline)."""
         session = await self.app.wait_session()
+        self._read_at = session.writes
         if not session.online:
             self.post_message(AppsLoaded([], online=False))
             return

@@ -48,6 +48,7 @@ class Session:
     listener: Any = field(default=None, repr=False)
     # demo: the in-process agent the answer XML's <Stream> points at (the audio hop)
     echo_agent: Any = field(default=None, repr=False)
+    writes: int = 0  # requests that may have changed the account, this session
     # the SIP password for a new credential: kept only in memory, never in the plan
     sip_password: str = field(default="", repr=False)
     password_generated: bool = False
@@ -148,6 +149,8 @@ class Session:
         import time
 
         record = RequestRecord(time.time(), method, path, status, seconds)
+        if method.upper() != "GET":
+            self.writes += 1  # the account may have changed: lists read before are stale
         self.activity.append(record)
         del self.activity[:-ACTIVITY_KEPT]
         if self.on_activity is not None:
