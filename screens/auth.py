@@ -31,7 +31,7 @@ TYPES = (*AUTH_LABELS.items(), (NO_AUTH, "None (open)"))
 USER_RULE = "3-64 characters: letters, digits, . _ -"
 PASS_RULE = "12-128 characters with an upper-case letter, a lower-case letter and a digit"
 GENERATED_NOTE = (
-    "Shown once · ctrl+y copy · ctrl+r show · it is never saved; set it on your provider."
+    "Shown only in this session · ctrl+y copy · ctrl+r show · never saved; set it on your provider."
 )
 REUSED_NOTE = "Reusing an existing credential: its password stays as it is on your provider."
 

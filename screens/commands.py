@@ -11,7 +11,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 STEP_NAMES = {
     "welcome": "account",
-    "option": "choose the option",
+    "option": "route (DID forwarding or Direct SIP)",
     "auth": "SIP authentication",
     "application": "application",
     "number": "number",

@@ -78,7 +78,7 @@ class ReviewScreen(StepScreen):
     BINDINGS = [
         Binding("a", "apply", "Apply"),
         Binding("r", "retry", "Retry"),
-        Binding("u", "undo", "Undo"),
+        Binding("u", "undo", "Undo all"),
         Binding("n", "next", "Next"),
         Binding("ctrl+n", "next", "Next", show=False),  # every other step's Next key
         Binding("ctrl+y", "copy_password", "Copy password", show=False),
@@ -103,7 +103,7 @@ class ReviewScreen(StepScreen):
         with Horizontal(classes="buttons"):
             self.apply_button = Button("Apply (a)", id="apply", variant="primary")
             self.retry_button = Button("Retry (r)", id="retry")
-            self.undo_button = Button("Undo (u)", id="undo", variant="warning")
+            self.undo_button = Button("Undo all of this session (u)", id="undo", variant="warning")
             yield from (self.apply_button, self.retry_button, self.undo_button)
             yield Button("Next (n)", id="next")
 
@@ -139,8 +139,8 @@ class ReviewScreen(StepScreen):
             return False
         if action in ("retry",):
             return self.failed
-        if action == "undo":
-            return bool(self._undo())
+        if action == "undo":  # as its button: after a failure, or once applied
+            return (self.failed or self.applied) and bool(self._undo())
         if action == "apply":
             return self.app.session.online and not self.applied and not self.failed
         return super().check_action(action, parameters)
@@ -381,7 +381,7 @@ class ReviewScreen(StepScreen):
 
     @on(Button.Pressed, "#undo")
     def action_undo(self) -> None:
-        """Undo what this wizard changed, newest first."""
+        """Undo everything this wizard changed in this session (every apply), newest first."""
         self._start(self.run_undo)
 
     @work(exit_on_error=False, group="apply")

@@ -424,22 +424,25 @@ class ByonApp(App[int]):
             error = self.describe_error(exc)
             self.notify(f"Plan not saved: {error}", severity="error", markup=False)
             return False
-        self.plan_path = Path(written)
+        # shown in full from now on: a relative default lands in the folder byon started in
+        self.plan_path = Path(written).absolute()
         self.session.plan_path = self.plan_path  # its journal and lock follow the file
-        self.plan.source = Path(written)
+        self.plan.source = self.plan_path
         self._saved = copy.deepcopy(self.plan)
         self.edited = False
         remember_plan(written)  # Welcome lists it next time
         if left_out:
             self.notify(
-                f"Plan saved to {written}, without this step's form: {left_out}",
+                f"Plan saved to {self.plan_path}, without this step's form: {left_out}",
                 title="Saved",
                 severity="warning",
                 timeout=10,
                 markup=False,
             )
         elif not quiet:
-            self.notify(f"Plan saved to {written} (no secrets in it).", title="Saved", markup=False)
+            self.notify(
+                f"Plan saved to {self.plan_path} (no secrets in it).", title="Saved", markup=False
+            )
         saved_hook = getattr(self.screen, "plan_saved", None)  # Done says "saved" at once
         if saved_hook is not None:
             saved_hook()

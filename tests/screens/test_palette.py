@@ -47,7 +47,7 @@ async def test_palette_goes_back_to_a_visited_step_only():
         assert "Copy SIP URI" not in names  # no application yet
         await choose_direct_sip(app, pilot, stable=False, shared=False)
         names = [c.name for c in wizard_commands(app, app.screen)]
-        assert "Go to step: choose the option" in names
+        assert "Go to step: route (DID forwarding or Direct SIP)" in names
         assert "Go to step: review and apply" not in names
         await run_command(app, pilot, "go to step: choose")
         assert screen_name(app) == "OptionScreen"
