@@ -20,8 +20,8 @@ from wizard.plivo.facts import AUTH_TYPES, SIP_DOMAIN, sip_uri
 
 # command -> "module:function"; each function takes the parsed args and returns an exit code.
 COMMANDS = {
-    None: "wizard.app:run_wizard",
-    "demo": "wizard.app:run_demo",
+    None: "wizard.launch:run_wizard",
+    "demo": "wizard.launch:run_demo",
     "emulator": "wizard.commands.emulator:run",
     "apply": "wizard.commands.apply:run_apply",
     "export": "wizard.commands.export:run_export",

@@ -326,3 +326,25 @@ async def test_welcome_starts_one_account_at_a_time():
         assert session.is_demo and session.emulator is not None
         assert session.api_url == session.emulator.api_url
         assert screen_name(app) == "OptionScreen"
+
+
+def test_a_crashed_wizard_exits_1_not_0():
+    """Textual shows the traceback and its run returns None: the shell must see a failure."""
+    from textual.app import App
+
+    from wizard.launch import _run
+
+    class Headless(App):
+        def run(self, **kwargs):  # no terminal in a test
+            return super().run(headless=True, **kwargs)
+
+    class Crashing(Headless):
+        def on_mount(self) -> None:
+            raise RuntimeError("a bug")
+
+    class Quitting(Headless):
+        def on_mount(self) -> None:
+            self.exit(0)
+
+    assert _run(Crashing()) == 1
+    assert _run(Quitting()) == 0

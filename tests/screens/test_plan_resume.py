@@ -9,8 +9,8 @@ import pytest
 from textual.widgets import Static
 
 from tests.screens.helpers import SIZE, demo_app, screen_name, settle
-from wizard.app import _load_plan
 from wizard.errors import PlanError
+from wizard.launch import _load_plan
 from wizard.plans.plan import AuthPlan, CredentialPlan, Plan, save_plan
 
 
