@@ -95,6 +95,16 @@ def test_a_damaged_recent_list_reads_as_empty(tmp_path):
     assert [r.path.name for r in recent_plans()] == ["a.toml"]
 
 
+def test_an_unusable_state_folder_costs_the_list_not_the_save(tmp_path, monkeypatch):
+    """A state folder that is a file (or not this user's): no list, and no exception for
+    the save that remembers a plan afterwards."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("BYON_STATE_DIR", str(blocker))
+    assert recent_plans() == []
+    remember_plan(tmp_path / "a.toml")  # must not raise
+
+
 async def test_provider_table_keeps_its_width_whichever_provider_is_viewed():
     app = demo_app()
     async with app.run_test(size=(120, 40), notifications=True) as pilot:

@@ -33,9 +33,11 @@ def _file() -> Path:
 
 def recent_plans() -> list[RecentPlan]:
     """Newest first; entries that are not a path and a time are skipped."""
+    from wizard.errors import ByonError
+
     try:
         data = json.loads(_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, ByonError):  # ByonError: the state folder is unusable
         return []
     items = data.get("plans") if isinstance(data, dict) else None
     out: list[RecentPlan] = []
