@@ -238,7 +238,9 @@ class ApplicationScreen(StepScreen):
             return
         self.filter.set_apps(message.apps)
         self._refill()
-        if self.plan.application.app_id:
+        # in pick mode the plan's app is the one picked; in create mode the form is the
+        # plan's own app (its id kept after apply), never a pick from the table
+        if self.plan.application.app_id and self.pick_mode.value:
             self._select(self.plan.application.app_id)
 
     @on(Input.Changed, "#filter")

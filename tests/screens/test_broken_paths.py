@@ -53,7 +53,7 @@ async def test_toll_free_search_finds_toll_free_numbers_and_clears_old_results()
         assert not app.screen.query_one("#error").has_class("-shown"), text_of(app, "#error")
         results = app.screen.query_one("#results", DataTable)
         assert results.row_count > 0
-        kinds = {results.get_row_at(i)[1] for i in range(results.row_count)}
+        kinds = {str(results.get_row_at(i)[1]) for i in range(results.row_count)}
         assert kinds == {"tollfree"}
         # a search with no match leaves no old result on screen
         app.screen.query_one("#pattern", Input).value = "999999"

@@ -49,7 +49,7 @@ async def test_palette_goes_back_to_a_visited_step_only():
         names = [c.name for c in wizard_commands(app, app.screen)]
         assert "Go to step: route (DID forwarding or Direct SIP)" in names
         assert "Go to step: review and apply" not in names
-        await run_command(app, pilot, "go to step: choose")
+        await run_command(app, pilot, "go to step: route")
         assert screen_name(app) == "OptionScreen"
 
 
