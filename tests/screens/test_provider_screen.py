@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
-from tests.screens.helpers import demo_app, ready, settle
+from tests.screens.helpers import demo_app, ready, screen_text, settle
 from tests.screens.test_snapshots import _applied
 from wizard.providers.templates import PASSWORD_PLACEHOLDER
 
@@ -152,3 +152,36 @@ async def test_a_placeholder_is_never_copied_as_real():
         await pilot.press("c")
         await settle(app, pilot)
         assert app.clipboard == "untouched"
+
+
+SNIPPETS_SEEN_CUT = ("asterisk", "twilio", "kamailio", "freeswitch", "3cx")
+
+
+async def _see(app, pilot, widget) -> bool:
+    """Scroll the step's body to ``widget``; True when the user then sees it on screen."""
+    app.screen.query_one("#body").scroll_to_widget(widget, animate=False)
+    await settle(app, pilot)
+    region = widget.region
+    return bool(region) and app.screen.get_widget_at(*region.offset)[0] is widget
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_every_snippet_is_whole_with_its_buttons(size):
+    """Walkthrough: at 120x40 pjsip.conf stopped at [plivo], Twilio's TwiML Bin showed only
+    its <?xml?> line, and no snippet's Copy/Write buttons could be reached."""
+    app = demo_app()
+    async with app.run_test(size=size) as pilot:
+        await _to_provider_screen(app, pilot, "asterisk")
+        for key in SNIPPETS_SEEN_CUT:
+            await _choose(app, pilot, key)
+            snippets = app.screen._settings.snippets
+            for i, snippet in enumerate(snippets):
+                for bid in (f"#copy-snippet-{i}", f"#save-snippet-{i}"):
+                    assert await _see(app, pilot, app.screen.query_one(bid)), (key, bid)
+                # just above the buttons, the snippet's last line: nothing cut before it
+                last = snippet.text.rstrip().splitlines()[-1].strip()[:20]
+                assert last in screen_text(app), (key, snippet.filename, last)
+            if key == "3cx":  # no snippet, and no blank gap where one would be
+                assert not snippets and await _see(app, pilot, app.screen.query_one("#gotchas"))
+                between = screen_text(app).split("For the Plivo IP ACL")[-1].split("⚠")[0]
+                assert "\n\n\n" not in between
