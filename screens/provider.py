@@ -72,8 +72,7 @@ class ProviderScreen(StepScreen):
         from wizard.providers.templates import PROVIDERS
 
         options = [(p.name, key) for key, p in PROVIDERS.items()]
-        value = self.plan.provider if self.plan.provider in PROVIDERS else "generic"
-        yield Select(options, value=value, id="provider", allow_blank=False)
+        yield Select(options, value=self._plan_provider(), id="provider", allow_blank=False)
         yield Table(id="fields", cursor_type="row")
         yield Static("", id="numbers")
         with Vertical(id="ips-box"):
@@ -82,28 +81,46 @@ class ProviderScreen(StepScreen):
         yield Vertical(id="snippets")
         yield Static("", id="gotchas")
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._settings: Any = None  # the shown provider's settings (None until shown)
+        self._values: list[tuple[str, str, bool]] = []  # the table's rows
+
     def on_mount(self) -> None:
-        self._settings: Any = None
-        self._values: list[tuple[str, str, bool]] = []
         self.query_one("#fields", DataTable).focus()
 
     async def on_screen_resume(self) -> None:
         # (StepScreen's own handler numbers the title: Textual runs both)
+        # The plan is the truth: the option step may have changed the provider meanwhile.
+        select = self.query_one("#provider", Select)
+        key = self._plan_provider()
+        if select.value != key:
+            with select.prevent(Select.Changed):  # not the user's choice: nothing to write
+                select.value = key
         await self._show()
 
     def on_resize(self) -> None:
         if self._settings is not None:
             self._fill_table()
 
+    def _plan_provider(self) -> str:
+        from wizard.providers.templates import PROVIDERS
+
+        return self.plan.provider if self.plan.provider in PROVIDERS else "generic"
+
     @on(Select.Changed, "#provider")
-    async def _provider_changed(self) -> None:
+    async def _provider_changed(self, event: Select.Changed) -> None:
+        """The user picked another provider here: the plan takes it (and is unsaved)."""
+        key = str(event.value)
+        if key != self.plan.provider:
+            self.plan.provider = key
+            self.app.mark_dirty()
         await self._show()
 
     async def _show(self) -> None:
         from wizard.providers.templates import settings_for
 
-        key = str(self.query_one("#provider", Select).value)
-        self.plan.provider = key
+        key = self._plan_provider()
         try:
             settings = settings_for(self.plan, key, app_id=self.plan.application.app_id or None)
         except Exception as exc:
@@ -122,8 +139,7 @@ class ProviderScreen(StepScreen):
 
     def _fill_table(self) -> None:
         table = self.query_one("#fields", DataTable)
-        total = (table.size.width or self.app.size.width) - 2
-        label_w, value_w, copy_w = column_widths(total, [v[0] for v in self._values])
+        label_w, value_w, copy_w = column_widths(self._table_width(), [v[0] for v in self._values])
         table.clear(columns=True)  # widths are set anew: the last provider's never linger
         table.add_column("field", width=label_w, key="field")
         table.add_column("value", width=value_w, key="value")
@@ -136,6 +152,13 @@ class ProviderScreen(StepScreen):
             else:
                 mark = Text("")
             table.add_row(Text(name, overflow="fold"), _shown(value), mark, key=str(i), height=None)
+
+    def _table_width(self) -> int:
+        """The cells the table may use, the same on every fill: the body's width less its
+        scrollbar, reserved whether the body scrolls yet or not (a URI that fit stays whole)."""
+        body = self.query_one("#body")
+        width = body.size.width or self.app.size.width - 2  # before the first layout: padding
+        return width - body.styles.scrollbar_size_vertical
 
     def _show_ips(self, settings: Any) -> None:
         box = self.query_one("#ips-box", Vertical)

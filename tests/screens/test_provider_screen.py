@@ -3,10 +3,21 @@ width, the IP ranges, snippets copied whole or written to a file (never through 
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
-from tests.screens.helpers import demo_app, ready, screen_text, settle
+from tests.screens.helpers import (
+    apply_all,
+    create_application,
+    demo_app,
+    fill_auth,
+    press_all,
+    ready,
+    screen_text,
+    settle,
+)
 from tests.screens.test_snapshots import _applied
 from wizard.providers.templates import PASSWORD_PLACEHOLDER
 
@@ -185,3 +196,60 @@ async def test_every_snippet_is_whole_with_its_buttons(size):
                 assert not snippets and await _see(app, pilot, app.screen.query_one("#gotchas"))
                 between = screen_text(app).split("For the Plivo IP ACL")[-1].split("⚠")[0]
                 assert "\n\n\n" not in between
+
+
+def _uri_whole(app) -> bool:
+    """The SIP URI is on one line of the screen (wrapped, it would be cut in two)."""
+    uri = f"sip:{app.plan.application.app_id}@app.plivo.com"
+    return any(uri in line for line in screen_text(app).splitlines())
+
+
+async def test_the_uri_stays_on_one_line_after_switching_and_revisiting():
+    """Walkthrough at 80x24: after Twilio and back to Generic (or a second visit), the URI
+    wrapped as `sip:…@app.plivo.co` / `m`: redraws lost 2 columns to the scrollbar."""
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _to_provider_screen(app, pilot, "generic")
+        assert _uri_whole(app)
+        for key in ("twilio", "generic", "twilio", "generic"):
+            await _choose(app, pilot, key)
+            assert _uri_whole(app), key
+        await press_all(app, pilot, "ctrl+n", "escape")  # to verify, and back
+        assert type(app.screen).__name__ == "ProviderScreen"
+        assert _uri_whole(app)
+
+
+async def test_the_provider_chosen_again_on_the_option_step_wins():
+    """Code review: the resumed provider step wrote its own Select's stale "twilio" over
+    the user's new choice, and a choice made on the step never counted as an edit."""
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        await _choose(app, pilot, "twilio")
+        await _use_advice(app, pilot)
+        await fill_auth(app, pilot, username="carrier_trunk")
+        await create_application(app, pilot)
+        await apply_all(app, pilot)
+        await press_all(app, pilot, "n")
+        assert app.screen.query_one("#provider", Select).value == "twilio"
+        await press_all(app, pilot, "escape", "escape", "escape", "escape")
+        assert type(app.screen).__name__ == "OptionScreen"
+        await _choose(app, pilot, "asterisk")
+        await _use_advice(app, pilot)
+        assert app.plan.provider == "asterisk"
+        await press_all(app, pilot, "ctrl+n", "ctrl+n", "n")  # auth, app, review: forward
+        assert type(app.screen).__name__ == "ProviderScreen"
+        assert app.plan.provider == "asterisk"  # not the step's old "twilio"
+        assert app.screen.query_one("#provider", Select).value == "asterisk"
+        assert "PJSIP/" in screen_text(app)  # Asterisk's settings are the ones shown
+        # a pick on this step is the user's word: the plan takes it, unsaved
+        app._saved = copy.deepcopy(app.plan)
+        app.dirty = app.edited = False
+        await _choose(app, pilot, "freeswitch")
+        assert app.plan.provider == "freeswitch" and app.unsaved and app.edited
+
+
+async def _use_advice(app, pilot) -> None:
+    app.screen.query_one("#use").focus()
+    await pilot.press("enter")
+    await settle(app, pilot)
