@@ -224,13 +224,7 @@ async def test_the_provider_chosen_again_on_the_option_step_wins():
     the user's new choice, and a choice made on the step never counted as an edit."""
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await ready(app, pilot)
-        await _choose(app, pilot, "twilio")
-        await _use_advice(app, pilot)
-        await fill_auth(app, pilot, username="carrier_trunk")
-        await create_application(app, pilot)
-        await apply_all(app, pilot)
-        await press_all(app, pilot, "n")
+        await _credential_with_twilio(app, pilot)
         assert app.screen.query_one("#provider", Select).value == "twilio"
         await press_all(app, pilot, "escape", "escape", "escape", "escape")
         assert type(app.screen).__name__ == "OptionScreen"
@@ -253,3 +247,32 @@ async def _use_advice(app, pilot) -> None:
     app.screen.query_one("#use").focus()
     await pilot.press("enter")
     await settle(app, pilot)
+
+
+async def _credential_with_twilio(app, pilot) -> None:
+    """Option step: rotating IPs and Twilio (credential-only), applied, on to the provider step."""
+    await ready(app, pilot)
+    app.screen.query_one("#q-stable", Checkbox).value = False
+    await _choose(app, pilot, "twilio")
+    await _use_advice(app, pilot)
+    assert app.plan.auth.type == "credential"
+    await fill_auth(app, pilot, username="carrier_trunk")
+    await create_application(app, pilot)
+    await apply_all(app, pilot)
+    await press_all(app, pilot, "n")
+    assert type(app.screen).__name__ == "ProviderScreen"
+
+
+async def test_a_credential_only_plan_is_not_shown_an_ip_list():
+    """Walkthrough: credential-only with Twilio still showed "For the Plivo IP ACL … allow
+    all of them", 8 ranges and "Copy the IP list (i)"."""
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _credential_with_twilio(app, pilot)
+        text = screen_text(app)
+        assert "<Sip" in text and "username=" in text  # the TwiML Bin with its credential
+        assert "Plivo IP ACL" not in text and "54.172.60.0/30" not in text
+        assert "Copy the IP list" not in text
+        app.copy_to_clipboard("untouched")
+        await press_all(app, pilot, "i")
+        assert app.clipboard == "untouched"
