@@ -3,7 +3,6 @@ the ACL, each snippet (copy it whole or write it to a file), what numbers look l
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -14,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Select, Static
 
 from screens.widgets.base import StepScreen
+from screens.widgets.block import CopyableBlock
 from screens.widgets.copyable import NOT_YET, PLACEHOLDER, copy_value, is_placeholder
 from screens.widgets.table import Table
 
@@ -169,7 +169,7 @@ class ProviderScreen(StepScreen):
         self.query_one("#copy-ips", Button).display = bool(settings.source_ips)
 
     async def _show_snippets(self, settings: Any) -> None:
-        from rich.syntax import Syntax
+        from wizard.providers.templates import PASSWORD_PLACEHOLDER
 
         box = self.query_one("#snippets", Vertical)
         await box.remove_children()
@@ -177,8 +177,19 @@ class ProviderScreen(StepScreen):
         for i, s in enumerate(settings.snippets):
             note = f"  ({s.note})" if s.note else ""
             title = Static(Text(f"{s.title} · {s.filename}{note}"), classes="snippet-title")
-            body = Static(Syntax(s.text, s.format, theme="ansi_dark", word_wrap=True))
-            body.add_class("snippet-body")
+            keep = ""
+            if PASSWORD_PLACEHOLDER in s.text:
+                keep = f"The file keeps {PASSWORD_PLACEHOLDER}: paste the password in yourself."
+            body = CopyableBlock(
+                s.text,
+                what=s.filename,
+                filename=s.filename,
+                language=s.format,
+                for_clipboard=self._real,  # the password, known this session, on copy only
+                write_note=keep,
+                id=f"snippet-{i}",
+                classes="snippet-body",
+            )
             keys = " (y)" if i == 0 else ""
             save_key = " (w)" if i == 0 else ""
             actions = Horizontal(
@@ -219,43 +230,21 @@ class ProviderScreen(StepScreen):
             self.app.copy_to_clipboard("\n".join(ips))
             self.app.notify(f"{len(ips)} addresses copied, one per line.", title="Copied")
 
-    def _snippet(self, index: int) -> Any:
-        snippets = list(getattr(self._settings, "snippets", []) or [])
-        return snippets[index] if 0 <= index < len(snippets) else None
+    def _block(self, index: int) -> CopyableBlock | None:
+        found = self.query(f"#snippet-{index}").results(CopyableBlock)
+        return next(iter(found), None)
 
     def action_copy_snippet(self, index: int) -> None:
-        s = self._snippet(index)
-        if s is None:
-            return
-        self.app.copy_to_clipboard(self._real(s.text))
-        self.app.notify(f"{s.filename} copied whole.", title="Copied", markup=False)
+        """Copy a snippet whole (with the password, when this session knows it)."""
+        block = self._block(index)
+        if block is not None:
+            block.action_copy()
 
     def action_save_snippet(self, index: int) -> None:
-        from screens.widgets.path_prompt import PathPrompt
-
-        s = self._snippet(index)
-        if s is None:
-            return
-        from wizard.providers.templates import PASSWORD_PLACEHOLDER
-
-        note = ""
-        if PASSWORD_PLACEHOLDER in s.text:
-            note = f"The file keeps {PASSWORD_PLACEHOLDER}: paste the password in yourself."
-        prompt = PathPrompt(f"Write {s.filename} to", s.filename, note)
-        self.app.push_screen(prompt, lambda path: self._write(s, path))
-
-    def _write(self, snippet: Any, path: Path | None) -> None:
-        from wizard.files import write_atomic
-
-        if path is None:
-            return
-        try:
-            write_atomic(path, snippet.text)  # the placeholder, never the password, on disk
-        except Exception as exc:
-            self.show_error(f"Could not write {path}: {self.app.describe_error(exc)}")
-            return
-        self.clear_error()
-        self.app.notify(f"Wrote {path}", title="Saved", markup=False)
+        """Write a snippet to a file: the placeholder, never the password, on disk."""
+        block = self._block(index)
+        if block is not None:
+            block.action_write()
 
     @on(Button.Pressed)
     def _button(self, event: Button.Pressed) -> None:

@@ -276,3 +276,31 @@ async def test_a_credential_only_plan_is_not_shown_an_ip_list():
         app.copy_to_clipboard("untouched")
         await press_all(app, pilot, "i")
         assert app.clipboard == "untouched"
+
+
+async def test_a_snippet_that_cannot_be_written_says_why_and_leaves_nothing(tmp_path):
+    """One write path for snippets and blocks: the failure is the app's scrubbed sentence
+    (the answer XML's block used to show the raw exception)."""
+    app = demo_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await _to_provider_screen(app, pilot, "asterisk")
+        await press_all(app, pilot, "w")
+        # a name longer than the disk allows is refused in the prompt (it crashed it)
+        app.screen.query_one("#path", Input).value = str(tmp_path / ("x" * 300 + ".conf"))
+        await press_all(app, pilot, "enter")
+        problem = str(app.screen.query_one("#path-problem", Static).render())
+        assert "cannot use this name: File name too long" in problem
+        # a folder that takes no new files: the prompt allows it, the write fails
+        app.screen.query_one("#path", Input).value = "/proc/self/byon-pjsip.conf"
+        await press_all(app, pilot, "enter")
+        assert type(app.screen).__name__ == "ProviderScreen"
+        error = list(app._notifications)[-1]
+        assert error.severity == "error"
+        assert error.message.startswith("Could not write /proc/self/byon-pjsip.conf: ")
+        assert "FileNotFoundError" in error.message  # the app's own sentence for it
+        assert list(tmp_path.iterdir()) == []
+        # the second snippet is a block of its own: focused, its keys act on it
+        block = app.screen.query_one("#snippet-1")
+        block.focus()
+        await press_all(app, pilot, "c")
+        assert app.clipboard == app.screen._settings.snippets[1].text
