@@ -169,6 +169,8 @@ class ProviderScreen(StepScreen):
         self.query_one("#copy-ips", Button).display = bool(settings.source_ips)
 
     async def _show_snippets(self, settings: Any) -> None:
+        from xml.sax.saxutils import escape
+
         from wizard.providers.templates import PASSWORD_PLACEHOLDER
 
         box = self.query_one("#snippets", Vertical)
@@ -178,7 +180,7 @@ class ProviderScreen(StepScreen):
             note = f"  ({s.note})" if s.note else ""
             title = Static(Text(f"{s.title} · {s.filename}{note}"), classes="snippet-title")
             keep = ""
-            if PASSWORD_PLACEHOLDER in s.text:
+            if PASSWORD_PLACEHOLDER in s.text or escape(PASSWORD_PLACEHOLDER) in s.text:
                 keep = f"The file keeps {PASSWORD_PLACEHOLDER}: paste the password in yourself."
             body = CopyableBlock(
                 s.text,
@@ -206,10 +208,16 @@ class ProviderScreen(StepScreen):
     def _real(self, text: str) -> str:
         """The text as the provider needs it: the placeholder swapped for the password, when
         this session knows it (the screen and files only ever show the placeholder)."""
+        from xml.sax.saxutils import escape
+
         from wizard.providers.templates import PASSWORD_PLACEHOLDER
 
         password = self.app.session.sip_password
-        return text.replace(PASSWORD_PLACEHOLDER, password) if password else text
+        if not password:
+            return text
+        # an XML snippet holds the placeholder escaped, and takes the password escaped
+        text = text.replace(escape(PASSWORD_PLACEHOLDER), escape(password, {'"': "&quot;"}))
+        return text.replace(PASSWORD_PLACEHOLDER, password)
 
     @on(DataTable.RowSelected, "#fields")
     def action_copy(self) -> None:

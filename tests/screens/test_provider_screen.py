@@ -4,6 +4,7 @@ width, the IP ranges, snippets copied whole or written to a file (never through 
 from __future__ import annotations
 
 import copy
+from xml.sax.saxutils import escape
 
 import pytest
 from textual.widgets import Checkbox, DataTable, Input, Select, Static
@@ -67,11 +68,15 @@ async def test_ip_ranges_and_snippets_are_copied_whole():
         assert len(app.clipboard.splitlines()) == 8
         await pilot.press("y")
         settings = app.screen._settings
-        expected = settings.snippets[0].text
         password = app.session.sip_password
-        if password:  # the clipboard gets the real password, the screen the placeholder
-            expected = expected.replace(PASSWORD_PLACEHOLDER, password)
+        assert password  # applied with a credential: this session knows it
+        # the clipboard gets the real password (XML-escaped in XML), the screen the placeholder
+        shown = escape(PASSWORD_PLACEHOLDER)
+        assert shown in settings.snippets[0].text
+        assert app.screen.query_one("#snippet-0").text == settings.snippets[0].text
+        expected = settings.snippets[0].text.replace(shown, escape(password, {'"': "&quot;"}))
         assert app.clipboard == expected and "<Sip" in app.clipboard
+        assert password not in screen_text(app)
 
 
 async def test_a_snippet_is_written_to_a_file_without_the_password(tmp_path):
