@@ -3,7 +3,6 @@ the ACL, each snippet (copy it whole or write it to a file), what numbers look l
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -14,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, DataTable, Select, Static
 
 from screens.widgets.base import StepScreen
+from screens.widgets.block import CopyableBlock
 from screens.widgets.copyable import NOT_YET, PLACEHOLDER, copy_value, is_placeholder
 from screens.widgets.table import Table
 
@@ -72,8 +72,7 @@ class ProviderScreen(StepScreen):
         from wizard.providers.templates import PROVIDERS
 
         options = [(p.name, key) for key, p in PROVIDERS.items()]
-        value = self.plan.provider if self.plan.provider in PROVIDERS else "generic"
-        yield Select(options, value=value, id="provider", allow_blank=False)
+        yield Select(options, value=self._plan_provider(), id="provider", allow_blank=False)
         yield Table(id="fields", cursor_type="row")
         yield Static("", id="numbers")
         with Vertical(id="ips-box"):
@@ -82,28 +81,46 @@ class ProviderScreen(StepScreen):
         yield Vertical(id="snippets")
         yield Static("", id="gotchas")
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._settings: Any = None  # the shown provider's settings (None until shown)
+        self._values: list[tuple[str, str, bool]] = []  # the table's rows
+
     def on_mount(self) -> None:
-        self._settings: Any = None
-        self._values: list[tuple[str, str, bool]] = []
         self.query_one("#fields", DataTable).focus()
 
     async def on_screen_resume(self) -> None:
         # (StepScreen's own handler numbers the title: Textual runs both)
+        # The plan is the truth: the option step may have changed the provider meanwhile.
+        select = self.query_one("#provider", Select)
+        key = self._plan_provider()
+        if select.value != key:
+            with select.prevent(Select.Changed):  # not the user's choice: nothing to write
+                select.value = key
         await self._show()
 
     def on_resize(self) -> None:
         if self._settings is not None:
             self._fill_table()
 
+    def _plan_provider(self) -> str:
+        from wizard.providers.templates import PROVIDERS
+
+        return self.plan.provider if self.plan.provider in PROVIDERS else "generic"
+
     @on(Select.Changed, "#provider")
-    async def _provider_changed(self) -> None:
+    async def _provider_changed(self, event: Select.Changed) -> None:
+        """The user picked another provider here: the plan takes it (and is unsaved)."""
+        key = str(event.value)
+        if key != self.plan.provider:
+            self.plan.provider = key
+            self.app.mark_dirty()
         await self._show()
 
     async def _show(self) -> None:
         from wizard.providers.templates import settings_for
 
-        key = str(self.query_one("#provider", Select).value)
-        self.plan.provider = key
+        key = self._plan_provider()
         try:
             settings = settings_for(self.plan, key, app_id=self.plan.application.app_id or None)
         except Exception as exc:
@@ -122,8 +139,7 @@ class ProviderScreen(StepScreen):
 
     def _fill_table(self) -> None:
         table = self.query_one("#fields", DataTable)
-        total = (table.size.width or self.app.size.width) - 2
-        label_w, value_w, copy_w = column_widths(total, [v[0] for v in self._values])
+        label_w, value_w, copy_w = column_widths(self._table_width(), [v[0] for v in self._values])
         table.clear(columns=True)  # widths are set anew: the last provider's never linger
         table.add_column("field", width=label_w, key="field")
         table.add_column("value", width=value_w, key="value")
@@ -137,6 +153,13 @@ class ProviderScreen(StepScreen):
                 mark = Text("")
             table.add_row(Text(name, overflow="fold"), _shown(value), mark, key=str(i), height=None)
 
+    def _table_width(self) -> int:
+        """The cells the table may use, the same on every fill: the body's width less its
+        scrollbar, reserved whether the body scrolls yet or not (a URI that fit stays whole)."""
+        body = self.query_one("#body")
+        width = body.size.width or self.app.size.width - 2  # before the first layout: padding
+        return width - body.styles.scrollbar_size_vertical
+
     def _show_ips(self, settings: Any) -> None:
         box = self.query_one("#ips-box", Vertical)
         box.display = bool(settings.source_ips or settings.source_ips_note)
@@ -146,7 +169,9 @@ class ProviderScreen(StepScreen):
         self.query_one("#copy-ips", Button).display = bool(settings.source_ips)
 
     async def _show_snippets(self, settings: Any) -> None:
-        from rich.syntax import Syntax
+        from xml.sax.saxutils import escape
+
+        from wizard.providers.templates import PASSWORD_PLACEHOLDER
 
         box = self.query_one("#snippets", Vertical)
         await box.remove_children()
@@ -154,8 +179,19 @@ class ProviderScreen(StepScreen):
         for i, s in enumerate(settings.snippets):
             note = f"  ({s.note})" if s.note else ""
             title = Static(Text(f"{s.title} · {s.filename}{note}"), classes="snippet-title")
-            body = Static(Syntax(s.text, s.format, theme="ansi_dark", word_wrap=True))
-            body.add_class("snippet-body")
+            keep = ""
+            if PASSWORD_PLACEHOLDER in s.text or escape(PASSWORD_PLACEHOLDER) in s.text:
+                keep = f"The file keeps {PASSWORD_PLACEHOLDER}: paste the password in yourself."
+            body = CopyableBlock(
+                s.text,
+                what=s.filename,
+                filename=s.filename,
+                language=s.format,
+                for_clipboard=self._real,  # the password, known this session, on copy only
+                write_note=keep,
+                id=f"snippet-{i}",
+                classes="snippet-body",
+            )
             keys = " (y)" if i == 0 else ""
             save_key = " (w)" if i == 0 else ""
             actions = Horizontal(
@@ -172,10 +208,16 @@ class ProviderScreen(StepScreen):
     def _real(self, text: str) -> str:
         """The text as the provider needs it: the placeholder swapped for the password, when
         this session knows it (the screen and files only ever show the placeholder)."""
+        from xml.sax.saxutils import escape
+
         from wizard.providers.templates import PASSWORD_PLACEHOLDER
 
         password = self.app.session.sip_password
-        return text.replace(PASSWORD_PLACEHOLDER, password) if password else text
+        if not password:
+            return text
+        # an XML snippet holds the placeholder escaped, and takes the password escaped
+        text = text.replace(escape(PASSWORD_PLACEHOLDER), escape(password, {'"': "&quot;"}))
+        return text.replace(PASSWORD_PLACEHOLDER, password)
 
     @on(DataTable.RowSelected, "#fields")
     def action_copy(self) -> None:
@@ -196,43 +238,21 @@ class ProviderScreen(StepScreen):
             self.app.copy_to_clipboard("\n".join(ips))
             self.app.notify(f"{len(ips)} addresses copied, one per line.", title="Copied")
 
-    def _snippet(self, index: int) -> Any:
-        snippets = list(getattr(self._settings, "snippets", []) or [])
-        return snippets[index] if 0 <= index < len(snippets) else None
+    def _block(self, index: int) -> CopyableBlock | None:
+        found = self.query(f"#snippet-{index}").results(CopyableBlock)
+        return next(iter(found), None)
 
     def action_copy_snippet(self, index: int) -> None:
-        s = self._snippet(index)
-        if s is None:
-            return
-        self.app.copy_to_clipboard(self._real(s.text))
-        self.app.notify(f"{s.filename} copied whole.", title="Copied", markup=False)
+        """Copy a snippet whole (with the password, when this session knows it)."""
+        block = self._block(index)
+        if block is not None:
+            block.action_copy()
 
     def action_save_snippet(self, index: int) -> None:
-        from screens.widgets.path_prompt import PathPrompt
-
-        s = self._snippet(index)
-        if s is None:
-            return
-        from wizard.providers.templates import PASSWORD_PLACEHOLDER
-
-        note = ""
-        if PASSWORD_PLACEHOLDER in s.text:
-            note = f"The file keeps {PASSWORD_PLACEHOLDER}: paste the password in yourself."
-        prompt = PathPrompt(f"Write {s.filename} to", s.filename, note)
-        self.app.push_screen(prompt, lambda path: self._write(s, path))
-
-    def _write(self, snippet: Any, path: Path | None) -> None:
-        from wizard.files import write_atomic
-
-        if path is None:
-            return
-        try:
-            write_atomic(path, snippet.text)  # the placeholder, never the password, on disk
-        except Exception as exc:
-            self.show_error(f"Could not write {path}: {self.app.describe_error(exc)}")
-            return
-        self.clear_error()
-        self.app.notify(f"Wrote {path}", title="Saved", markup=False)
+        """Write a snippet to a file: the placeholder, never the password, on disk."""
+        block = self._block(index)
+        if block is not None:
+            block.action_write()
 
     @on(Button.Pressed)
     def _button(self, event: Button.Pressed) -> None:

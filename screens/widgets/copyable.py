@@ -27,13 +27,15 @@ def is_placeholder(value: str) -> bool:
 def copy_value(app: Any, value: str, what: str, *, secret: bool = False, missing: str = "") -> bool:
     """Copy ``value`` (OSC 52) and confirm it; refuse an empty or placeholder value.
 
-    ``what`` names it in the confirmation ("the SIP URI"); a ``secret`` is never shown;
-    ``missing`` is the sentence for when there is nothing real to copy yet."""
+    ``what`` names it in the confirmation ("the SIP URI"); a ``secret`` is never shown, nor
+    a block of lines (it is counted); ``missing`` is the sentence for when there is nothing
+    real to copy yet."""
     if not value or is_placeholder(value):
         app.notify(f"Nothing to copy: {missing or f'{what} is {NOT_YET}.'}", markup=False)
         return False
     app.copy_to_clipboard(value)
-    shown = "(not shown)" if secret else value
+    lines = len(value.strip().splitlines())
+    shown = f"whole ({lines} lines)" if lines > 1 else "(not shown)" if secret else value
     app.notify(f"Copied {what} {shown}", title="Copied", markup=False)
     return True
 

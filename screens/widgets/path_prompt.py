@@ -25,12 +25,15 @@ def path_problem(text: str, suffix: str = "") -> str:
     if not text.strip():
         return f"Type a file name, e.g. my-number{suffix or '.txt'}."
     path = Path(text.strip()).expanduser()
-    if path.is_symlink():
-        return f"{path} is a symbolic link; byon does not write through links."
-    if path.is_dir():
-        return f"{path} is a folder; add a file name."
-    if not path.parent.is_dir():
-        return f"The folder {path.parent} does not exist."
+    try:
+        if path.is_symlink():
+            return f"{path} is a symbolic link; byon does not write through links."
+        if path.is_dir():
+            return f"{path} is a folder; add a file name."
+        if not path.parent.is_dir():
+            return f"The folder {path.parent} does not exist."
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        return f"byon cannot use this name: {exc.strerror or exc}."
     if suffix and path.suffix.lower() != suffix:
         return f"The file name must end in {suffix}."
     return ""

@@ -89,6 +89,7 @@ BROKEN = {  # id: (text in telnyx.toml, replaced by, words the refusal must hold
     "key-mismatch": ('key = "telnyx"', 'key = "telnix"', "file's name"),
     "placeholder": ("{app_id}, or use", "{app_idd}, or use", "unknown placeholder"),
     "hint-row": ("challenge_407 =", "challenge_408 =", "not a diagnosis row"),
+    "hint-auth": ('{ auth = ["credential"]', '{ auth = ["digest"]', "hints.all_403[1].auth"),
     "transport": ('transport = "udp"', 'transport = "carrier pigeon"', "transport"),
     "digest-type": ("digest = { value = false, confirmed = false }", "digest = 3", "digest"),
     "unknown-key": ("schema = 1\n", "schema = 1\nbogus = 1\n", "bogus"),
@@ -215,6 +216,53 @@ def test_a_407_with_telnyx_points_at_the_connections_authentication():
     d = diagnose_sip_outcome({"sip_status": 407}, Expectation.from_plan(plan))
     assert d.row == "challenge_407" and "In Telnyx" in d.fix
     assert d.fix.startswith("Your provider isn't responding")  # the seed's row stays first
+
+
+# --- the advice follows the plan's auth type (walkthrough: an IP ACL fix for a plan without one)
+
+
+def _fix(status: int, auth: str, key: str) -> str:
+    from wizard.verify.diagnose import diagnose_sip_outcome
+
+    expectation = Expectation.from_plan(direct(auth, key))
+    return diagnose_sip_outcome({"sip_status": status}, expectation).fix
+
+
+def test_a_403_fix_speaks_of_an_ip_acl_only_when_the_plan_has_one():
+    """Telnyx, credential-only, bad password: the fix said "outside your Plivo IP ACL"."""
+    assert "outside your Plivo IP ACL" in _fix(403, "ip_acl", "telnyx")
+    assert "outside your Plivo IP ACL" in _fix(403, "ip_acl_and_credential", "telnyx")
+    fix = _fix(403, "credential", "telnyx")
+    assert "In Telnyx: a connection sends no SIP credentials" in fix
+    for key in KEYS:  # no provider's own hint points a credential-only plan at its IP ACL
+        hint = provider_hint(key, "all_403", auth_type="credential") or ""
+        assert "IP ACL" not in hint, key
+    assert "IP ACL" not in provider_hint("twilio", "all_403", auth_type="credential")
+    assert "IP ACL" in provider_hint("twilio", "all_403", auth_type="ip_acl_and_credential")
+    assert "[plivo-auth]" not in provider_hint("asterisk", "all_403", auth_type="ip_acl")
+
+
+def test_a_407_on_acl_and_credential_never_says_an_ip_acl_alone_will_do():
+    """The seed: on shared IPs an IP ACL alone is not sufficient; ACL + credential is chosen
+    for them, so its 407 fix must not say "use ip_acl" without that condition."""
+    fix = _fix(407, "ip_acl_and_credential", "generic")
+    assert "use ip_acl with its egress IPs" not in fix
+    assert "not enough when its egress IPs are shared" in fix and "DID forwarding" in fix
+    assert "if they are yours alone" in _fix(407, "credential", "generic")
+    for key in KEYS:
+        hint = provider_hint(key, "challenge_407", auth_type="ip_acl_and_credential") or ""
+        if "to ip_acl" in hint or "use ip_acl" in hint:
+            assert "only if an IP ACL alone is enough" in hint, key
+
+
+def test_a_credential_only_plan_gets_no_ip_list_to_allow():
+    """The provider step showed Twilio's "allow all of them" ranges to a plan with no ACL."""
+    for key in ("twilio", "telnyx", "vonage", "bandwidth"):
+        out = settings_for(direct("credential", key), key)
+        assert out.source_ips == [] and out.source_ips_note == "", key
+        assert "Source IPs for the Plivo IP ACL" not in format_settings(out), key
+    assert len(settings_for(direct("ip_acl_and_credential", "twilio"), "twilio").source_ips) == 8
+    assert settings_for(direct("ip_acl", "telnyx"), "telnyx").source_ips
 
 
 def test_a_number_in_another_form_than_the_provider_sends_is_flagged():

@@ -3,10 +3,22 @@ width, the IP ranges, snippets copied whole or written to a file (never through 
 
 from __future__ import annotations
 
+import copy
+from xml.sax.saxutils import escape
+
 import pytest
 from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
-from tests.screens.helpers import demo_app, ready, settle
+from tests.screens.helpers import (
+    apply_all,
+    create_application,
+    demo_app,
+    fill_auth,
+    press_all,
+    ready,
+    screen_text,
+    settle,
+)
 from tests.screens.test_snapshots import _applied
 from wizard.providers.templates import PASSWORD_PLACEHOLDER
 
@@ -56,11 +68,15 @@ async def test_ip_ranges_and_snippets_are_copied_whole():
         assert len(app.clipboard.splitlines()) == 8
         await pilot.press("y")
         settings = app.screen._settings
-        expected = settings.snippets[0].text
         password = app.session.sip_password
-        if password:  # the clipboard gets the real password, the screen the placeholder
-            expected = expected.replace(PASSWORD_PLACEHOLDER, password)
+        assert password  # applied with a credential: this session knows it
+        # the clipboard gets the real password (XML-escaped in XML), the screen the placeholder
+        shown = escape(PASSWORD_PLACEHOLDER)
+        assert shown in settings.snippets[0].text
+        assert app.screen.query_one("#snippet-0").text == settings.snippets[0].text
+        expected = settings.snippets[0].text.replace(shown, escape(password, {'"': "&quot;"}))
         assert app.clipboard == expected and "<Sip" in app.clipboard
+        assert password not in screen_text(app)
 
 
 async def test_a_snippet_is_written_to_a_file_without_the_password(tmp_path):
@@ -152,3 +168,144 @@ async def test_a_placeholder_is_never_copied_as_real():
         await pilot.press("c")
         await settle(app, pilot)
         assert app.clipboard == "untouched"
+
+
+SNIPPETS_SEEN_CUT = ("asterisk", "twilio", "kamailio", "freeswitch", "3cx")
+
+
+async def _see(app, pilot, widget) -> bool:
+    """Scroll the step's body to ``widget``; True when the user then sees it on screen."""
+    app.screen.query_one("#body").scroll_to_widget(widget, animate=False)
+    await settle(app, pilot)
+    region = widget.region
+    return bool(region) and app.screen.get_widget_at(*region.offset)[0] is widget
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_every_snippet_is_whole_with_its_buttons(size):
+    """Walkthrough: at 120x40 pjsip.conf stopped at [plivo], Twilio's TwiML Bin showed only
+    its <?xml?> line, and no snippet's Copy/Write buttons could be reached."""
+    app = demo_app()
+    async with app.run_test(size=size) as pilot:
+        await _to_provider_screen(app, pilot, "asterisk")
+        for key in SNIPPETS_SEEN_CUT:
+            await _choose(app, pilot, key)
+            snippets = app.screen._settings.snippets
+            for i, snippet in enumerate(snippets):
+                for bid in (f"#copy-snippet-{i}", f"#save-snippet-{i}"):
+                    assert await _see(app, pilot, app.screen.query_one(bid)), (key, bid)
+                # just above the buttons, the snippet's last line: nothing cut before it
+                last = snippet.text.rstrip().splitlines()[-1].strip()[:20]
+                assert last in screen_text(app), (key, snippet.filename, last)
+            if key == "3cx":  # no snippet, and no blank gap where one would be
+                assert not snippets and await _see(app, pilot, app.screen.query_one("#gotchas"))
+                between = screen_text(app).split("For the Plivo IP ACL")[-1].split("⚠")[0]
+                assert "\n\n\n" not in between
+
+
+def _uri_whole(app) -> bool:
+    """The SIP URI is on one line of the screen (wrapped, it would be cut in two)."""
+    uri = f"sip:{app.plan.application.app_id}@app.plivo.com"
+    return any(uri in line for line in screen_text(app).splitlines())
+
+
+async def test_the_uri_stays_on_one_line_after_switching_and_revisiting():
+    """Walkthrough at 80x24: after Twilio and back to Generic (or a second visit), the URI
+    wrapped as `sip:…@app.plivo.co` / `m`: redraws lost 2 columns to the scrollbar."""
+    app = demo_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _to_provider_screen(app, pilot, "generic")
+        assert _uri_whole(app)
+        for key in ("twilio", "generic", "twilio", "generic"):
+            await _choose(app, pilot, key)
+            assert _uri_whole(app), key
+        await press_all(app, pilot, "ctrl+n", "escape")  # to verify, and back
+        assert type(app.screen).__name__ == "ProviderScreen"
+        assert _uri_whole(app)
+
+
+async def test_the_provider_chosen_again_on_the_option_step_wins():
+    """Code review: the resumed provider step wrote its own Select's stale "twilio" over
+    the user's new choice, and a choice made on the step never counted as an edit."""
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _credential_with_twilio(app, pilot)
+        assert app.screen.query_one("#provider", Select).value == "twilio"
+        await press_all(app, pilot, "escape", "escape", "escape", "escape")
+        assert type(app.screen).__name__ == "OptionScreen"
+        await _choose(app, pilot, "asterisk")
+        await _use_advice(app, pilot)
+        assert app.plan.provider == "asterisk"
+        await press_all(app, pilot, "ctrl+n", "ctrl+n", "n")  # auth, app, review: forward
+        assert type(app.screen).__name__ == "ProviderScreen"
+        assert app.plan.provider == "asterisk"  # not the step's old "twilio"
+        assert app.screen.query_one("#provider", Select).value == "asterisk"
+        assert "PJSIP/" in screen_text(app)  # Asterisk's settings are the ones shown
+        # a pick on this step is the user's word: the plan takes it, unsaved
+        app._saved = copy.deepcopy(app.plan)
+        app.dirty = app.edited = False
+        await _choose(app, pilot, "freeswitch")
+        assert app.plan.provider == "freeswitch" and app.unsaved and app.edited
+
+
+async def _use_advice(app, pilot) -> None:
+    app.screen.query_one("#use").focus()
+    await pilot.press("enter")
+    await settle(app, pilot)
+
+
+async def _credential_with_twilio(app, pilot) -> None:
+    """Option step: rotating IPs and Twilio (credential-only), applied, on to the provider step."""
+    await ready(app, pilot)
+    app.screen.query_one("#q-stable", Checkbox).value = False
+    await _choose(app, pilot, "twilio")
+    await _use_advice(app, pilot)
+    assert app.plan.auth.type == "credential"
+    await fill_auth(app, pilot, username="carrier_trunk")
+    await create_application(app, pilot)
+    await apply_all(app, pilot)
+    await press_all(app, pilot, "n")
+    assert type(app.screen).__name__ == "ProviderScreen"
+
+
+async def test_a_credential_only_plan_is_not_shown_an_ip_list():
+    """Walkthrough: credential-only with Twilio still showed "For the Plivo IP ACL … allow
+    all of them", 8 ranges and "Copy the IP list (i)"."""
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _credential_with_twilio(app, pilot)
+        text = screen_text(app)
+        assert "<Sip" in text and "username=" in text  # the TwiML Bin with its credential
+        assert "Plivo IP ACL" not in text and "54.172.60.0/30" not in text
+        assert "Copy the IP list" not in text
+        app.copy_to_clipboard("untouched")
+        await press_all(app, pilot, "i")
+        assert app.clipboard == "untouched"
+
+
+async def test_a_snippet_that_cannot_be_written_says_why_and_leaves_nothing(tmp_path):
+    """One write path for snippets and blocks: the failure is the app's scrubbed sentence
+    (the answer XML's block used to show the raw exception)."""
+    app = demo_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await _to_provider_screen(app, pilot, "asterisk")
+        await press_all(app, pilot, "w")
+        # a name longer than the disk allows is refused in the prompt (it crashed it)
+        app.screen.query_one("#path", Input).value = str(tmp_path / ("x" * 300 + ".conf"))
+        await press_all(app, pilot, "enter")
+        problem = str(app.screen.query_one("#path-problem", Static).render())
+        assert "cannot use this name: File name too long" in problem
+        # a folder that takes no new files: the prompt allows it, the write fails
+        app.screen.query_one("#path", Input).value = "/proc/self/byon-pjsip.conf"
+        await press_all(app, pilot, "enter")
+        assert type(app.screen).__name__ == "ProviderScreen"
+        error = list(app._notifications)[-1]
+        assert error.severity == "error"
+        assert error.message.startswith("Could not write /proc/self/byon-pjsip.conf: ")
+        assert "FileNotFoundError" in error.message  # the app's own sentence for it
+        assert list(tmp_path.iterdir()) == []
+        # the second snippet is a block of its own: focused, its keys act on it
+        block = app.screen.query_one("#snippet-1")
+        block.focus()
+        await press_all(app, pilot, "c")
+        assert app.clipboard == app.screen._settings.snippets[1].text

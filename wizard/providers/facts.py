@@ -140,6 +140,19 @@ class Gotcha:
 
 
 @dataclass(frozen=True)
+class Hint:
+    """The provider's own setting behind a diagnosis row, for some auth types (all if none)."""
+
+    fact: Fact
+    auth: tuple[str, ...] = ()
+
+    def applies(self, auth_type: str) -> bool:
+        """Whether the hint fits a plan with this auth type (an IP ACL hint does not fit a
+        credential-only plan)."""
+        return not self.auth or auth_type in self.auth
+
+
+@dataclass(frozen=True)
 class Provider:
     """Everything byon knows about one provider, each fact with its source and date."""
 
@@ -153,7 +166,7 @@ class Provider:
     ips: dict[str, Fact] = field(default_factory=dict)
     auth_note: Fact | None = None
     gotchas: tuple[Gotcha, ...] = ()
-    hints: dict[str, Fact] = field(default_factory=dict)
+    hints: dict[str, tuple[Hint, ...]] = field(default_factory=dict)  # row -> first fits
     unknowns: tuple[Fact, ...] = ()
     snippet_note: str = ""
     file: str = ""
@@ -361,6 +374,31 @@ def _read_gotchas(r: _Reader) -> tuple[Gotcha, ...]:
     return tuple(out)
 
 
+def _read_hints(r: _Reader) -> dict[str, tuple[Hint, ...]]:
+    """``[hints]``: per diagnosis row one table, or a list of them each for some auth types
+    (``auth = [...]``), the first that fits the plan's auth type is used."""
+    out = {}
+    for row, raw in (r.data.get("hints") or {}).items():
+        if row not in HINT_ROWS:
+            raise r.fail(f"hints.{row}", f"not a diagnosis row; use one of {', '.join(HINT_ROWS)}")
+        tables = raw if isinstance(raw, list) else [raw]
+        hints = []
+        for i, table in enumerate(tables):
+            key = f"hints.{row}" if len(tables) == 1 else f"hints.{row}[{i}]"
+            if not isinstance(table, dict):
+                raise r.fail(key, "must be a table")
+            auth = table.get("auth", [])
+            if not isinstance(auth, list) or not set(auth) <= set(AUTH_TYPES):
+                raise r.fail(f"{key}.auth", f"must be a list of {', '.join(AUTH_TYPES)}")
+            body = {k: v for k, v in table.items() if k != "auth"}
+            facts = r.group(key, body, {"text": r.text})
+            if "text" not in facts:
+                raise r.fail(f"{key}.text", "is required")
+            hints.append(Hint(facts["text"], tuple(auth)))
+        out[row] = tuple(hints)
+    return out
+
+
 def _read_many(r: _Reader, name: str, fields: dict[str, Any]) -> tuple[Fact, ...]:
     out = []
     for i, table in enumerate(r.data.get(name, [])):
@@ -411,11 +449,6 @@ def _read_provider(file: Path, today: dt.date) -> Provider:
     ips = {}
     if "ips" in data:
         ips = r.group("ips", data["ips"], {"list": r.networks, "note": r.text, "shared": r.boolean})
-    hints = {}
-    for row, table in (data.get("hints") or {}).items():
-        if row not in HINT_ROWS:
-            raise r.fail(f"hints.{row}", f"not a diagnosis row; use one of {', '.join(HINT_ROWS)}")
-        hints[row] = r.group(f"hints.{row}", table, {"text": r.text})["text"]
     note = data.get("snippet_note", "")
     if note:
         r.text("snippet_note", note)
@@ -430,7 +463,7 @@ def _read_provider(file: Path, today: dt.date) -> Provider:
         ips=ips,
         auth_note=auth_note,
         gotchas=_read_gotchas(r),
-        hints=hints,
+        hints=_read_hints(r),
         unknowns=_read_many(r, "unknowns", {"text": r.text}),
         snippet_note=note,
         file=file.name,

@@ -9,11 +9,15 @@ from wizard.providers.model import with_caveat
 _FORM_WORDS = {"e164": "+E.164 (with the '+')", "digits": "digits without the '+'"}
 
 
-def provider_hint(provider_key: str, row: str, *, app_id: str = "") -> str | None:
+def provider_hint(
+    provider_key: str, row: str, *, app_id: str = "", auth_type: str = ""
+) -> str | None:
     """The provider's own setting behind a diagnosis row (a 407 with Telnyx points at the
-    connection's authentication), or None when byon knows none."""
+    connection's authentication), for the plan's ``auth_type``: an IP ACL hint is never given
+    for a credential-only plan. None when byon knows none."""
     p = providers().get(provider_key or "")
-    fact = p.hints.get(row) if p else None
+    hints = p.hints.get(row, ()) if p else ()
+    fact = next((h.fact for h in hints if h.applies(auth_type)), None)
     if fact is None:
         return None
     text = str(fact.value).replace("{app_id}", app_id or "your app id")

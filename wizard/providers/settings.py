@@ -187,8 +187,8 @@ def settings_for(
     )
     _add_gotchas(out, c, today)
     _add_numbers(out, c)
-    if plan.option == DIRECT:
-        _add_ips(out, c, today)
+    if plan.option == DIRECT and (not c.auth_type or uses_ip_acl(c.auth_type)):
+        _add_ips(out, c, today)  # a credential-only app has no IP ACL to fill in
     out.unconfirmed = [with_caveat(str(f.value), f, today) for f in p.unknowns]
     if p.direct_unconfirmed and plan.option == DIRECT:
         out.unconfirmed.append(with_caveat(f"Direct SIP with {p.name}", p.routes[0].facts["how"]))

@@ -231,7 +231,7 @@ def _fail(row: str, sentence: str, exp: Expectation, fix: str | None = None) -> 
     if exp.provider:
         from wizard.providers.hints import provider_hint
 
-        hint = provider_hint(exp.provider, row, app_id=exp.app_id)
+        hint = provider_hint(exp.provider, row, app_id=exp.app_id, auth_type=exp.auth_type or "")
         fix = f"{fix} {hint}" if hint and fix else hint or fix
     return Diagnosis("fail", sentence, fix, row)
 
