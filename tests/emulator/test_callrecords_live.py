@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.emulator.helpers import rest_client
+from tests.emulator.helpers import make_app, rest_client
 from tests.sipedge_fixtures import WAIT, until
 from wizard.plivo.client import PlivoClient
 from wizard.sip import SipClient
 
 SCALE = 0.1
+EXTERNAL = "14155550123"  # the number "at another carrier"
 
 
 def plivo(emu) -> PlivoClient:
@@ -103,3 +104,61 @@ async def test_a_call_cancelled_while_ringing_was_live_then_never_answered(edge,
     assert raw["call_state"] == "CANCEL" and raw["hangup_source"] == "Caller"
     assert raw["answer_time"] is None and raw["bill_duration"] == 0
     assert answers.hangups()[0]["HangupCauseCode"] == str(raw["hangup_cause_code"])
+
+
+# -- the Call API ----------------------------------------------------------------------------
+async def fire(api, to: str) -> str:
+    r = await api.post(
+        "Call/", json={"from": "+14155550100", "to": to, "answer_url": "https://x.test/a"}
+    )
+    assert r.status_code == 201, r.text
+    return r.json()["request_uuid"]
+
+
+async def test_every_call_api_leg_has_its_own_record(api, ctl, receiver):
+    app = await make_app(api, answer_url=receiver.url + "/a")
+    found = await api.get("PhoneNumber/", params={"country_iso": "US", "type": "local"})
+    number = found.json()["objects"][0]["number"]
+    assert (await api.post(f"PhoneNumber/{number}/", json={"app_id": app})).status_code == 201
+    routes = [
+        {"number": EXTERNAL, "mode": "forward", "target": number},
+        {
+            "number": "14155550124",
+            "mode": "sip",
+            "request_uri": f"sip:{app}@app.plivo.com",
+            "source_ip": "203.0.113.5",
+        },
+    ]
+    for route in routes:
+        assert (await ctl.post("provider", json=route)).status_code == 201
+    forwarded = await fire(api, EXTERNAL)
+    by_sip = await fire(api, "14155550124")
+    nowhere = await fire(api, "14155550199")
+    for request_uuid, to in ((forwarded, EXTERNAL), (by_sip, "14155550124")):
+        r = await api.get(f"Call/{request_uuid}/")
+        assert r.status_code == 200, r.text
+        leg = r.json()
+        # Plivo: an outbound call's call_uuid is the request_uuid Call create answered
+        assert leg["call_uuid"] == request_uuid and leg["call_direction"] == "outbound"
+        assert (leg["from_number"], leg["to_number"]) == ("+14155550100", to)
+        assert leg["call_state"] == "ANSWER" and leg["answer_time"]
+        assert leg["hangup_source"] == "Callee" and leg["hangup_cause_code"] == 4000
+    failed = (await api.get(f"Call/{nowhere}/")).json()
+    assert failed["call_direction"] == "outbound" and failed["to_number"] == "14155550199"
+    assert failed["call_state"] == "FAILED" and failed["answer_time"] is None
+    assert failed["hangup_cause_name"] == "Invalid Destination Address"
+    assert failed["hangup_cause_code"] == 2000 and failed["bill_duration"] == 0
+    listed = (await api.get("Call/")).json()["objects"]
+    inbound = [o["call_uuid"] for o in listed if o["call_direction"] == "inbound"]
+    outbound = [o["call_uuid"] for o in listed if o["call_direction"] == "outbound"]
+    assert sorted(outbound) == sorted([forwarded, by_sip, nowhere])
+    assert len(inbound) == 2 and not set(inbound) & set(outbound)
+    assert (await api.get(f"Call/{forwarded}/", params={"status": "live"})).status_code == 404
+
+
+async def test_a_refused_delivery_fails_the_outbound_leg(api, ctl):
+    await ctl.post("provider", json={"number": EXTERNAL, "mode": "forward", "target": "15550001"})
+    request_uuid = await fire(api, EXTERNAL)
+    leg = (await api.get(f"Call/{request_uuid}/")).json()
+    assert leg["call_state"] == "FAILED" and leg["answer_time"] is None
+    assert leg["hangup_source"] == "Carrier" and leg["hangup_cause_code"] != 4000
