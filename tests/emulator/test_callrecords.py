@@ -88,7 +88,9 @@ async def test_calls_placed_with_the_call_api_keep_their_record_across_a_restart
                     "source_ip": "203.0.113.10",
                 }
             )
-            await c.create_call(from_="+14155550142", to="+14155550100", answer_url="http://x/")
+            request_uuid = await c.create_call(
+                from_="+14155550142", to="+14155550100", answer_url="http://x/"
+            )
             call_uuid = emu.calls[-1]["call_uuid"]
     finally:
         await emu.stop()
@@ -97,9 +99,12 @@ async def test_calls_placed_with_the_call_api_keep_their_record_across_a_restart
     try:
         async with PlivoClient(again.auth_id, again.auth_token, base_url=again.api_url) as c:
             cdr = await c.get_call_record(call_uuid)
+            leg = await c.get_call_record(request_uuid)  # the outbound leg, by its own uuid
     finally:
         await again.stop()
     assert cdr is not None and cdr.from_ == "+14155550142" and cdr.to == "14155550100"
+    assert leg is not None and leg.direction == "outbound" and leg.call_uuid == request_uuid
+    assert (leg.from_, leg.to, leg.status) == ("+14155550142", "14155550100", "ANSWER")
 
 
 async def test_call_records_need_the_accounts_credentials(emulator):

@@ -55,6 +55,16 @@ async def test_429_with_retry_after(api, ctl):
     assert (await api.get("Application/")).status_code == 200
 
 
+async def test_429_says_retry_after_even_when_the_fault_names_no_wait(api, ctl):
+    r = await ctl.post("faults", json={"path": "Application", "status": 429})
+    assert r.status_code == 201
+    r = await api.get("Application/")
+    assert r.status_code == 429 and r.headers["Retry-After"] == "1"
+    r = await ctl.post("faults", json={"path": "Application", "status": 503})
+    r = await api.get("Application/")
+    assert r.status_code == 503 and "Retry-After" not in r.headers  # only 429 has a default
+
+
 async def test_latency_after_handling_causes_client_timeout(emulator, api):
     emulator.add_fault({"method": "POST", "path": "Application", "latency_ms": 500})
     async with rest_client(emulator) as impatient:

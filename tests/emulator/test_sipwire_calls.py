@@ -91,7 +91,7 @@ async def test_scheduled_hangup_ends_the_call_with_bye(edge, apps, answers):
     result = await call(edge, apps.uri(apps.open), hold=10)
     assert result.status == 200 and result.ended_by == "remote"
     await until(lambda: bool(answers.hangups()))
-    assert answers.hangups()[0]["HangupSource"] == "Plivo"
+    assert answers.hangups()[0]["HangupSource"] == "Answer XML"  # Plivo's name for <Hangup>
     assert not edge.emu.sip.calls
 
 
@@ -131,7 +131,7 @@ async def test_get_hangup_callback_merges_the_query_and_is_signed(edge, apps, an
     await until(lambda: bool(answers.hangups()))
     got = answers.got[-1]
     assert got["method"] == "GET" and got["path"] == "/hangup"
-    assert got["form"]["b"] == "2" and got["form"]["HangupSource"] == "Plivo"
+    assert got["form"]["b"] == "2" and got["form"]["HangupSource"] == "Answer XML"
     assert "X-Plivo-Signature-V3" in got["headers"]
 
 

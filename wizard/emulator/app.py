@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 CONTROL = "/__emulator__"
 HEALTH = f"{CONTROL}/health"
 log = logging.getLogger("byon.emulator")
+# Guess: the wait an injected 429 asks for when the fault names none (Plivo documents none)
+DEFAULT_RETRY_AFTER = 1
 
 
 def _drop(request: web.Request) -> web.Response:
@@ -41,8 +43,10 @@ def _drop(request: web.Request) -> web.Response:
 
 def _fault_answer(fault: Fault) -> web.Response:
     headers = {}
-    if fault.retry_after is not None:
-        seconds = fault.retry_after
+    seconds = fault.retry_after
+    if seconds is None and fault.status == 429:
+        seconds = DEFAULT_RETRY_AFTER  # the contract's 429 always says when to come back
+    if seconds is not None:
         headers["Retry-After"] = str(int(seconds) if seconds == int(seconds) else seconds)
     messages = {
         429: "too many requests",

@@ -5,6 +5,15 @@ from __future__ import annotations
 import ipaddress
 from typing import TYPE_CHECKING, Any
 
+from wizard.emulator.callrecords import (
+    INVALID_DESTINATION,
+    NORMAL,
+    OUT_OF_SERVICE,
+    answer_call,
+    close_call,
+    new_record,
+    open_call,
+)
 from wizard.emulator.records import CallRecord
 from wizard.emulator.state import REALM, ha1
 from wizard.numbers import digits_only
@@ -89,15 +98,51 @@ def call_api_record(entry: dict[str, Any]) -> CallRecord:
     return record
 
 
-async def place_call(emu: Emulator, request_uuid: str, from_: str, to: str) -> dict[str, Any]:
-    """Deliver one outbound leg; the inbound outcome is appended to ``emu.calls``."""
+async def place_call(
+    emu: Emulator, request_uuid: str, from_: str, to: str, call_uuid: str | None = None
+) -> dict[str, Any]:
+    """Deliver one outbound leg (``call_uuid``, default the request_uuid, as Plivo names an
+    outbound call); the leg's record and the inbound outcome are appended to ``emu.calls``."""
     dest = digits_only(to)
-    entry: dict[str, Any] = {
-        "request_uuid": request_uuid,
-        "from": from_,
-        "to": to,
-        "time": emu.clock.now(),
-    }
+    now = emu.clock.now()
+    entry: dict[str, Any] = {"request_uuid": request_uuid, "from": from_, "to": to, "time": now}
+    leg = new_record(
+        call_uuid or request_uuid, from_, to, direction="outbound", initiated=now,
+        request_uuid=request_uuid,
+    )  # fmt: skip
+    open_call(emu, leg)  # live (ringing) while the provider delivers the call
+    try:
+        outcome = await _deliver(emu, entry, dest, from_, to)
+    except BaseException:
+        close_call(leg, OUT_OF_SERVICE, "Error", emu.clock.now())
+        raise
+    entry.update(outcome)
+    _end_leg(leg, entry, emu.clock.now())
+    entry["outbound_leg"] = leg
+    emu.state.calls.append(entry)
+    emu.records.add(call_api_record(entry))
+    emu.changed()
+    return entry
+
+
+def _end_leg(leg: dict[str, Any], entry: dict[str, Any], now: float) -> None:
+    """The outbound leg ends with its delivery: answered when Plivo answered the inbound leg
+    (which the HTTP route answers and ends at once), failed otherwise."""
+    if entry.get("sip_status") == 200:
+        answer_call(leg, now)
+        close_call(leg, NORMAL, "Callee", now)
+    elif entry.get("route") is None:
+        # Guess: the emulator cannot reach a number no route names: an invalid destination
+        close_call(leg, INVALID_DESTINATION, "Plivo", now)
+    else:
+        # Guess: the provider's INVITE was refused, so its carrier fails the call back
+        close_call(leg, OUT_OF_SERVICE, "Carrier", now)
+
+
+async def _deliver(
+    emu: Emulator, entry: dict[str, Any], dest: str, from_: str, to: str
+) -> dict[str, Any]:
+    """Play the provider's part for one destination; ``entry`` gets the route and legs."""
     route = emu.state.providers.get(dest)
     if route is not None and route["mode"] == "sip":
         entry["route"] = "sip"
@@ -151,8 +196,4 @@ async def place_call(emu: Emulator, request_uuid: str, from_: str, to: str) -> d
             "reason": f"no provider route is registered for {to}, so the call went nowhere; "
             "register one with POST /__emulator__/provider",
         }
-    entry.update(outcome)
-    emu.state.calls.append(entry)
-    emu.records.add(call_api_record(entry))
-    emu.changed()
-    return entry
+    return outcome

@@ -527,8 +527,11 @@ class RestApi:
         request_uuid = self.emu.ids.uuid()
         # Guess: the provider's leg runs before Call create answers, so its outcome is in
         # the call log as soon as the client has its request_uuid (Plivo queues calls).
-        for dest in destinations:
-            await self.emu.place_call(request_uuid, from_, dest)
+        for i, dest in enumerate(destinations):
+            # Plivo names an outbound call by its request_uuid; Guess: with several
+            # destinations the first leg keeps it and each further leg gets its own uuid.
+            call_uuid = request_uuid if i == 0 else self.emu.ids.uuid()
+            await self.emu.place_call(request_uuid, from_, dest, call_uuid)
         return answer(201, {"message": "call fired", "request_uuid": request_uuid})
 
     # --- routing ---------------------------------------------------------------------------

@@ -225,10 +225,12 @@ class Emulator:
         self.state.providers[parsed["number"]] = parsed
         self.changed()
 
-    async def place_call(self, request_uuid: str, from_: str, to: str) -> dict[str, Any]:
+    async def place_call(
+        self, request_uuid: str, from_: str, to: str, call_uuid: str | None = None
+    ) -> dict[str, Any]:
         from wizard.emulator.calls import place_call
 
-        return await place_call(self, request_uuid, from_, to)
+        return await place_call(self, request_uuid, from_, to, call_uuid)
 
     def advance(self, seconds: float) -> None:
         self.clock.advance(seconds)

@@ -4,18 +4,27 @@ Plivo's side of a call, as far as byon needs it: the answer XML is requested (si
 the call is answered with an SDP answer, ``<Speak>``/``<Play>`` play a tone over RTP,
 ``<Wait>`` waits, ``<Stream>`` bridges to the agent, ``<Hangup>`` or the end of the
 verbs sends BYE. A BYE from the caller stops everything. Either way the hangup_url
-(or the answer_url when none is set) gets the signed hangup callback.
+(or the answer_url when none is set) gets the signed hangup callback, and Plivo's record
+of the call (live from the INVITE's acceptance to the hang-up) becomes its CDR.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
-from wizard.emulator.callrecords import carried
+from wizard.emulator.callrecords import (
+    CANCELLED,
+    END_OF_XML,
+    NORMAL,
+    UNANSWERED_XML,
+    answer_call,
+    close_call,
+    open_from_params,
+)
 from wizard.emulator.sip import answer_params
 from wizard.emulator.sipwire.bridge import StreamBridge
 from wizard.emulator.sipwire.verbs import Verb, parse_verbs, speak_seconds, tone_pcm
@@ -32,14 +41,11 @@ if TYPE_CHECKING:
     from wizard.emulator.sipwire.edge import SipWire
 
 log = logging.getLogger("byon.emulator.sip")
-# Guess: Plivo's hangup cause names and codes for a normal end and a caller's CANCEL.
-NORMAL = ("NORMAL_CLEARING", "Normal Hangup", "4000")
-CANCELLED = ("ORIGINATOR_CANCEL", "Cancelled", "1010")
-UNANSWERED_XML = ("UNALLOCATED_NUMBER", "Invalid Answer XML", "3010")
+ANSWER_XML = "Answer XML"  # Plivo's hangup source for a call ended by <Hangup>
 
 
-def _iso(when: datetime.datetime | None) -> str:
-    return when.strftime("%Y-%m-%d %H:%M:%S") if when else ""
+def _iso(when: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(when)) if when is not None else ""
 
 
 class WireCall:
@@ -68,8 +74,10 @@ class WireCall:
         self.rtp: RtpSession | None = None
         self.bridges: list[StreamBridge] = []
         self.ended = asyncio.Event()
-        self.started = datetime.datetime.now(datetime.UTC)
-        self.answered: datetime.datetime | None = None
+        # times on the emulator's clock, so the CDR and the hangup callback agree
+        self.started = self.emu.clock.now()
+        self.answered: float | None = None
+        self.cdr: dict[str, Any] | None = None  # Plivo's record (GET Call/{uuid}/)
         self._verbs: asyncio.Task | None = None
         self.scheduled_hangup: asyncio.TimerHandle | None = None  # ``<Hangup schedule>``
         self._sdp = b""
@@ -121,15 +129,15 @@ class WireCall:
         from_user = request.from_addr.uri.user or str(request.from_addr.uri)
         to_user = request.to_addr.uri.user or self.decision.user
         self.params = answer_params(self.call_uuid, from_user, to_user, self.decision, self.source)
-        with carried(self.emu, self.call_uuid, self.params):  # Plivo's record of the call
-            report = await self.emu.edge.callback(
-                self.app, dict(self.params), self.call_uuid, follow_stream=False
-            )
+        self.cdr = open_from_params(self.emu, self.params, self.started)  # live: ringing
+        report = await self.emu.edge.callback(
+            self.app, dict(self.params), self.call_uuid, follow_stream=False
+        )
         self.record.extra["callback"] = report
         if self.txn.final_response is not None:  # CANCEL while the answer_url was asked
             self.record.reason = "Request Terminated: the caller cancelled before the answer"
             self._close_media()
-            await self.hangup_callback(CANCELLED, "Caller")
+            await self.hangup_callback(CANCELLED, "Caller", state="CANCEL")
             return None
         if not report["xml_valid"]:
             # Guess: Plivo's SIP answer when no XML can execute; 503 when the answer_url
@@ -158,10 +166,11 @@ class WireCall:
         if response is None:  # a CANCEL won the race
             self.record.reason = "Request Terminated: the caller cancelled before the answer"
             self._close_media()
-            await self.hangup_callback(CANCELLED, "Caller")
+            await self.hangup_callback(CANCELLED, "Caller", state="CANCEL")
             return False
         self.record.reason = "OK: answered, following the XML"
-        self.answered = datetime.datetime.now(datetime.UTC)
+        self.answered = self.emu.clock.now()
+        answer_call(self.cdr, self.answered)  # live: in-progress until the hang-up
         self.dialog = Dialog.from_uas(self.request, response, self.txn.flow)
         self.wire.calls[self.request.call_id] = self
         ack = await self.txn.wait_ack()
@@ -182,6 +191,7 @@ class WireCall:
         self._verbs = asyncio.current_task()
         done: list[dict[str, Any]] = []
         self.record.extra["verbs"] = done
+        by_hangup = False
         try:
             for verb in verbs:
                 if self.ended.is_set():
@@ -189,6 +199,7 @@ class WireCall:
                 entry = {"verb": verb.name, "result": "done"}
                 done.append(entry)
                 if await self._verb(verb, entry):
+                    by_hangup = True
                     break
         except asyncio.CancelledError:
             if not self.ended.is_set():
@@ -196,8 +207,10 @@ class WireCall:
             return  # the caller hung up: finish() already ran
         finally:
             self._verbs = None
-        if not self.ended.is_set():
-            await self.finish(NORMAL, "Plivo", send_bye=True)  # the last verb ended
+        if by_hangup:
+            await self.hangup()
+        elif not self.ended.is_set():
+            await self.finish(END_OF_XML, "Plivo", send_bye=True)  # the last verb ended
 
     async def _verb(self, verb: Verb, entry: dict[str, Any]) -> bool:
         """Run one verb; True when the call must end now (``<Hangup>``)."""
@@ -259,7 +272,7 @@ class WireCall:
 
     async def hangup(self) -> None:
         """End the call from Plivo's side (BYE), as ``<Hangup>`` does."""
-        await self.finish(NORMAL, "Plivo", send_bye=True)
+        await self.finish(NORMAL, ANSWER_XML, send_bye=True)
 
     def remote_bye(self, txn: ServerTransaction) -> None:
         """The caller hung up: answer 200 and end everything."""
@@ -303,14 +316,18 @@ class WireCall:
             self.rtp.close()
             self.record.extra["rtp"] = self.rtp.stats.to_dict()
 
-    async def hangup_callback(self, cause: tuple[str, str, str], source: str) -> None:
-        """The signed hangup callback to hangup_url (answer_url when none), recorded."""
-        ended = datetime.datetime.now(datetime.UTC)
-        duration = int((ended - self.started).total_seconds())
-        billed = int((ended - self.answered).total_seconds()) if self.answered else 0
+    async def hangup_callback(
+        self, cause: tuple[str, str, str], source: str, *, state: str | None = None
+    ) -> None:
+        """Close Plivo's record of the call, then send the signed hangup callback to
+        hangup_url (answer_url when none), recorded."""
+        ended = max(self.emu.clock.now(), self.started)
+        close_call(self.cdr, cause, source, ended, state)
+        duration = int(ended - self.started)
+        billed = int(ended - self.answered) if self.answered is not None else 0
         params = {
             **(self.params or {"CallUUID": self.call_uuid, "Direction": "inbound"}),
-            "CallStatus": "completed" if self.answered else "no-answer",
+            "CallStatus": "completed" if self.answered is not None else "no-answer",
             "Event": "Hangup",
             "Duration": str(duration),
             "BillDuration": str(billed),

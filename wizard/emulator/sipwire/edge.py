@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wizard.emulator.auth import Decision, Proof, decide
+from wizard.emulator.callrecords import NORMAL, close_call
 from wizard.emulator.records import CallRecord
 from wizard.emulator.sip import signed_request, uri_user
 from wizard.emulator.sipwire.call import WireCall
@@ -103,9 +104,11 @@ class SipWire:
 
     async def stop(self) -> None:
         """End every call without signalling, close the sockets, delete the certificate."""
+        now = self.emu.clock.now()
         for call in list(self.calls.values()):
             call.ended.set()
             call.cancel_scheduled_hangup()
+            close_call(call.cdr, NORMAL, "Plivo", now)  # no call stays live past the edge
         for task in list(self._tasks):
             task.cancel()
         await self.endpoint.close()
