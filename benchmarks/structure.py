@@ -5,10 +5,15 @@ Prints:
   in the source (wizard/, screens/) and, listed apart, in tests/ and benchmarks/;
 - `query_one` calls per 1,000 lines of screens/ (posting and harlequin sit at 9-18);
 - docstring coverage of public functions, methods and classes (names without a leading
-  underscore), for screens/ and for wizard/ separately (frogmouth: about 97%).
+  underscore), for screens/ and for wizard/ separately (frogmouth: about 97%). A property's
+  setter or deleter is not counted: its docstring is the getter's.
 
-Run: .venv/bin/python benchmarks/structure.py [--missing]
+Run: .venv/bin/python benchmarks/structure.py [--missing] [--check]
 (--missing lists every public definition without a docstring.)
+
+--check makes it a gate: it lists every breach and exits 1 when any file in wizard/,
+screens/, tests/ or benchmarks/ is over 600 lines, any function there is over 80 lines,
+or any public definition in wizard/ or screens/ has no docstring; else it exits 0.
 """
 
 from __future__ import annotations
@@ -34,6 +39,14 @@ def line_count(path: Path) -> int:
     return path.read_text(encoding="utf-8").count("\n")
 
 
+def is_accessor(node: ast.AST) -> bool:
+    """True for a ``@name.setter`` or ``@name.deleter``: Python shows the getter's docstring."""
+    return any(
+        isinstance(d, ast.Attribute) and d.attr in ("setter", "deleter")
+        for d in getattr(node, "decorator_list", ())
+    )
+
+
 def public_definitions(path: Path) -> list[tuple[str, bool]]:
     """(qualified name, has a docstring) for each public function, method and class."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -43,7 +56,7 @@ def public_definitions(path: Path) -> list[tuple[str, bool]]:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 name = f"{prefix}{child.name}"
-                if not child.name.startswith("_"):
+                if not child.name.startswith("_") and not is_accessor(child):
                     out.append((name, ast.get_docstring(child) is not None))
                 if isinstance(child, ast.ClassDef):
                     walk(child, f"{name}.")
@@ -52,8 +65,9 @@ def public_definitions(path: Path) -> list[tuple[str, bool]]:
     return out
 
 
-def print_limits(label: str, folders: tuple[str, ...]) -> None:
-    """Files over MAX_LINES and functions over MAX_FUNCTION_LINES in ``folders``."""
+def print_limits(label: str, folders: tuple[str, ...]) -> int:
+    """Print files over MAX_LINES and functions over MAX_FUNCTION_LINES in ``folders``;
+    returns how many there are, so --check can fail on them."""
     files = [p for folder in folders for p in python_files(folder)]
     big = [(line_count(p), p.relative_to(ROOT)) for p in files if line_count(p) > MAX_LINES]
     print(f"{label}: files over {MAX_LINES} lines: {len(big)}")
@@ -69,15 +83,23 @@ def print_limits(label: str, folders: tuple[str, ...]) -> None:
     print(f"{label}: functions over {MAX_FUNCTION_LINES} lines: {len(long)}")
     for size, where in sorted(long, reverse=True):
         print(f"  {size:5d}  {where}")
+    return len(big) + len(long)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--missing", action="store_true", help="list undocumented definitions")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 when a file or function is over the limits or a public definition "
+        "in wizard/ or screens/ has no docstring (lists each)",
+    )
     args = parser.parse_args()
 
+    over = 0
     for label, folders in (("source", FOLDERS), ("tests and benchmarks", CHECKED)):
-        print_limits(label, folders)
+        over += print_limits(label, folders)
 
     screen_files = python_files("screens")
     lines = sum(line_count(p) for p in screen_files)
@@ -87,17 +109,29 @@ def main() -> int:
         f"{1000 * calls / max(lines, 1):.1f} per 1,000 lines (anchors: 9-18)"
     )
 
+    undocumented = 0
     for folder in FOLDERS:
         defs = [(p, d) for p in python_files(folder) for d in public_definitions(p)]
         documented = sum(1 for _p, (_n, has) in defs if has)
+        undocumented += len(defs) - documented
         share = 100 * documented / max(len(defs), 1)
         print(
             f"{folder}/: {documented} of {len(defs)} public definitions documented = {share:.0f}%"
         )
-        if args.missing:
+        if args.missing or args.check:
             for p, (name, has) in defs:
                 if not has:
                     print(f"  missing: {p.relative_to(ROOT)}:{name}")
+
+    if not args.check:
+        return 0
+    if over or undocumented:
+        print(
+            f"check failed: {over} over the size limits, {undocumented} public definitions "
+            "without a docstring"
+        )
+        return 1
+    print("check passed")
     return 0
 
 

@@ -126,6 +126,7 @@ def _sip_probe_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `byon` parser and every subcommand; each one's --help opens with its listed line."""
     import argparse  # here, not at import: `byon demo` starts without it
 
     api = _api_parent(argparse.SUPPRESS)
@@ -431,6 +432,8 @@ def _parse(argv: Sequence[str] | None) -> object:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code: 2 for an unusable --api-url, 130 on Ctrl-C;
+    the collector stays paused for the wizard faces until their first paint."""
     args = _parse(argv)
     # the demo talks only to its own emulator: PLIVO_API_URL is not its business
     if hasattr(args, "api_url") and getattr(args, "command", None) != "demo":

@@ -70,6 +70,8 @@ def bind_error(host: str, port: int, exc: OSError) -> str:
 
 
 def exposure_warning(host: str, env: Mapping[str, str]) -> str:
+    """The warning printed when --host is not loopback (naming whose account is then
+    reachable); "" on loopback."""
     if is_loopback_host(host):
         return ""
     who = (

@@ -30,6 +30,8 @@ _SHOWN = 120
 
 @dataclass(frozen=True)
 class Finding:
+    """One risk found in the account: its kind (see above), the resource, and the fix to run."""
+
     kind: str
     resource: str  # "application" | "ip_acl" | "credential"
     id: str

@@ -20,6 +20,7 @@ class Finding:
 
     @property
     def is_error(self) -> bool:
+        """True for an error, which refuses the plan (PlanError); a warning is only shown."""
         return self.level == "error"
 
 

@@ -17,11 +17,14 @@ FILE = "recent-plans.json"
 
 @dataclass(frozen=True)
 class RecentPlan:
+    """One remembered plan: its absolute path and when it was last saved or opened."""
+
     path: Path
     used_at: float  # time.time() of the last save or open
 
     @property
     def exists(self) -> bool:
+        """Whether the file is still there; Welcome lists only the plans that are."""
         return self.path.is_file()
 
 

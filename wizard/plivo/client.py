@@ -147,6 +147,7 @@ class PlivoClient(Transport):
 
     @property
     def auth_id(self) -> str:
+        """The account's auth id (MA… or SA…): the half of the pair that is safe to show."""
         return self._auth_id
 
     @property
@@ -160,6 +161,7 @@ class PlivoClient(Transport):
 
     @property
     def base_url(self) -> str:
+        """The checked REST base in use (--api-url, else PLIVO_API_URL, else Plivo's)."""
         return self._base_url
 
     def __repr__(self) -> str:
@@ -172,6 +174,7 @@ class PlivoClient(Transport):
         await self.aclose()
 
     async def aclose(self) -> None:
+        """Close the connection pool and take this client's scrub filter off the shared loggers."""
         for name in SCRUBBED_LOGGERS:
             logging.getLogger(name).removeFilter(self._log_filter)
         await self._http.aclose()
@@ -225,6 +228,7 @@ class PlivoClient(Transport):
     # ------------------------------------------------------------ account
 
     async def get_account(self) -> Account:
+        """The account's name, type and credit; AuthError when the id/token pair is refused."""
         data = await self._request("GET", self._path(), op=_Op("read the account"))
         return parse_account(data)
 
@@ -233,6 +237,7 @@ class PlivoClient(Transport):
     async def list_applications(
         self, *, app_name: str | None = None, progress: Progress | None = None
     ) -> list[Application]:
+        """Every application, all pages; an ``app_name`` match must be exact (Plivo's is loose)."""
         rows = await self._list(
             "Application",
             "app_id",
@@ -246,6 +251,7 @@ class PlivoClient(Transport):
         return apps
 
     async def get_application(self, app_id: str) -> Application:
+        """One application by id, with its SIP auth fields; NotFound when there is none."""
         data = await self._request(
             "GET",
             self._path("Application", app_id),
@@ -265,6 +271,8 @@ class PlivoClient(Transport):
         ip_acl_uuid: str | None = None,
         credential_uuid: str | None = None,
     ) -> Application:
+        """Create an app; after a lost answer, a same-named app holding exactly these fields
+        is taken as ours, never made twice. hangup_url defaults to answer_url, as at Plivo."""
         body = {
             "app_name": app_name,
             "answer_url": answer_url,
@@ -304,6 +312,7 @@ class PlivoClient(Transport):
         )
 
     async def delete_application(self, app_id: str) -> None:
+        """Delete an application; a 404 after a lost first answer counts as done."""
         await self._request(
             "DELETE",
             self._path("Application", app_id),
@@ -313,12 +322,14 @@ class PlivoClient(Transport):
     # ------------------------------------------------------------ SIP credentials
 
     async def list_credentials(self, *, progress: Progress | None = None) -> list[Credential]:
+        """Every SIP credential (username and realm only: Plivo never returns a password)."""
         rows = await self._list(
             CREDENTIAL_PATH, "credential_uuid", _Op("list SIP credentials"), progress=progress
         )
         return [parse_credential(r) for r in rows]
 
     async def get_credential(self, credential_uuid: str) -> Credential:
+        """One SIP credential by uuid; NotFound when it is gone."""
         data = await self._request(
             "GET",
             self._path(CREDENTIAL_PATH, credential_uuid),
@@ -327,6 +338,9 @@ class PlivoClient(Transport):
         return parse_credential(data)
 
     async def create_credential(self, username: str, password: str) -> Credential:
+        """Create a SIP credential; the password is scrubbed from errors and logs and never kept.
+        After a lost answer the username (unique per account) finds the one made."""
+
         async def lookup() -> Credential | None:
             found = [c for c in await self.list_credentials() if c.username == username]
             return found[0] if found else None
@@ -344,6 +358,7 @@ class PlivoClient(Transport):
         return parse_credential({"username": username, **data})
 
     async def update_credential(self, credential_uuid: str, password: str) -> None:
+        """Set a credential's new password (Plivo cannot rename one); the password is scrubbed."""
         await self._request(
             "POST",
             self._path(CREDENTIAL_PATH, credential_uuid),
@@ -353,6 +368,7 @@ class PlivoClient(Transport):
         )
 
     async def delete_credential(self, credential_uuid: str) -> None:
+        """Delete a SIP credential; Plivo refuses (409) while an application still uses it."""
         await self._request(
             "DELETE",
             self._path(CREDENTIAL_PATH, credential_uuid),
@@ -362,12 +378,14 @@ class PlivoClient(Transport):
     # ------------------------------------------------------------ IP ACLs
 
     async def list_ip_acls(self, *, progress: Progress | None = None) -> list[IpAcl]:
+        """Every IP access control list with its addresses (path assumed: plivo-api.md §12)."""
         rows = await self._list(
             IP_ACL_PATH, "ip_acl_uuid", _Op("list IP access control lists"), progress=progress
         )
         return [parse_ip_acl(r) for r in rows]
 
     async def get_ip_acl(self, ip_acl_uuid: str) -> IpAcl:
+        """One IP access control list by uuid; NotFound when it is gone."""
         data = await self._request(
             "GET",
             self._path(IP_ACL_PATH, ip_acl_uuid),
@@ -376,6 +394,8 @@ class PlivoClient(Transport):
         return parse_ip_acl(data)
 
     async def create_ip_acl(self, name: str, ip_addresses: list[str]) -> IpAcl:
+        """Create an IP ACL; after a lost answer, one with this name and exactly these addresses
+        is taken as ours (names need not be unique)."""
         wanted = sorted(ip_addresses)
 
         async def lookup() -> IpAcl | None:
@@ -396,6 +416,7 @@ class PlivoClient(Transport):
     async def update_ip_acl(
         self, ip_acl_uuid: str, *, name: str | None = None, ip_addresses: list[str] | None = None
     ) -> None:
+        """Rename an IP ACL and/or replace its addresses; a None argument is left unchanged."""
         await self._request(
             "POST",
             self._path(IP_ACL_PATH, ip_acl_uuid),
@@ -407,6 +428,7 @@ class PlivoClient(Transport):
         )
 
     async def delete_ip_acl(self, ip_acl_uuid: str) -> None:
+        """Delete an IP access control list; Plivo refuses (409) while an application uses it."""
         await self._request(
             "DELETE",
             self._path(IP_ACL_PATH, ip_acl_uuid),
@@ -416,10 +438,12 @@ class PlivoClient(Transport):
     # ------------------------------------------------------------ rented numbers
 
     async def list_numbers(self, *, progress: Progress | None = None) -> list[Number]:
+        """Every number the account rents, with the app each points at ("" when unassigned)."""
         rows = await self._list("Number", "number", _Op("list rented numbers"), progress=progress)
         return [parse_number(r) for r in rows]
 
     async def get_number(self, number: str) -> Number:
+        """One rented number; takes "+1415…" or digits (Plivo's paths use digits only)."""
         n = digits_only(number)
         data = await self._request(
             "GET", self._path("Number", n), op=_Op(f"read number {n}", "Number", n)
@@ -449,6 +473,7 @@ class PlivoClient(Transport):
         pattern: str | None = None,
         limit: int = 20,
     ) -> list[AvailableNumber]:
+        """Numbers for sale in a country (one page: ``limit`` is held to Plivo's 1..20)."""
         data = await self._request(
             "GET",
             self._path("PhoneNumber"),
@@ -463,6 +488,8 @@ class PlivoClient(Transport):
         return [parse_available_number(o) for o in data.get("objects") or []]
 
     async def buy_phone_number(self, number: str, *, app_id: str | None = None) -> Number:
+        """Rent a number, optionally pointed at an app; never bought twice (a lost answer is
+        checked with a read), and a bought number not yet readable is still returned."""
         n = digits_only(number)
 
         async def lookup() -> Number | None:

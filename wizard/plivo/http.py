@@ -105,6 +105,7 @@ class Secret:
         self._value = value
 
     def reveal(self) -> str:
+        """The real value, for the Authorization header and the scrubbing of messages only."""
         return self._value
 
     def __repr__(self) -> str:

@@ -15,6 +15,8 @@ from wizard.plivo.facts import SIP_DOMAIN, sip_uri
 
 @dataclass(frozen=True)
 class Account:
+    """The account as Plivo describes it: auth id, name, type and cash credit (a string)."""
+
     auth_id: str
     name: str = ""
     account_type: str = ""
@@ -24,6 +26,8 @@ class Account:
 
 @dataclass(frozen=True)
 class Application:
+    """A Plivo application: its callback URLs, SIP URI and SIP auth settings."""
+
     app_id: str
     app_name: str
     answer_url: str = ""
@@ -39,6 +43,8 @@ class Application:
 
 @dataclass(frozen=True)
 class Credential:
+    """A SIP credential: uuid, username and realm; Plivo never returns the password."""
+
     credential_uuid: str
     username: str
     realm: str = SIP_DOMAIN
@@ -47,6 +53,8 @@ class Credential:
 
 @dataclass(frozen=True)
 class IpAcl:
+    """An IP access control list: uuid, name and the trusted addresses or CIDR ranges."""
+
     ip_acl_uuid: str
     name: str
     ip_addresses: tuple[str, ...] = ()
@@ -55,6 +63,8 @@ class IpAcl:
 
 @dataclass(frozen=True)
 class Number:
+    """A number the account rents, and the application it points at."""
+
     number: str  # digits, no "+", as Plivo returns it
     alias: str = ""
     app_id: str = ""  # parsed from the `application` URI; "" when unassigned
@@ -67,6 +77,8 @@ class Number:
 
 @dataclass(frozen=True)
 class AvailableNumber:
+    """A number for sale from a PhoneNumber search, with its rates (strings, as Plivo sends)."""
+
     number: str
     country: str = ""
     region: str = ""
@@ -101,6 +113,7 @@ def app_id_from_uri(uri: Any) -> str:
 
 
 def parse_account(d: dict[str, Any]) -> Account:
+    """An Account from Plivo's JSON; missing fields become ""."""
     return Account(
         auth_id=_s(d.get("auth_id")),
         name=_s(d.get("name")),
@@ -111,6 +124,7 @@ def parse_account(d: dict[str, Any]) -> Account:
 
 
 def parse_application(d: dict[str, Any]) -> Application:
+    """An Application from Plivo's JSON; methods default to POST, a missing sip_uri is built."""
     app_id = _s(d.get("app_id"))
     return Application(
         app_id=app_id,
@@ -128,6 +142,7 @@ def parse_application(d: dict[str, Any]) -> Application:
 
 
 def parse_credential(d: dict[str, Any]) -> Credential:
+    """A Credential from Plivo's JSON; the realm defaults to app.plivo.com."""
     return Credential(
         credential_uuid=_s(d.get("credential_uuid")),
         username=_s(d.get("username")),
@@ -137,6 +152,7 @@ def parse_credential(d: dict[str, Any]) -> Credential:
 
 
 def parse_ip_acl(d: dict[str, Any]) -> IpAcl:
+    """An IpAcl from Plivo's JSON; addresses may come as a list or one comma-separated string."""
     addresses = d.get("ip_addresses") or ()
     if isinstance(addresses, str):
         addresses = [a.strip() for a in addresses.split(",") if a.strip()]
@@ -149,6 +165,7 @@ def parse_ip_acl(d: dict[str, Any]) -> IpAcl:
 
 
 def parse_number(d: dict[str, Any]) -> Number:
+    """A Number from Plivo's JSON; app_id comes from the `application` URI (or an app_id field)."""
     return Number(
         number=_s(d.get("number")),
         alias=_s(d.get("alias")),
@@ -162,6 +179,7 @@ def parse_number(d: dict[str, Any]) -> Number:
 
 
 def parse_available_number(d: dict[str, Any]) -> AvailableNumber:
+    """An AvailableNumber from a search result; voice_enabled defaults to True."""
     return AvailableNumber(
         number=_s(d.get("number")),
         country=_s(d.get("country")),

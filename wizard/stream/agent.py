@@ -73,6 +73,7 @@ class EchoAgent:
         return self.ws_url
 
     async def stop(self) -> None:
+        """Close each open stream (1001 going away, 1 s at most each), then stop listening."""
         for ws in list(self._sockets):
             try:
                 async with asyncio.timeout(1.0):

@@ -86,35 +86,43 @@ class AudioFormat:
 
     @property
     def content_type(self) -> str:
+        """The form ``<Stream contentType>`` takes, e.g. ``audio/x-l16;rate=16000``."""
         return f"{self.encoding};rate={self.sample_rate}"
 
     @property
     def bytes_per_sample(self) -> int:
+        """1 for μ-law, 2 for 16-bit L16."""
         return 1 if self.encoding == MULAW else 2
 
     @property
     def samples_per_frame(self) -> int:
+        """Samples in one 20 ms frame, the unit Plivo streams in (160 at 8 kHz)."""
         return self.sample_rate * FRAME_MS // 1000
 
     @property
     def frame_bytes(self) -> int:
+        """Bytes in one 20 ms frame: 160 for μ-law at 8 kHz, 640 for L16 at 16 kHz."""
         return self.samples_per_frame * self.bytes_per_sample
 
     @property
     def bytes_per_second(self) -> int:
+        """Bytes per second of audio: how long a received payload takes to play."""
         return self.sample_rate * self.bytes_per_sample
 
     def encode(self, samples: array | list[int]) -> bytes:
+        """Signed 16-bit samples as this format's bytes (L16 little-endian, as Plivo sends)."""
         if self.encoding == MULAW:
             return mulaw_encode(samples)
         return _l16_from_samples(array("h", samples))
 
     def decode(self, data: bytes) -> array:
+        """This format's bytes as signed 16-bit samples; an odd last L16 byte is dropped."""
         if self.encoding == MULAW:
             return mulaw_decode(data)
         return _samples_from_l16(data)
 
     def silence(self) -> bytes:
+        """One 20 ms frame of silence, streamed while the agent has not answered yet."""
         return self.encode([0] * self.samples_per_frame)
 
 

@@ -53,6 +53,8 @@ def redact_url(url: str) -> str:
 
 @dataclass
 class Handshake:
+    """How the WebSocket upgrade went: HTTP status, TLS, subprotocol, signing and any error."""
+
     ok: bool = False
     status: int | None = None  # 101 on success, the HTTP status otherwise
     tls: bool = False
@@ -92,10 +94,12 @@ class StreamReport:
 
     @property
     def ok(self) -> bool:
+        """Pass: audio came back, all in the negotiated format, and nothing failed."""
         return self.audio_received and bool(self.format_ok) and not self.errors
 
     @property
     def verdict(self) -> str:
+        """The closing sentence: the first-audio time on a pass, else the first problem."""
         if self.ok:
             return (
                 f"The agent answered with audio {self.first_audio_ms:.1f} ms after the first "
@@ -109,15 +113,18 @@ class StreamReport:
         return "The agent sent no audio back."
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field plus ok and verdict, as plain data (the URL is already redacted)."""
         out = asdict(self)
         out["ok"] = self.ok
         out["verdict"] = self.verdict
         return out
 
     def to_json(self) -> str:
+        """The ``--json`` object: ``to_dict`` on one line with sorted keys."""
         return json.dumps(self.to_dict(), sort_keys=True)
 
     def human(self) -> str:
+        """The report as aligned lines for a terminal, ending in PASS: or FAIL: and the verdict."""
         hs = self.handshake
         lines = [f"stream check: {self.url} ({self.content_type})"]
         if hs.ok:

@@ -65,6 +65,7 @@ class StreamSession:
             self._noted[kind] = [sentence, 1]
 
     def finish(self) -> None:
+        """Move the noted failures (with repeat counts) and the format findings into the report."""
         for sentence, count in self._noted.values():
             suffix = f" ({count} times)" if count > 1 else ""
             self.report.errors.append(sentence + suffix)
@@ -81,10 +82,12 @@ class StreamSession:
             self.report.format_ok = not self.problems
 
     def problem(self, sentence: str) -> None:
+        """Keep a format problem once; at most 10, so a misbehaving agent stays readable."""
         if sentence not in self.problems and len(self.problems) < 10:
             self.problems.append(sentence)
 
     async def send(self, obj: dict[str, Any]) -> None:
+        """Send one JSON message; the lock keeps media frames and replies from interleaving."""
         async with self.send_lock:
             await self.ws.send_str(json.dumps(obj, separators=(",", ":")))
 
@@ -144,6 +147,7 @@ class StreamSession:
 
     # -- agent -> Plivo -----------------------------------------------------
     async def receive(self) -> None:
+        """Read the agent's frames until the socket closes or breaks; closing early is a failure."""
         from aiohttp import WSMsgType
 
         while True:
@@ -171,6 +175,7 @@ class StreamSession:
                 return
 
     def on_error(self, exc: Any) -> None:
+        """Note a broken WebSocket; code 1009 means the agent's frame passed MAX_MSG_SIZE."""
         code = getattr(exc, "code", None)
         if code == 1009:
             self.note(
@@ -182,6 +187,8 @@ class StreamSession:
             self.note("ws_error", f"The WebSocket broke: {exc}.")
 
     async def on_text(self, text: str) -> None:
+        """One agent message, untrusted: bad JSON is noted (clipped), never raised; at most 50
+        event names are counted; playAudio, checkpoint, clearAudio and stop are acted on."""
         try:
             obj = json.loads(text)
         except ValueError:
@@ -223,6 +230,8 @@ class StreamSession:
             self.stop_sending.set()
 
     def on_play_audio(self, obj: dict[str, Any]) -> None:
+        """Take one playAudio: check payload and format, time the first audio, and queue its
+        playing time so checkpoints are answered when Plivo would answer them."""
         media = obj.get("media")
         if not isinstance(media, dict) or not isinstance(media.get("payload"), str):
             self.note("no_payload", "The agent sent playAudio without media.payload.")
@@ -293,6 +302,8 @@ class StreamSession:
             return want
 
     def on_checkpoint(self, name: str) -> None:
+        """Answer playedStream once the audio queued before it has played, as Plivo would;
+        past 1,000 pending, the oldest is answered at once."""
         # playedStream goes back once everything queued before the checkpoint has played.
         delay = max(0.0, self.play_end - self.loop.time())
         key = object()
@@ -325,6 +336,7 @@ class StreamSession:
             pass  # the stream is closing; the receiver records why
 
     async def on_clear_audio(self) -> None:
+        """Drop the queued audio, answer every pending checkpoint, then send clearedAudio."""
         self.play_end = self.loop.time()
         pending, self.pending = list(self.pending.values()), {}
         for name, handle in pending:
