@@ -254,7 +254,10 @@ class ReviewScreen(StepScreen):
             return
         session = self.app.session
         warning = session.open_sip_warning(self.plan)
-        if warning and not session.open_sip_confirmed:
+        name = self.plan.application.name
+        # an acceptance holds for the application it was given for, not for the next one
+        accepted = session.open_sip_confirmed and session.open_sip_app in ("", name)
+        if warning and not accepted:
             # never leave a SIP URI open without an explicit, warned choice
             self.app.push_screen(
                 ConfirmScreen(
@@ -291,6 +294,7 @@ class ReviewScreen(StepScreen):
     def _open_confirmed(self, yes: bool | None) -> None:
         if yes:
             self.app.session.open_sip_confirmed = True
+            self.app.session.open_sip_app = self.plan.application.name
             self.action_apply()
 
     def _rotate_chosen(self, yes: bool | None) -> None:

@@ -53,6 +53,7 @@ class Session:
     sip_password: str = field(default="", repr=False)
     password_generated: bool = False
     open_sip_confirmed: bool = False  # the user explicitly accepted an unauthenticated SIP URI
+    open_sip_app: str = ""  # ...for this application (name); "" until one was applied so
     deadline: float = 15.0  # seconds a request may spend on retries
     # the one apply engine: its undo list is what Undo on Review takes back
     applier: Any = field(default=None, repr=False)

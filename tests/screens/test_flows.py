@@ -12,6 +12,7 @@ from tests.screens.helpers import (
     create_application,
     demo_app,
     fill_auth,
+    press_all,
     ready,
     screen_name,
     settle,
@@ -190,6 +191,15 @@ async def test_did_forwarding_buying_a_number():
         owned = {n["number"]: n for n in state["numbers"]}
         assert owned[number]["app_id"] == created["app_id"]
         assert app.plan.forwarding.plivo_number == f"+{number}"  # learned from the account
+        # the acceptance was for this application: another one is asked about again
+        await press_all(app, pilot, "escape", "escape")
+        assert screen_name(app) == "ApplicationScreen"
+        app.screen.query_one("#name", Input).value = "another-line"
+        await press_all(app, pilot, "ctrl+n", "ctrl+n")
+        assert screen_name(app) == "ReviewScreen"
+        await apply_all(app, pilot)
+        assert screen_name(app) == "ConfirmScreen"
+        assert "another-line" in str(app.screen.query_one(".body", Static).content)
 
 
 async def test_going_back_from_review_buys_nothing():
