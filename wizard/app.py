@@ -52,6 +52,11 @@ def step_sheet(step: str) -> Path:
     return SHEETS / f"{step}.tcss"
 
 
+def _first_step(mode: str, env_credentials: object) -> str:
+    """Welcome, unless the account is already known (demo, or credentials in the env)."""
+    return "option" if mode == DEMO or (mode == LIVE and env_credentials) else "welcome"
+
+
 def _wizard_commands() -> type[Provider]:
     # imported when the palette opens, not at startup
     from screens.commands import WizardCommands
@@ -91,7 +96,7 @@ class ByonApp(App[int]):
         jump_to_review: bool = False,
         env_auth_id: str = "",
     ) -> None:
-        first = "option" if mode == DEMO or (mode == LIVE and env_credentials) else "welcome"
+        first = _first_step(mode, env_credentials)
         super().__init__(css_path=[*self.CSS_PATH, str(step_sheet(first))])
         self._plan = plan
         # the plan as last written to (or read from) its file: "unsaved" compares with it
@@ -282,9 +287,7 @@ class ByonApp(App[int]):
 
     def first_step(self) -> str:
         """Welcome, unless the account is already known (demo, or credentials in the env)."""
-        if self.start_mode == DEMO or (self.start_mode == LIVE and self.env_credentials):
-            return "option"
-        return "welcome"
+        return _first_step(self.start_mode, self.env_credentials)
 
     def get_default_screen(self) -> Any:
         """The first step itself (no extra screen before the first paint)."""
@@ -332,7 +335,7 @@ class ByonApp(App[int]):
             return
         # the later steps' styles are read now, while the user reads the first step
         self.call_after_refresh(self.load_step_css)
-        if self.start_mode == DEMO or (self.start_mode == LIVE and self.env_credentials):
+        if self.first_step() == "option":  # the account is known: connect to it now
             self._start_session()
         if not self.is_headless:  # tests drive a headless app: no terminal to lose
             from wizard.hangup import TerminalWatch
