@@ -5,23 +5,15 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from screens.widgets.dialog import Dialog
 
-class ConfirmScreen(ModalScreen[bool]):
+
+class ConfirmScreen(Dialog[bool]):
     """Asks one risky question; the safe answer has the focus."""
 
-    DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical {
-        width: 72; height: auto; padding: 1 2;
-        border: thick $warning; background: $surface;
-    }
-    ConfirmScreen .title { text-style: bold; color: $warning; margin-bottom: 1; }
-    ConfirmScreen Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
-    ConfirmScreen Button { margin-left: 2; }
-    """
+    DEFAULT_CSS = "ConfirmScreen Button { margin-left: 2; }"
     BINDINGS = [
         Binding("escape", "no", "Cancel"),
         Binding("y", "yes", "Yes"),
@@ -30,7 +22,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def __init__(self, title: str, body: str, *, yes: str = "Yes", no: str = "Cancel") -> None:
         """``title`` is plain text; ``body`` is markup, with outside values escaped."""
-        super().__init__()
+        super().__init__(classes="-warning")
         self._title, self._body, self._yes, self._no = title, body, yes, no
 
     def compose(self) -> ComposeResult:

@@ -14,9 +14,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Static
+
+from screens.widgets.dialog import Dialog
 
 
 def path_problem(text: str, suffix: str = "") -> str:
@@ -52,22 +53,15 @@ class WritablePath(Validator):
         return self.failure(problem) if problem else self.success()
 
 
-class PathPrompt(ModalScreen[Path | None]):
+class PathPrompt(Dialog[Path | None]):
     """Where to write a file: an input checked as you type, enter to write, escape to cancel.
 
     Dismisses the chosen Path (the caller writes it) or None."""
 
     DEFAULT_CSS = """
-    PathPrompt { align: center middle; }
-    PathPrompt > Vertical {
-        width: 76; max-width: 100%; height: auto; padding: 1 2;
-        border: thick $primary; background: $surface;
-    }
-    PathPrompt .title { text-style: bold; margin-bottom: 1; }
+    PathPrompt > Vertical { width: 76; }
     PathPrompt #path-problem { color: $error; height: auto; }
     PathPrompt .note { color: $text-muted; height: auto; }
-    PathPrompt Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
-    PathPrompt Button { margin-left: 1; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 

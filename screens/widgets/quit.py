@@ -5,28 +5,19 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from screens.widgets.dialog import Dialog
 
 SAVE, QUIT, STAY = "save", "quit", "stay"
 
 
-class QuitScreen(ModalScreen[str]):
+class QuitScreen(Dialog[str]):
     """Quit with an unsaved or unapplied plan? Dismisses SAVE (save, then quit), QUIT or STAY.
 
     Offers "Save and quit" only when there is something to save, and then its key
     (ctrl+s, as everywhere in the wizard) works inside the dialog too."""
 
-    DEFAULT_CSS = """
-    QuitScreen { align: center middle; }
-    QuitScreen > Vertical {
-        width: 72; height: auto; padding: 1 2;
-        border: thick $warning; background: $surface;
-    }
-    QuitScreen .title { text-style: bold; color: $warning; margin-bottom: 1; }
-    QuitScreen Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
-    QuitScreen Button { margin-left: 1; }
-    """
     BINDINGS = [
         Binding("ctrl+s", "choose('save')", "Save and quit", priority=True),
         Binding("s", "choose('save')", "Save and quit", show=False),
@@ -35,7 +26,7 @@ class QuitScreen(ModalScreen[str]):
     ]
 
     def __init__(self, plan_path: str, *, unsaved: bool, unapplied: bool) -> None:
-        super().__init__()
+        super().__init__(classes="-warning")
         self.plan_path, self.unsaved, self.unapplied = plan_path, unsaved, unapplied
 
     def text(self) -> tuple[str, str]:
