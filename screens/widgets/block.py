@@ -75,7 +75,9 @@ class CopyableBlock(Static, can_focus=True):
         self.language = language or self.language
         self.filename = filename or self.filename
         if text:
-            self.update(Syntax(text, self.language, theme="ansi_dark", word_wrap=True))
+            # the terminal's own colours, dark or light as the app's theme is
+            theme = "ansi_dark" if self.app.current_theme.dark else "ansi_light"
+            self.update(Syntax(text, self.language, theme=theme, word_wrap=True))
         else:
             self.update(Text(self.empty, style="dim"))
 

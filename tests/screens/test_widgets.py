@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from rich.syntax import Syntax
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static
@@ -253,3 +254,16 @@ def test_field_problem_shows_validation_errors_and_lets_bugs_through():
     for bug in (KeyError, AttributeError, TypeError):
         with pytest.raises(bug):
             problem(refuse(bug), "x")
+
+
+async def test_a_block_is_highlighted_for_the_themes_background():
+    """ansi_dark on a light theme is unreadable: the block follows the app's theme."""
+    block = CopyableBlock(what="the snippet", filename="snippet.xml", language="xml")
+    app = Host(block)
+    async with app.run_test() as pilot:
+        for theme, wanted in (("textual-light", "ansi_light"), ("textual-dark", "ansi_dark")):
+            app.theme = theme
+            block.show("<Response/>")
+            await pilot.pause()
+            syntax = block.content
+            assert syntax._theme.style_map == Syntax.get_theme(wanted).style_map, theme
