@@ -70,7 +70,7 @@ def wizard_commands(app: Any, screen: Any) -> list[Command]:
             Command(
                 "Check agent stream",
                 screen.action_check_stream,
-                "Stream test audio to the agent's WebSocket as Plivo would (ctrl+k)",
+                "Stream test audio to the agent's WebSocket as Plivo would (ctrl+g)",
             )
         )
         commands.append(

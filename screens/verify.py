@@ -14,17 +14,15 @@ from textual.message import Message
 from textual.widgets import Button, DataTable, Input, ProgressBar, Static
 
 from screens.widgets.base import StepScreen
-from screens.widgets.calldetail import CallDetail
+from screens.widgets.calldetail import CallDetail, diagnosis_text
 from screens.widgets.calls import Layout, cell_values, cells, layout_for, merge
-from screens.widgets.markup import outside
-from screens.widgets.panels import probe_panel, stream_panel
 from screens.widgets.table import Table
+from screens.widgets.verifytools import COPY_NUMBER_TIP, COPY_URI_TIP, VerifyTools
 from wizard.plivo.facts import sip_uri
 from wizard.text import plain
 from wizard.verify.rows import (
     CallRow,
     audio_cell,
-    audio_sentence,
     row_from_event,
     rows_from_simulation,
 )
@@ -57,6 +55,11 @@ NO_CALL_HINT = (
     "against Plivo's side from this machine, and look the call up in Plivo's call logs "
     "(console: Voice > Logs)."
 )
+DID_NO_CALL_HINT = (
+    "No call has reached the listener for a minute. If you dialled {number}, check that "
+    "your provider forwards it to your Plivo number {plivo} (and that the number is on "
+    "this application), then look the call up in Plivo's call logs (console: Voice > Logs)."
+)
 REJECTED_ROWS_KEPT = 20  # refused callbacks shown; older ones leave the table
 
 
@@ -81,23 +84,19 @@ def merged(old: CallRow, new: CallRow) -> CallRow:
     return replace(new, **keep)
 
 
-class VerifyScreen(StepScreen):
+class VerifyScreen(VerifyTools, StepScreen):
     """Listen for test calls (or simulate them in the demo) and diagnose each one."""
 
     STEP = "verify"
     TITLE = "Verify · place a test call and watch what Plivo sends"
     CSS_PATH = "verify.tcss"
+    # the call keys 1..n are bound per plan (_bind_calls): one per scenario, named
     BINDINGS = [
-        *(Binding(str(k), f"simulate_key('{k}')", f"call {k}", show=False) for k in range(1, 9)),
         Binding("p", "probe", "SIP probe", tooltip="byon sip-probe against the app's SIP URI"),
         Binding("ctrl+l", "listen", "Listen"),
-        Binding("ctrl+k", "check_stream", "Stream", tooltip="Check the agent stream"),
-        Binding(
-            "ctrl+y",
-            "copy_uri",
-            "Copy URI",
-            tooltip="Copy the SIP URI (or number) to give the provider",
-        ),
+        # not ctrl+k: a focused Input takes that key (delete to the end of the line)
+        Binding("ctrl+g", "check_stream", "Stream", tooltip="Check the agent stream"),
+        Binding("ctrl+y", "copy_uri", "Copy URI", tooltip=COPY_URI_TIP),
         Binding("ctrl+n", "next", "Done"),
     ]
 
@@ -110,12 +109,12 @@ class VerifyScreen(StepScreen):
         self._calls: list[tuple[str, str, str]] = []  # the demo buttons on show
         self._ladder_asked: set[str] = set()  # calls whose ladder was fetched (or tried)
         self._no_call_timer = None
+        self._status_text = ""  # the status line's words after what to call
 
     def compose_body(self) -> ComposeResult:
-        """Status, the calls, the probe's rows, the selected call, the call buttons."""
+        """Status, the calls, the selected call (or the probe's rows), the call buttons."""
         yield Static("", id="status")
         yield Table(id="calls", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="probe")
         yield CallDetail(id="details")
         with Vertical(id="stream-check"):
             yield Static("", id="stream-report")
@@ -139,40 +138,65 @@ class VerifyScreen(StepScreen):
 
     def _buttons(self) -> list[Button]:
         self._calls = demo_calls(self.plan)
+        self._bind_keys()
         return [
             Button(f"{key} {label}", id=f"sim-{scenario}", classes="sim", compact=True)
             for key, scenario, label in self._calls
         ]
 
-    def _refresh_buttons(self) -> None:
-        """The plan's route or auth may have changed on an earlier step: new buttons."""
+    def _bind_keys(self) -> None:
+        """One key per call button, named by its scenario (the f1 overlay lists exactly
+        these), and ctrl+y named by what it copies on this route."""
+        keys = self._bindings.key_to_bindings
+        for key in [k for k in keys if k.isdigit()]:
+            del keys[key]
+        for key, _scenario, label in self._calls:
+            keys[key] = [Binding(key, f"simulate_key('{key}')", f"call: {label}", show=False)]
+        did = self.plan.option == "did_forwarding"
+        keys["ctrl+y"] = [
+            Binding(
+                "ctrl+y",
+                "copy_uri",
+                "Copy number" if did else "Copy URI",
+                tooltip=COPY_NUMBER_TIP if did else COPY_URI_TIP,
+            )
+        ]
+        self.refresh_bindings()
+
+    async def _refresh_buttons(self) -> None:
+        """The plan's route or auth may have changed on an earlier step: new buttons (the
+        old ones are gone before the new ones mount: they share ids)."""
         if [c[1] for c in demo_calls(self.plan)] == [c[1] for c in self._calls]:
+            self._bind_keys()  # the route may have changed with the same scenarios
             return
         box = self.query_one("#sim-buttons")
-        box.remove_children()
-        box.mount_all(self._buttons())
+        await box.remove_children()
+        await box.mount_all(self._buttons())
 
     def on_mount(self) -> None:
         """Columns for the width; the demo's buttons or the real listener's fields."""
         self._layout_table()
-        self.query_one("#probe").display = False
         self.query_one("#stream-check").display = False
         demo = self.app.session.is_demo
         self.query_one("#demo").display = demo
         self.query_one("#real").display = not demo
 
-    def on_screen_resume(self) -> None:
-        """Start the demo's listener, or say what a real account needs (offline: nothing)."""
+    async def on_screen_resume(self) -> None:
+        """Start the demo's listener, or say what a real account needs (offline: nothing).
+        Back from an overlay with the listener running, the status stays as it was."""
         self._layout_table()  # the terminal may have been resized on another step
         if not self.app.session.online:
             self._offline()
             return
         demo = self.app.session.is_demo
-        self._status("starting the listener…" if demo else "type your public URL to listen")
         self.query_one("#calls", DataTable).focus()
         if demo:
-            self._refresh_buttons()
-        if demo and self.app.session.listener is None:
+            await self._refresh_buttons()
+        if self.app.session.listener is not None:
+            self._status(self._status_text)  # the target may have changed meanwhile
+            return
+        self._status("starting the listener…" if demo else "type your public URL to listen")
+        if demo:
             self.start_demo_listener()
 
     def _offline(self) -> None:
@@ -185,14 +209,15 @@ class VerifyScreen(StepScreen):
         self.query_one(CallDetail).show_text(Text(steps))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Listen only with a real account; the call keys only in the demo."""
+        """Listen only with a real account; the call keys only in the demo; the SIP probe
+        only where a SIP URI is what the provider calls (not DID forwarding)."""
         demo = self.app.session.is_demo
         if action == "listen":  # a real account needs the user's own public URL
             return self.app.session.online and not demo
         if action in ("simulate", "simulate_key"):
             return demo
         if action == "probe":
-            return self.app.session.online
+            return self.app.session.online and self.plan.option != "did_forwarding"
         return super().check_action(action, parameters)
 
     def on_resize(self) -> None:
@@ -236,7 +261,18 @@ class VerifyScreen(StepScreen):
         return sip_uri(plan.application.app_id or "{app_id}")
 
     def _status(self, text: str) -> None:
-        self.query_one("#status", Static).update(Text(f"Test calls to {self._target()} · {text}"))
+        self._status_text = text
+        self.query_one("#status", Static).update(Text(f"{self._calls_to()} · {text}"))
+
+    def _calls_to(self) -> str:
+        """What to call: the app's SIP URI, or under DID forwarding the user's own number
+        (the provider forwards it to the Plivo number)."""
+        plan = self.plan
+        if plan.option == "did_forwarding":
+            plivo = plan.forwarding.plivo_number if plan.forwarding else ""
+            via = f" (forwarded to {plivo})" if plivo and plivo != "buy" else ""
+            return f"Test calls: dial {plain(plan.external_number, 40) or 'your number'}{via}"
+        return f"Test calls to {self._target()}"
 
     # listener ------------------------------------------------------------------------
     def _expectation(self):
@@ -320,8 +356,13 @@ class VerifyScreen(StepScreen):
         self._no_call_timer = None
         if self._rows:
             return
-        app_id = self.plan.application.app_id or "APP_ID"
-        hint = NO_CALL_HINT.format(uri=self._target(), app_id=app_id)
+        plan = self.plan
+        if plan.option == "did_forwarding":
+            number = plain(plan.external_number, 40) or "your number"
+            hint = DID_NO_CALL_HINT.format(number=number, plivo=plain(self._target(), 40))
+        else:
+            app_id = plan.application.app_id or "APP_ID"
+            hint = NO_CALL_HINT.format(uri=self._target(), app_id=app_id)
         self.query_one(CallDetail).show_text(Text(hint))
 
     async def on_unmount(self) -> None:
@@ -329,6 +370,9 @@ class VerifyScreen(StepScreen):
         await self._leave()
 
     async def _leave(self) -> None:
+        if self._no_call_timer is not None:  # a suspended screen says nothing about silence
+            self._no_call_timer.stop()
+            self._no_call_timer = None
         session = self.app.session
         try:
             await session.release_app()
@@ -342,7 +386,11 @@ class VerifyScreen(StepScreen):
         await session.stop_listener()
 
     def action_back(self) -> None:
-        """Back, once the answer_url is restored."""
+        """Escape: close the probe's panel if open, else back once the answer_url is
+        restored."""
+        if self.query_one(CallDetail).probe_open:
+            self._close_probe()
+            return
         self.leave_then(self.app.back)
 
     @work(exclusive=True, exit_on_error=False, group="leave")
@@ -364,13 +412,26 @@ class VerifyScreen(StepScreen):
                 return
 
     def action_simulate(self, scenario: str) -> None:
-        """Place the demo's call for ``scenario``."""
+        """Place the demo's call for ``scenario``; one call at a time (a second key while a
+        call is being placed is refused, never cancels the first mid-dialog)."""
         if not self.app.session.is_demo:
             self.show_error("Simulated calls exist only in the demo; place a real test call.")
             return
+        if self._busy("simulate"):
+            self.show_error(
+                "A call is being placed: wait for its result, then press the key again."
+            )
+            return
+        self._close_probe()  # the new call's diagnosis takes the room
         self.simulate(scenario)
 
-    @work(exclusive=True, exit_on_error=False, group="simulate")
+    def _busy(self, group: str) -> bool:
+        """A worker of ``group`` is still at work on this screen."""
+        return any(
+            w.node is self and w.group == group and not w.is_finished for w in self.app.workers
+        )
+
+    @work(exit_on_error=False, group="simulate")
     async def simulate(self, scenario: str) -> None:
         """Place the scenario's call(s) on real SIP (or the HTTP route) and show each."""
         from wizard.emulator.seed import DEMO_NUMBER_FREE
@@ -393,9 +454,9 @@ class VerifyScreen(StepScreen):
             from_=FROM,
         )
         self._seq += 1
-        for row in rows_from_simulation(
-            result, f"sim-{self._seq}", self.app.clock(), FROM, self._target()
-        ):
+        key, clock = f"sim-{self._seq}", self.app.clock()
+        rows = rows_from_simulation(result, key, clock, FROM, self._target(), session.token)
+        for row in rows:
             self.post_message(CallObserved(row))
 
     async def _demo_number(self, session, spare: str) -> str:
@@ -433,6 +494,8 @@ class VerifyScreen(StepScreen):
                 table.add_row(*self._row_cells(values), key=row.key, height=layout.height)
                 if row.rejected:
                     self._forget_rejected(table)
+        if self.query_one(CallDetail).probe_open:
+            return  # the probe's view stays until p, escape or a call chosen
         # the newest call is the one just placed: select it, scrolled into view
         table.move_cursor(row=table.get_row_index(row.key), animate=False)
         self._show_details(row.key)
@@ -447,6 +510,10 @@ class VerifyScreen(StepScreen):
 
     @on(DataTable.RowHighlighted, "#calls")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.query_one(CallDetail).probe_open:
+            if self._busy("probe"):
+                return  # the probe's own call arriving: its rows stay in view
+            self.app.workers.cancel_group(self, "probe")
         if event.row_key is not None and event.row_key.value in self._rows:
             self._show_details(event.row_key.value)
 
@@ -460,11 +527,16 @@ class VerifyScreen(StepScreen):
             self._ladder_asked.add(key)
             self.fetch_ladder(key)
 
-    @work(exclusive=True, exit_on_error=False, group="ladder")
+    # one worker per call (never exclusive: a newer call's fetch must not cancel this one)
+    @work(exit_on_error=False, group="ladder")
     async def fetch_ladder(self, key: str) -> None:
         """Demo: the call's SIP ladder from GET /__emulator__/calls (kept once found)."""
         session = await self.app.wait_session()
-        ladder = await session.call_ladder(key)
+        try:
+            ladder = await session.call_ladder(key)
+        except BaseException:
+            self._ladder_asked.discard(key)  # cancelled or failed: selecting it asks again
+            raise
         row = self._rows.get(key)
         if not ladder or row is None or row.ladder:
             # the call's own outcome brought its whole ladder meanwhile; this answer may
@@ -478,113 +550,10 @@ class VerifyScreen(StepScreen):
                 self.query_one(CallDetail).show_ladder(ladder)
 
     def _diagnosis(self, row: CallRow) -> Text:
-        """What happened (✓/✗ in words, coloured), the fix, and the audio hop."""
-        colours = self._colours()
         frozen_ms = getattr(self.app, "frozen_ms", None)
-        text = Text(f"Diagnosis ({row.time}): ")
-        if row.verdict == "pass":
-            auth = plain(row.sip_auth_type, 40) or "none expected"
-            text.append("✓ verified", style=f"bold {colours['pass']}")
-            text.append(f": SIP authentication ran ({auth}) and the call reached your application.")
-        else:
-            mark, colour = ("? ", colours["warn"]) if row.verdict == "unconfirmed" else ("✗ ", "")
-            colour = colour or colours["fail"]
-            text.append(mark, style=f"bold {colour}")
-            text.append(plain(row.diagnosis, 800), style=colour)
-            if row.fix:
-                text.append("\nFix: ", style="bold")
-                text.append(plain(row.fix, 600))
-        audio = audio_sentence(row.stream, frozen_ms)
-        if audio:
-            ok = bool(row.stream and row.stream.get("ok"))
-            text.append(f"\n{'✓' if ok else '✗'} ", style=colours["pass" if ok else "fail"])
-            text.append(plain(audio, 400))
-        return text
+        did = self.plan.option == "did_forwarding"
+        return diagnosis_text(row, self._colours(), did, frozen_ms)
 
-    # byon sip-probe -------------------------------------------------------------------
-    def action_probe(self) -> None:
-        """p: byon sip-probe against the app's SIP URI (the emulator's edge in the demo)."""
-        if not self.plan.application.app_id:
-            self.show_error("The probe needs the application's app_id: apply the plan first.")
-            return
-        self.clear_error()
-        panel = self.query_one("#probe", Static)
-        panel.display = True
-        panel.update("sip-probe · running (dns, reach, unauthenticated, authenticated)…")
-        self.run_probe()
-
-    @work(exclusive=True, exit_on_error=False, group="probe")
-    async def run_probe(self) -> None:
-        """Each check's row as it comes, then the probe's diagnosis."""
-        from wizard.verify.probe_wizard import probe_diagnosis
-
-        session = await self.app.wait_session()
-        rows: list = []
-
-        def emit(result) -> None:
-            rows.append(result)
-            self.query_one("#probe", Static).update(probe_panel(rows, done=False))
-
-        results = await session.run_probe(self.plan, emit)
-        self.query_one("#probe", Static).update(probe_panel(results, done=True))
-        verdict, sentence = probe_diagnosis(results)
-        colours = self._colours()
-        text = Text("Diagnosis (sip-probe): ")
-        mark = "✓ " if verdict == "pass" else "✗ "
-        colour = colours["pass" if verdict == "pass" else "fail"]
-        text.append(mark + plain(sentence, 800), style=colour)
-        self.query_one(CallDetail).show_text(text)
-
-    # the agent's stream ---------------------------------------------------------------
-    def action_check_stream(self) -> None:
-        """ctrl+k: stream test audio to the agent as Plivo would."""
-        session = self.app.session
-        stream = session.stream_settings(self.plan)
-        if not stream.url:
-            self.show_error(
-                "No agent stream to check: type the agent's WebSocket URL in the application "
-                "step's <Stream> panel (or run `byon stream-check URL`)."
-            )
-            return
-        self.clear_error()
-        self.query_one("#stream-check").display = True
-        self.query_one("#stream-progress").display = True
-        self.query_one("#stream-report", Static).update(
-            f"Agent stream check · {outside(stream.url)} ({stream.content_type}): connecting, "
-            "then streaming 1 s of test audio as Plivo would…"
-        )
-        self.check_stream(stream.url, stream.content_type)
-
-    @work(exclusive=True, exit_on_error=False, group="stream-check")
-    async def check_stream(self, url: str, content_type: str) -> None:
-        """Run the stream check and show its report."""
-        session = await self.app.wait_session()
-        try:
-            report = await session.check_stream(url, content_type)
-        finally:
-            self.query_one("#stream-progress").display = False
-        self.query_one("#stream-report", Static).update(stream_panel(report))
-        self.query_one("#stream-check").scroll_visible(animate=False)
-
-    def worker_failed(self, worker) -> None:
-        """Say which panel's work failed (the error line has why)."""
-        if worker.group == "probe":
-            self.query_one("#probe", Static).update("[$error]sip-probe failed[/]: see below.")
-        if worker.group == "stream-check":
-            self.query_one("#stream-progress").display = False
-            self.query_one("#stream-report", Static).update(
-                "[$error]Agent stream check failed[/]: see the message below."
-            )
-
-    def action_copy_uri(self) -> None:
-        """ctrl+y: copy the SIP URI (or the number) to give the provider."""
-        from screens.widgets.copyable import copy_value
-
-        target = self._target()
-        what = "the SIP URI" if target.startswith("sip:") else "the Plivo number"
-        copy_value(self.app, "" if target == "buy" else target, what)
-
-    @on(Button.Pressed, "#next")
     def action_next(self) -> None:
         """ctrl+n: Done, once the answer_url is restored."""
         self.leave_then(lambda: self.app.next_step(self.STEP))

@@ -15,6 +15,7 @@ from textual.widgets import Static
 from screens.widgets.calls import result_word
 from screens.widgets.ladder import LadderView
 from wizard.text import plain
+from wizard.verify.rows import audio_sentence
 
 HIDDEN_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie")
 # the connection's own plumbing: nothing about the call, and the listener's port changes
@@ -58,33 +59,87 @@ def heading(row: Any, index: int, total: int) -> Text:
     return text  # Plivo's reason phrase is in the diagnosis, not repeated here
 
 
+def diagnosis_text(row: Any, colours: dict[str, str], did: bool, ms: str | None = None) -> Text:
+    """What happened (✓/✗ in words, coloured), the fix, and the audio hop. ``did``: the
+    route is DID forwarding, where no SIP authentication runs (none is expected)."""
+    text = Text(f"Diagnosis ({row.time}): ")
+    if row.verdict == "pass":
+        text.append("✓ verified", style=f"bold {colours['pass']}")
+        if did:
+            text.append(": the forwarded call arrived on your Plivo number and reached your "
+                        "application (DID forwarding runs no SIP authentication).")  # fmt: skip
+        else:
+            auth = plain(row.sip_auth_type, 40) or "none expected"
+            text.append(f": SIP authentication ran ({auth}) and the call reached your application.")
+    else:
+        mark, colour = ("? ", colours["warn"]) if row.verdict == "unconfirmed" else ("✗ ", "")
+        colour = colour or colours["fail"]
+        text.append(mark, style=f"bold {colour}")
+        text.append(plain(row.diagnosis, 800), style=colour)
+        if row.fix:
+            text.append("\nFix: ", style="bold")
+            text.append(plain(row.fix, 600))
+    audio = audio_sentence(row.stream, ms)
+    if audio:
+        ok = bool(row.stream and row.stream.get("ok"))
+        text.append(f"\n{'✓' if ok else '✗'} ", style=colours["pass" if ok else "fail"])
+        text.append(plain(audio, 400))
+    return text
+
+
+CALL_PARTS = ("#detail-head", "#params", "#headers", "#ladder")
+
+
 class CallDetail(VerticalScroll):
-    """Below the calls table; ``show(row, ...)`` fills it for the selected call."""
+    """Below the calls table; ``show(row, ...)`` fills it for the selected call, and
+    ``show_probe`` puts the SIP probe's diagnosis and rows in its place (same room, so
+    the call buttons under it stay in view)."""
 
     DEFAULT_CSS = """
     CallDetail { height: 1fr; min-height: 5; padding: 0 1; border-left: thick $accent; }
     CallDetail #detail-head { height: auto; }
     CallDetail #diagnosis { height: auto; }
     CallDetail .raw { height: auto; margin-top: 1; }
+    CallDetail #probe { height: auto; margin-top: 1; }
     """
+
+    probe_open = False  # the probe's view is in place of the call
 
     def compose(self) -> ComposeResult:
         yield Static("", id="detail-head")
         yield Static("Diagnosis: no call yet.", id="diagnosis")
+        yield Static("", id="probe")
         yield Static("", id="params", classes="raw")
         yield Static("", id="headers", classes="raw")
         yield LadderView(id="ladder")
 
     def on_mount(self) -> None:
-        for sel in ("#detail-head", "#params", "#headers", "#ladder"):
+        for sel in (*CALL_PARTS, "#probe"):
             self.query_one(sel).display = False
+
+    def show_probe(self, panel: Any, diagnosis: Any) -> None:
+        """The SIP probe in place of the call: its diagnosis first, then its rows."""
+        self.probe_open = True
+        self.query_one("#diagnosis", Static).update(diagnosis)
+        self.query_one("#probe", Static).update(panel)
+        self.query_one("#probe").display = True
+        for sel in CALL_PARTS:
+            self.query_one(sel).display = False
+        self.scroll_home(animate=False)
+
+    def close_probe(self) -> None:
+        """The probe's view goes; the caller shows the selected call (or the empty text)."""
+        self.probe_open = False
+        self.query_one("#probe").display = False
 
     def show_text(self, text: Any) -> None:
         """A message in place of a call (no call yet, or why none arrived)."""
+        self.close_probe()
         self.query_one("#diagnosis", Static).update(text)
 
     def show(self, row: Any, index: int, total: int, diagnosis: Any) -> None:
         """Fill in ``row`` (a CallRow); ``diagnosis`` is the screen's coloured sentence."""
+        self.close_probe()
         self.query_one("#detail-head", Static).update(heading(row, index, total))
         self.query_one("#diagnosis", Static).update(diagnosis)
         refused = row.sip_status not in (200, 0, None)
@@ -94,12 +149,11 @@ class CallDetail(VerticalScroll):
         )
         self.query_one("#headers", Static).update(pairs_table("Headers", row.headers, empty))
         self.query_one("#ladder", LadderView).show(row.ladder)
-        for sel in ("#detail-head", "#params", "#headers", "#ladder"):
+        for sel in CALL_PARTS:
             self.query_one(sel).display = True
         self.scroll_home(animate=False)
 
     def show_ladder(self, ladder: Any) -> None:
-        """Only the ladder changes (it arrived later): the rest, e.g. a probe's sentence in
-        the diagnosis, stays."""
+        """Only the ladder changes (it arrived later); hidden while the probe's view is on."""
         self.query_one("#ladder", LadderView).show(ladder)
-        self.query_one("#ladder").display = True
+        self.query_one("#ladder").display = not self.probe_open

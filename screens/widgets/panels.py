@@ -9,7 +9,7 @@ from screens.widgets.markup import outside
 
 def probe_panel(results, *, done: bool) -> str:
     """The probe's rows, one line each: check, ✓/✗, result token, detail (plain text)."""
-    lines = ["sip-probe" + ("" if done else " · running…")]
+    lines = ["sip-probe" + (" · p or escape closes this" if done else " · running…")]
     for r in results:
         name = r.check + (f" {r.transport.lower()}" if r.check == "reach" and r.transport else "")
         mark = "[$success]✓[/]" if r.ok else "[$error]✗[/]"

@@ -86,7 +86,7 @@ async def test_stream_check_against_the_echo_agent():
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await to_verify(app, pilot)
         assert not app.screen.query_one("#stream-check").display
-        await pilot.press("ctrl+k")
+        await pilot.press("ctrl+g")
         await pilot.pause()
         assert app.screen.query_one("#stream-check").display
         assert "connecting" in _text(app, "#stream-report")
@@ -108,7 +108,7 @@ async def test_stream_check_against_a_closed_port_gives_a_clear_verdict():
         # the agent goes away: its port is closed now
         url = app.session.echo_agent.ws_url
         await app.session.echo_agent.stop()
-        await pilot.press("ctrl+k")
+        await pilot.press("ctrl+g")
         await settle(app, pilot)
         report = _text(app, "#stream-report")
         assert url in report
@@ -127,7 +127,7 @@ async def test_stream_check_without_a_stream_url_says_what_to_do():
         await to_verify(app, pilot)
         app.session.echo_agent, agent = None, app.session.echo_agent  # as outside the demo
         try:
-            await pilot.press("ctrl+k")
+            await pilot.press("ctrl+g")
             await settle(app, pilot)
             error = _text(app, "#error")
             assert "No agent stream to check" in error and "<Stream> panel" in error
@@ -145,7 +145,7 @@ async def test_stream_check_of_a_bad_plan_url_says_what_is_wrong_and_keeps_the_s
         app.session.echo_agent, agent = None, app.session.echo_agent  # as outside the demo
         app.plan.stream = StreamPlan(url="ws://127.0.0.1:99999/media")
         try:
-            await pilot.press("ctrl+k")
+            await pilot.press("ctrl+g")
             await settle(app, pilot)
             error = _text(app, "#error")
             assert "ws://127.0.0.1:99999/media" in error and "invalid port" in error

@@ -455,10 +455,15 @@ def diagnose_sip_outcome(outcome: dict[str, Any], expectation: Expectation) -> D
             err = str(cb.get("xml_error") or "").strip()
             detail = f": {plain(err, 120)}" if err else ""
             url = plain(cb.get("url"), 120) or "the answer_url"
+            # DID forwarding runs no SIP authentication: say what did pass
+            passed = (
+                "The forwarded call reached your Plivo number"
+                if exp.option == "did_forwarding"
+                else "SIP authentication passed"
+            )
             return _fail(
                 "no_xml",
-                f"SIP authentication passed but no XML executes: {url} did not return "
-                f"valid Plivo XML{detail}.",
+                f"{passed} but no XML executes: {url} did not return valid Plivo XML{detail}.",
                 exp,
             )
         params = cb.get("params") if cb else None

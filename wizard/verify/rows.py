@@ -88,8 +88,29 @@ def row_from_event(event: Any, time_text: str) -> CallRow:
     )
 
 
-def row_from_simulation(result: Any, key: str, time_text: str, from_: str, to: str) -> CallRow:
-    """A simulated call's outcome as a row; SIP failures produce no callback, so no params."""
+def callback_signature(callback: dict[str, Any], auth_token: str) -> bool | None:
+    """Whether the simulated call's callback carried a valid X-Plivo-Signature-V3 for the
+    URL it was sent to; None when it carried none (or there was no callback)."""
+    from wizard.verify.signature import NONCE_HEADER, SIG_HEADER, check_signature
+
+    headers = callback.get("signature_headers") or {}
+    if not headers.get(SIG_HEADER) or not auth_token:
+        return None
+    url = str(callback.get("signed_url") or callback.get("url") or "")
+    params = callback.get("params") or {}
+    method = str(callback.get("method") or "POST")
+    return check_signature(
+        method, url, dict(params), auth_token, headers[SIG_HEADER], headers.get(NONCE_HEADER, "")
+    )
+
+
+def row_from_simulation(
+    result: Any, key: str, time_text: str, from_: str, to: str, auth_token: str = ""
+) -> CallRow:
+    """A simulated call's outcome as a row; SIP failures produce no callback, so no params.
+
+    The callback's columns show what it carried (a callback without SIPSourceIP shows
+    none); only a call refused in SIP shows the address it came from."""
     out = result.outcome
     status = int(out.get("sip_status") or 0)
     callback = out.get("callback") or {}
@@ -103,8 +124,8 @@ def row_from_simulation(result: Any, key: str, time_text: str, from_: str, to: s
         to=str(params.get("To") or _uri_user(str(out.get("request_uri") or "")) or to),
         sip_auth_type=str(params.get("SIPAuthType") or ""),
         sip_auth_user=str(params.get("SIPAuthUser") or ""),
-        sip_source_ip=str(params.get("SIPSourceIP") or out.get("source_ip") or ""),
-        signature_valid=None,
+        sip_source_ip=str((params.get("SIPSourceIP") if callback else out.get("source_ip")) or ""),
+        signature_valid=callback_signature(callback, auth_token) if callback else None,
         sip_status=status,
         verdict=diag.verdict,
         diagnosis=diag.sentence,
@@ -118,18 +139,18 @@ def row_from_simulation(result: Any, key: str, time_text: str, from_: str, to: s
 
 
 def rows_from_simulation(
-    result: Any, key: str, time_text: str, from_: str, to: str
+    result: Any, key: str, time_text: str, from_: str, to: str, auth_token: str = ""
 ) -> list[CallRow]:
     """Every call of a simulation that shows something: the rotating-IPs series gives
     each call its row (the 403s among them); other scenarios give their last call."""
     from dataclasses import replace as copy
 
     if result.scenario != "intermittent" or len(result.outcomes) < 2:
-        return [row_from_simulation(result, key, time_text, from_, to)]
+        return [row_from_simulation(result, key, time_text, from_, to, auth_token)]
     rows = []
     for i, outcome in enumerate(result.outcomes):
         one = copy(result, outcome=outcome)
-        row = row_from_simulation(one, f"{key}-{i}", time_text, from_, to)
+        row = row_from_simulation(one, f"{key}-{i}", time_text, from_, to, auth_token)
         if int(outcome.get("sip_status") or 0) == 200 and outcome is not result.outcome:
             # an allowed call of the series passed; the diagnosis belongs to the refused ones
             row.verdict, row.diagnosis, row.fix = "pass", "", ""

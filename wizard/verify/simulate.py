@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from wizard.errors import ByonError
@@ -211,6 +211,10 @@ async def simulate(
     return result
 
 
+LOCK_RELEASED = (
+    "(Emulator: its clock was then moved on 61 s, so this lockout is already over and "
+    "later calls from that address, the SIP probe's too, are judged afresh.)"
+)
 NEEDS_PASSWORD = (
     "correct", "number_in_uri", "wrong_ip", "wrong_password", "invalid_xml", "intermittent",
     "did_forwarded", "did_no_xml",
@@ -301,6 +305,8 @@ class Play:
         if release:  # the demo goes on: the emulator's clock moves past the lock
             async with self.http.post(f"{self.api_url}/__emulator__/clock", json={"advance": 61}):
                 pass
+            # said, so a later call from that IP passing does not contradict the diagnosis
+            diag = replace(diag, fix=f"{diag.fix} {LOCK_RELEASED}".strip())
         return SimulationResult("lockout", last, diag, outcomes)
 
     async def _open_app(self) -> SimulationResult:
@@ -320,6 +326,8 @@ class Play:
     async def _invalid_xml(self, scenario: str, leg: Any) -> SimulationResult:
         out = await _with_broken_answer(self.client, self.exp.app_id, lambda: self.route.place(leg))
         if isinstance(out.get("callback"), dict):  # the broken server stood in for it
+            # its signature was made for the stand-in's URL: kept to check it
+            out["callback"]["signed_url"] = out["callback"].get("url")
             out["callback"]["url"] = self.exp.answer_url or "your answer_url"
         return SimulationResult(scenario, out, diagnose_sip_outcome(out, self.exp), [out])
 

@@ -1,0 +1,130 @@
+"""The verify step's tools beside the calls: the SIP probe (shown in place of the
+selected call), the agent stream check, and copying what the provider needs.
+
+A mixin for VerifyScreen (screens/verify.py), kept apart to keep that module short."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.widgets import DataTable, Static
+
+from screens.widgets.calldetail import CallDetail
+from screens.widgets.markup import outside
+from screens.widgets.panels import probe_panel, stream_panel
+from wizard.text import plain
+
+COPY_URI_TIP = "Copy the SIP URI to give the provider"
+COPY_NUMBER_TIP = "Copy the Plivo number: the forwarding destination to give the provider"
+PROBE_NOT_DID = (
+    "No SIP probe under DID forwarding: your provider forwards calls to your Plivo number, "
+    "with no SIP URI or SIP authentication to probe. Dial your own number to test."
+)
+
+
+class VerifyTools:
+    """The probe, the stream check and ctrl+y, for VerifyScreen (which gives ``plan``,
+    ``_rows``, ``_show_details``, ``_target`` and ``_colours``)."""
+
+    # byon sip-probe -------------------------------------------------------------------
+    def action_probe(self) -> None:
+        """p: byon sip-probe against the app's SIP URI (the emulator's edge in the demo),
+        shown in place of the selected call; p again (or escape) closes it."""
+        if self.query_one(CallDetail).probe_open:
+            self._close_probe()
+            return
+        if self.plan.option == "did_forwarding":
+            self.show_error(PROBE_NOT_DID)
+            return
+        if not self.plan.application.app_id:
+            self.show_error("The probe needs the application's app_id: apply the plan first.")
+            return
+        self.clear_error()
+        self.query_one(CallDetail).show_probe(
+            "sip-probe · running (dns, reach, unauthenticated, authenticated)…",
+            "Diagnosis (sip-probe): running…",
+        )
+        self.run_probe()
+
+    def _close_probe(self) -> None:
+        """The probe's view goes (its run stops); the selected call comes back."""
+        detail = self.query_one(CallDetail)
+        if not detail.probe_open:
+            return
+        self.app.workers.cancel_group(self, "probe")
+        detail.close_probe()
+        table = self.query_one("#calls", DataTable)
+        if self._rows and table.is_valid_row_index(table.cursor_row):
+            self._show_details(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+        else:
+            detail.show_text("Diagnosis: no call yet.")
+
+    @work(exclusive=True, exit_on_error=False, group="probe")
+    async def run_probe(self) -> None:
+        """Each check's row as it comes, then the probe's diagnosis."""
+        from wizard.verify.probe_wizard import probe_diagnosis
+
+        session = await self.app.wait_session()
+        rows: list = []
+
+        def emit(result) -> None:
+            rows.append(result)
+            self.query_one("#probe", Static).update(probe_panel(rows, done=False))
+
+        results = await session.run_probe(self.plan, emit)
+        verdict, sentence = probe_diagnosis(results)
+        colours = self._colours()
+        text = Text("Diagnosis (sip-probe): ")
+        mark = "✓ " if verdict == "pass" else "✗ "
+        colour = colours["pass" if verdict == "pass" else "fail"]
+        text.append(mark + plain(sentence, 800), style=colour)
+        self.query_one(CallDetail).show_probe(probe_panel(results, done=True), text)
+
+    # the agent's stream ---------------------------------------------------------------
+    def action_check_stream(self) -> None:
+        """ctrl+g: stream test audio to the agent as Plivo would."""
+        session = self.app.session
+        stream = session.stream_settings(self.plan)
+        if not stream.url:
+            self.show_error(
+                "No agent stream to check: type the agent's WebSocket URL in the application "
+                "step's <Stream> panel (or run `byon stream-check URL`)."
+            )
+            return
+        self.clear_error()
+        self.query_one("#stream-check").display = True
+        self.query_one("#stream-progress").display = True
+        self.query_one("#stream-report", Static).update(
+            f"Agent stream check · {outside(stream.url)} ({stream.content_type}): connecting, "
+            "then streaming 1 s of test audio as Plivo would…"
+        )
+        self.check_stream(stream.url, stream.content_type)
+
+    @work(exclusive=True, exit_on_error=False, group="stream-check")
+    async def check_stream(self, url: str, content_type: str) -> None:
+        """Run the stream check and show its report."""
+        session = await self.app.wait_session()
+        try:
+            report = await session.check_stream(url, content_type)
+        finally:
+            self.query_one("#stream-progress").display = False
+        self.query_one("#stream-report", Static).update(stream_panel(report))
+        self.query_one("#stream-check").scroll_visible(animate=False)
+
+    def worker_failed(self, worker) -> None:
+        """Say which panel's work failed (the error line has why)."""
+        if worker.group == "probe":
+            self.query_one("#probe", Static).update("[$error]sip-probe failed[/]: see below.")
+        if worker.group == "stream-check":
+            self.query_one("#stream-progress").display = False
+            self.query_one("#stream-report", Static).update(
+                "[$error]Agent stream check failed[/]: see the message below."
+            )
+
+    def action_copy_uri(self) -> None:
+        """ctrl+y: copy the SIP URI (or the number) to give the provider."""
+        from screens.widgets.copyable import copy_value
+
+        target = self._target()
+        what = "the SIP URI" if target.startswith("sip:") else "the Plivo number"
+        copy_value(self.app, "" if target == "buy" else target, what)
