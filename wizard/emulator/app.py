@@ -184,6 +184,8 @@ class Control:
         return _ok({"status": "ok"})
 
     async def inbound(self, request: web.Request) -> web.Response:
+        """POST inbound: one simulated SIP INVITE at Plivo's edge (emulator.md's call rules);
+        answers ``sip_status``, ``reason`` and, on 200, ``call_uuid`` and the callback."""
         body = await self._json(request)
         fields: dict[str, str | None] = {}
         for key in ("request_uri", "source_ip", "from", "to", "username", "password"):
@@ -208,6 +210,8 @@ class Control:
         return _ok(result)
 
     async def provider_add(self, request: web.Request) -> web.Response:
+        """POST provider: how an external number's provider routes calls (forward or sip);
+        the route is echoed without its password's HA1."""
         body = await self._json(request)
         try:
             route = parse_route(body)
@@ -218,12 +222,15 @@ class Control:
         return _ok({"message": "registered", "route": without_secrets(route)}, 201)
 
     async def provider_list(self, request: web.Request) -> web.Response:
+        """GET provider: every registered provider route, without HA1 digests."""
         return _ok({"providers": without_secrets(list(self.emu.state.providers.values()))})
 
     async def clock_get(self, request: web.Request) -> web.Response:
+        """GET clock: the emulator's time and its offset from wall time (beyond emulator.md)."""
         return _ok({"now": self.emu.clock.now(), "offset": self.emu.clock.offset})
 
     async def clock_advance(self, request: web.Request) -> web.Response:
+        """POST clock ``{"advance": seconds}``: expire lockouts and rate limits without sleeping."""
         body = await self._json(request)
         seconds = body.get("advance")
         if (
@@ -237,6 +244,7 @@ class Control:
         return _ok({"now": self.emu.clock.now(), "offset": self.emu.clock.offset})
 
     async def faults_add(self, request: web.Request) -> web.Response:
+        """POST faults: queue one fault or a list of them; all are validated before any is added."""
         spec = await read_control_json(request)
         specs = spec if isinstance(spec, list) else [spec]
         try:
@@ -248,26 +256,34 @@ class Control:
         return _ok({"message": "added", "faults": self.emu.faults.describe()}, 201)
 
     async def faults_get(self, request: web.Request) -> web.Response:
+        """GET faults: the faults still queued, with their remaining counts."""
         return _ok({"faults": self.emu.faults.describe()})
 
     async def faults_clear(self, request: web.Request) -> web.Response:
+        """DELETE faults: drop every queued fault."""
         self.emu.faults.clear()
         return _ok({"faults": []})
 
     async def log_get(self, request: web.Request) -> web.Response:
+        """GET log: every REST request since the last reset or clear, in order, with its status."""
         return _ok({"requests": self.emu.log})
 
     async def log_clear(self, request: web.Request) -> web.Response:
+        """DELETE log: forget the request log, so a test counts only its own requests."""
         self.emu.log.clear()
         return _ok({"requests": []})
 
     async def calls_get(self, request: web.Request) -> web.Response:
+        """GET calls: every call the edge carried (HTTP, SIP wire, Call API), without secrets."""
         return _ok({"calls": without_secrets(self.emu.records.to_json())})
 
     async def state_get(self, request: web.Request) -> web.Response:
+        """GET state: the whole account for inspection; never the auth token or an HA1."""
         return _ok(self.emu.dump_state())  # without the token or any HA1
 
     async def reset(self, request: web.Request) -> web.Response:
+        """POST reset: a fresh account with the same keys; ``{"seed": "demo" | null}`` also
+        switches the seed the account is rebuilt from."""
         body = await self._json(request)
         if "seed" in body:
             if body["seed"] not in (None, "demo"):
@@ -278,6 +294,8 @@ class Control:
         return _ok({"message": "reset", "seed": self.emu.seed})
 
     def routes(self) -> list[tuple[str, str, Any]]:
+        """(method, path under ``/__emulator__/``, handler) for each control endpoint; build_app
+        mounts each with and without a trailing slash."""
         return [
             ("GET", "health", self.health),
             ("POST", "inbound", self.inbound),

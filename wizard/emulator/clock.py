@@ -16,9 +16,11 @@ class VirtualClock:
         self.offset = float(offset)
 
     def now(self) -> float:
+        """Wall-clock seconds since the epoch plus every advance so far."""
         return time.time() + self.offset
 
     def advance(self, seconds: float) -> float:
+        """Move the clock forward by ``seconds`` (never back: ValueError); returns the new time."""
         if seconds < 0:
             raise ValueError("the clock only moves forward")
         self.offset += float(seconds)

@@ -15,6 +15,8 @@ class FaultError(ValueError):
 
 @dataclass
 class Fault:
+    """One injected fault: the requests it matches, what it does to them, and how many times."""
+
     method: str  # "" matches every method
     path: re.Pattern[str]
     status: int | None = None
@@ -26,9 +28,11 @@ class Fault:
     message: str = ""  # a status fault's error text ("" = the usual one for the status)
 
     def matches(self, method: str, path: str) -> bool:
+        """Whether the method (any, when empty) fits and the path regex is found in ``path``."""
         return (not self.method or self.method == method.upper()) and bool(self.path.search(path))
 
     def describe(self) -> dict[str, Any]:
+        """The fault as JSON for the control surface, leaving out the fields that are unset."""
         out: dict[str, Any] = {"method": self.method, "path": self.path.pattern}
         out["count"] = self.count
         if self.status is not None:
@@ -46,6 +50,7 @@ class Fault:
 
 
 def parse_fault(spec: Any) -> Fault:
+    """A Fault from a control-surface JSON object; a bad field is a FaultError naming it."""
     if not isinstance(spec, dict):
         raise FaultError("a fault is a JSON object")
     method = spec.get("method") or ""
@@ -113,9 +118,11 @@ class FaultQueue:
         self.faults: list[Fault] = []
 
     def add(self, fault: Fault) -> None:
+        """Queue a fault behind those already added."""
         self.faults.append(fault)
 
     def take(self, method: str, path: str) -> Fault | None:
+        """The first fault matching the request, with one use spent (gone at zero), else None."""
         for fault in self.faults:
             if fault.matches(method, path):
                 fault.count -= 1
@@ -125,7 +132,9 @@ class FaultQueue:
         return None
 
     def clear(self) -> None:
+        """Drop every queued fault."""
         self.faults.clear()
 
     def describe(self) -> list[dict[str, Any]]:
+        """Every queued fault as JSON, in order (``GET /__emulator__/faults``)."""
         return [f.describe() for f in self.faults]

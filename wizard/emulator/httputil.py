@@ -29,10 +29,12 @@ class ApiError(Exception):
 
 
 def api_id() -> str:
+    """A fresh UUID4 for the ``api_id`` Plivo puts in every response body."""
     return str(uuid.uuid4())
 
 
 def answer(status: int, body: dict[str, Any] | None = None) -> web.Response:
+    """A Plivo-shaped JSON answer with a new ``api_id``; a 204 has no body, as Plivo's."""
     if status == 204:
         return web.Response(status=204)
     payload = {"api_id": api_id(), **(body or {})}
@@ -40,6 +42,7 @@ def answer(status: int, body: dict[str, Any] | None = None) -> web.Response:
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None):
+    """Plivo's error body ``{"api_id", "error"}`` with ``status`` and any extra headers."""
     return web.json_response(
         {"api_id": api_id(), "error": message}, status=status, headers=headers or None
     )
@@ -138,6 +141,8 @@ def get_str(
 
 
 def get_bool(body: dict[str, Any], key: str) -> bool | None:
+    """A boolean parameter, None when absent: JSON true/false or the form strings
+    "true"/"false"; anything else is a 400."""
     if key not in body or body[key] is None:
         return None
     value = body[key]
@@ -149,6 +154,7 @@ def get_bool(body: dict[str, Any], key: str) -> bool | None:
 
 
 def get_method(body: dict[str, Any], key: str) -> str | None:
+    """A callback method parameter, upper-cased; Plivo takes only GET or POST (else 400)."""
     value = get_str(body, key)
     if value is None:
         return None
@@ -158,6 +164,7 @@ def get_method(body: dict[str, Any], key: str) -> str | None:
 
 
 def get_url(body: dict[str, Any], key: str) -> str | None:
+    """A callback URL parameter: http:// or https:// (else 400); "" passes, to clear it."""
     value = get_str(body, key)
     if value and not value.startswith(("http://", "https://")):
         raise ApiError(400, f"{key} must be an http:// or https:// URL")

@@ -42,6 +42,7 @@ CREDENTIAL_PATH = "SipAuth/Credential"
 
 
 def check_password(password: str) -> None:
+    """Plivo's SIP credential password rule: 12-128 characters with an upper, a lower, a digit."""
     if not 12 <= len(password) <= 128:
         raise ApiError(400, "password must be 12 to 128 characters long")
     classes = (r"[A-Z]", r"[a-z]", r"\d")
@@ -54,6 +55,7 @@ def check_password(password: str) -> None:
 
 
 def parse_acl_entry(entry: Any) -> str:
+    """One IP ACL entry, stripped: an IP address or a CIDR range (host bits allowed); else 400."""
     if not isinstance(entry, str) or not entry.strip():
         raise ApiError(400, "each ip_addresses entry must be an IP address or CIDR range string")
     text = entry.strip()
@@ -68,6 +70,8 @@ def parse_acl_entry(entry: Any) -> str:
 
 
 def parse_acl_entries(body: dict[str, Any], *, required: bool) -> list[str] | None:
+    """``ip_addresses``: a JSON list (or comma-separated form text) of 1-50 entries;
+    None when absent and not required."""
     if "ip_addresses" not in body or body["ip_addresses"] is None:
         if required:
             raise ApiError(400, "ip_addresses is required")
@@ -94,20 +98,24 @@ class RestApi:
 
     @property
     def st(self):
+        """The current account state; looked up each time because a reset replaces it."""
         return self.emu.state
 
     # --- shapes --------------------------------------------------------------------------
     @property
     def prefix(self) -> str:
+        """The account's REST prefix ``/v1/Account/{auth_id}/``, for ``resource_uri`` fields."""
         return f"/v1/Account/{self.st.auth_id}/"
 
     def app_out(self, app: dict[str, Any]) -> dict[str, Any]:
+        """An application as Plivo returns it: the stored fields plus sip_uri and resource_uri."""
         out = dict(app)
         out["sip_uri"] = sip_uri(app["app_id"])
         out["resource_uri"] = f"{self.prefix}Application/{app['app_id']}/"
         return out
 
     def cred_out(self, cred: dict[str, Any]) -> dict[str, Any]:
+        """A credential as Plivo returns it: uuid, username, realm, resource_uri; never the HA1."""
         return {
             "credential_uuid": cred["credential_uuid"],
             "username": cred["username"],
@@ -116,6 +124,7 @@ class RestApi:
         }
 
     def acl_out(self, acl: dict[str, Any]) -> dict[str, Any]:
+        """An IP ACL in the assumed shape (plivo-api.md section 12) with its resource_uri."""
         return {
             "ip_acl_uuid": acl["ip_acl_uuid"],
             "name": acl["name"],
@@ -124,13 +133,17 @@ class RestApi:
         }
 
     def number_out(self, num: dict[str, Any]) -> dict[str, Any]:
+        """A rented number in Plivo's Number shape."""
         return number_out(num, self.prefix)
 
     def available_out(self, item: dict[str, Any]) -> dict[str, Any]:
+        """A purchasable number in Plivo's PhoneNumber search shape."""
         return available_out(item, self.prefix)
 
     # --- auth ------------------------------------------------------------------------------
     def authenticate(self, request: web.Request) -> None:
+        """401 unless the request carries the account's Basic auth and its own auth_id in the
+        path (another account's id: 401 too, which emulator.md allows)."""
         ok = basic_auth_ok(request, self.st.auth_id, self.st.auth_token)
         if not ok:
             challenge = {"WWW-Authenticate": 'Basic realm="Plivo"'}
@@ -142,11 +155,13 @@ class RestApi:
 
     # --- account ---------------------------------------------------------------------------
     async def account_get(self, request: web.Request) -> web.Response:
+        """GET Account/: the account's details with its resource_uri."""
         out = dict(self.st.account)
         out["resource_uri"] = self.prefix
         return answer(200, out)
 
     async def account_update(self, request: web.Request) -> web.Response:
+        """POST Account/: change name, city and/or address; 202 "changed" as Plivo answers."""
         body = await read_body(request)
         changes = {k: get_str(body, k) for k in ("name", "city", "address")}
         changes = {k: v for k, v in changes.items() if v is not None}
@@ -218,6 +233,8 @@ class RestApi:
         return fields
 
     async def app_create(self, request: web.Request) -> web.Response:
+        """POST Application/: 201 ``{message, app_id}``. answer_url is optional (as in the SDK)
+        and sip_auth_type/ip_acl_uuid/credential_uuid are JSON fields (plivo-api.md 12)."""
         body = await read_body(request)
         fields = self._app_fields(body, None)
         # Guess: Plivo allows two applications with the same app_name.
@@ -234,6 +251,7 @@ class RestApi:
         return answer(201, {"message": "created", "app_id": app_id})
 
     async def app_list(self, request: web.Request) -> web.Response:
+        """GET Application/: a page of applications; app_name filters by exact match (a guess)."""
         apps = list(self.st.applications.values())
         name = request.query.get("app_name")
         if name:
@@ -243,9 +261,12 @@ class RestApi:
         return answer(200, page)
 
     async def app_get(self, request: web.Request) -> web.Response:
+        """GET Application/{app_id}/: one application, 404 when unknown."""
         return answer(200, self.app_out(self._app(request.match_info["id"])))
 
     async def app_update(self, request: web.Request) -> web.Response:
+        """POST Application/{app_id}/: 202 "changed"; ``default_number_app`` true makes it the
+        account's only default number app."""
         app = self._app(request.match_info["id"])
         body = await read_body(request)
         fields = self._app_fields(body, app)
@@ -259,6 +280,8 @@ class RestApi:
         return answer(202, {"message": "changed"})
 
     async def app_delete(self, request: web.Request) -> web.Response:
+        """DELETE Application/{app_id}/: 204; its numbers become unassigned (a guess) and
+        ``cascade``/``new_endpoint_application`` are ignored."""
         app_id = request.match_info["id"]
         self._app(app_id)
         await read_body(request)  # cascade / new_endpoint_application are accepted and ignored
@@ -278,6 +301,8 @@ class RestApi:
         return cred
 
     async def cred_create(self, request: web.Request) -> web.Response:
+        """POST SipAuth/Credential/: 201 with the object; the password is kept only as its HA1.
+        409 on a taken username, 400 past the quota of 200."""
         body = await read_body(request)
         username = get_str(body, "username", required=True)
         password = get_str(body, "password", required=True)
@@ -305,13 +330,16 @@ class RestApi:
         return answer(201, {"message": "Credential created successfully.", **self.cred_out(cred)})
 
     async def cred_list(self, request: web.Request) -> web.Response:
+        """GET SipAuth/Credential/: a page of credentials, never with a password or HA1."""
         items = [self.cred_out(c) for c in self.st.credentials.values()]
         return answer(200, paginate(request, items, f"{self.prefix}{CREDENTIAL_PATH}/"))
 
     async def cred_get(self, request: web.Request) -> web.Response:
+        """GET SipAuth/Credential/{uuid}/: one credential (no HA1), 404 when unknown."""
         return answer(200, self.cred_out(self._cred(request.match_info["id"])))
 
     async def cred_update(self, request: web.Request) -> web.Response:
+        """POST SipAuth/Credential/{uuid}/: a new password only; Plivo refuses a username change."""
         cred = self._cred(request.match_info["id"])
         body = await read_body(request)
         username = get_str(body, "username")
@@ -325,6 +353,7 @@ class RestApi:
         return answer(202, {"message": "changed"})
 
     async def cred_delete(self, request: web.Request) -> web.Response:
+        """DELETE SipAuth/Credential/{uuid}/: 204, or 409 while an application uses it."""
         cred_uuid = request.match_info["id"]
         self._cred(cred_uuid)
         users = self.st.apps_using_credential(cred_uuid)
@@ -354,6 +383,8 @@ class RestApi:
         return name
 
     async def acl_create(self, request: web.Request) -> web.Response:
+        """POST SipAuth/IPAccessControlList/ (assumed path, plivo-api.md 12): 201 with the list;
+        1-50 entries, quota 100 lists."""
         body = await read_body(request)
         name = self._acl_name(body, required=True)
         entries = parse_acl_entries(body, required=True)
@@ -367,13 +398,16 @@ class RestApi:
         return answer(201, {"message": msg, **self.acl_out(acl)})
 
     async def acl_list(self, request: web.Request) -> web.Response:
+        """GET SipAuth/IPAccessControlList/: a page of IP access control lists."""
         items = [self.acl_out(a) for a in self.st.ip_acls.values()]
         return answer(200, paginate(request, items, f"{self.prefix}{ACL_PATH}/"))
 
     async def acl_get(self, request: web.Request) -> web.Response:
+        """GET SipAuth/IPAccessControlList/{uuid}/: one list, 404 when unknown."""
         return answer(200, self.acl_out(self._acl(request.match_info["id"])))
 
     async def acl_update(self, request: web.Request) -> web.Response:
+        """POST SipAuth/IPAccessControlList/{uuid}/: a new name and/or whole entry list; 202."""
         acl = self._acl(request.match_info["id"])
         body = await read_body(request)
         name = self._acl_name(body, required=False)
@@ -388,6 +422,7 @@ class RestApi:
         return answer(202, {"message": "changed"})
 
     async def acl_delete(self, request: web.Request) -> web.Response:
+        """DELETE SipAuth/IPAccessControlList/{uuid}/: 204, or 409 while an application uses it."""
         acl_uuid = request.match_info["id"]
         self._acl(acl_uuid)
         users = self.st.apps_using_acl(acl_uuid)
@@ -425,6 +460,8 @@ class RestApi:
         return value
 
     async def number_list(self, request: web.Request) -> web.Response:
+        """GET Number/: a page of rented numbers filtered by type, number_startswith and alias;
+        Plivo's other filters (services, subaccount, ...) are ignored."""
         nums = list(self.st.numbers.values())
         q = request.query
         if q.get("type"):
@@ -437,9 +474,12 @@ class RestApi:
         return answer(200, paginate(request, items, f"{self.prefix}Number/"))
 
     async def number_get(self, request: web.Request) -> web.Response:
+        """GET Number/{number}/: one rented number ('+' optional), 404 when not rented."""
         return answer(200, self.number_out(self._number(request.match_info["number"])))
 
     async def number_update(self, request: web.Request) -> web.Response:
+        """POST Number/{number}/: set app_id ("" unassigns; unknown is 400) and alias; 202.
+        cnam_lookup and subaccount are ignored."""
         num = self._number(request.match_info["number"])
         body = await read_body(request)
         app_id = self._app_ref(body)
@@ -452,6 +492,7 @@ class RestApi:
         return answer(202, {"message": "changed"})
 
     async def number_delete(self, request: web.Request) -> web.Response:
+        """DELETE Number/{number}/: unrent it (204); it goes back on sale (a guess)."""
         num = self._number(request.match_info["number"])
         del self.st.numbers[num["number"]]
         # Guess: an unrented number goes back on sale.
@@ -463,6 +504,8 @@ class RestApi:
 
     # --- phone number search / buy ---------------------------------------------------------
     async def search(self, request: web.Request) -> web.Response:
+        """GET PhoneNumber/: search the inventory by country_iso (required), type, pattern,
+        region and city; Plivo's other filters (services, lata, npanxx, ...) are ignored."""
         q = request.query
         iso = q.get("country_iso", "").upper()
         if not iso:
@@ -485,6 +528,8 @@ class RestApi:
         return answer(200, paginate(request, objects, f"{self.prefix}PhoneNumber/"))
 
     async def buy(self, request: web.Request) -> web.Response:
+        """POST PhoneNumber/{number}/: rent it (201 "fulfilled"); without app_id it goes to
+        the default number app, as Plivo documents. 404 when not on sale."""
         number = digits_only(request.match_info["number"])
         body = await read_body(request)
         app_id = self._app_ref(body)
@@ -513,6 +558,8 @@ class RestApi:
 
     # --- calls -----------------------------------------------------------------------------
     async def call_create(self, request: web.Request) -> web.Response:
+        """POST Call/: 201 "call fired" after each '<'-separated ``to`` ran via its provider
+        route. Unlike Plivo, the answer_url given is validated but never requested."""
         body = await read_body(request)
         from_ = get_str(body, "from", required=True)
         to = get_str(body, "to", required=True)
@@ -536,6 +583,8 @@ class RestApi:
 
     # --- routing ---------------------------------------------------------------------------
     def routes(self) -> list[tuple[str, str, Any]]:
+        """(method, path, handler) for every REST route, call records included; build_app
+        mounts each with and without the trailing slash the SDK adds."""
         base = "/v1/Account/{auth_id}"
         return [
             ("GET", base, self.account_get),

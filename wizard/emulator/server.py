@@ -30,6 +30,8 @@ StreamHook = Callable[[dict[str, Any], str], Awaitable[Any]]
 
 
 def format_url(host: str, port: int) -> str:
+    """The URL a client should use for a bound address: a wildcard host becomes loopback
+    and an IPv6 literal gets brackets."""
     if host in ("", "0.0.0.0"):
         host = "127.0.0.1"
     elif host == "::":
@@ -106,10 +108,12 @@ class Emulator:
     # --- identity ----------------------------------------------------------------------------
     @property
     def auth_id(self) -> str:
+        """The account's auth_id: ``MA`` plus 18 characters, the form the SDK checks."""
         return self.state.auth_id
 
     @property
     def auth_token(self) -> str:
+        """The account's auth token: Basic auth for REST and control; it signs the callbacks."""
         return self.state.auth_token
 
     @property
@@ -122,6 +126,7 @@ class Emulator:
 
     # --- lifecycle -----------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve the REST and control routes on ``host:port`` (0: a free port); returns api_url."""
         import aiohttp
         from aiohttp import web
 
@@ -180,6 +185,7 @@ class Emulator:
         return self.source_map.get(ip, ip)
 
     async def stop(self) -> None:
+        """Stop the SIP edge, the HTTP server and the callback client; a second call is a no-op."""
         if self.sip is not None:
             await self.sip.stop()
             self.sip = None
@@ -219,6 +225,7 @@ class Emulator:
         )
 
     def register_provider(self, route: dict[str, Any]) -> None:
+        """Add an external number's provider route, as ``POST /__emulator__/provider`` does."""
         from wizard.emulator.calls import parse_route
 
         parsed = parse_route(route)
@@ -228,15 +235,18 @@ class Emulator:
     async def place_call(
         self, request_uuid: str, from_: str, to: str, call_uuid: str | None = None
     ) -> dict[str, Any]:
+        """Deliver one Call create leg through the provider route of ``to`` (calls.place_call)."""
         from wizard.emulator.calls import place_call
 
         return await place_call(self, request_uuid, from_, to, call_uuid)
 
     def advance(self, seconds: float) -> None:
+        """Move the virtual clock forward and persist the offset (``POST /__emulator__/clock``)."""
         self.clock.advance(seconds)
         self.changed()
 
     def add_fault(self, fault: dict[str, Any] | Fault) -> None:
+        """Queue a fault, given as a Fault or as the control surface's JSON object."""
         self.faults.add(fault if isinstance(fault, Fault) else parse_fault(fault))
 
     def reset(self, seed: Any = ...) -> None:
@@ -278,6 +288,7 @@ class Emulator:
         return False
 
     def record(self, method: str, path: str, status: int) -> None:
+        """Log one REST request and pass it to ``on_request`` (the CLI prints each)."""
         entry = {"method": method, "path": path, "status": status}
         self.log.append(entry)
         if self.on_request is not None:

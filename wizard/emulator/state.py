@@ -28,10 +28,12 @@ def ha1(username: str, password: str, realm: str = REALM) -> str:
 
 
 def random_auth_id() -> str:
+    """A fresh auth_id: ``MA`` plus 18 upper-case letters or digits, the form the SDK accepts."""
     return "MA" + "".join(secrets.choice(_ALNUM_UPPER) for _ in range(18))
 
 
 def random_auth_token() -> str:
+    """A fresh 40-character auth token from ``secrets`` (it signs the callbacks)."""
     return "".join(secrets.choice(_ALNUM) for _ in range(40))
 
 
@@ -42,18 +44,23 @@ class IdGen:
         self.rng = random.Random(seed) if seed is not None else random.Random(secrets.randbits(64))
 
     def uuid(self) -> str:
+        """A UUID4 string: credential, IP ACL, request and call ids."""
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def app_id(self) -> str:
+        """A 17-digit numeric string, like Plivo's app_ids."""
         return str(self.rng.randrange(10**16, 10**17))
 
     def nonce(self) -> str:  # Guess: Plivo's nonce format; the SDK treats it as opaque text
+        """A 20-digit signature nonce, drawn from ``secrets`` rather than the seeded stream."""
         # never from the seeded stream: a nonce that repeats run to run is a replay
         return str(10**19 + secrets.randbelow(9 * 10**19))
 
 
 @dataclass
 class State:
+    """One emulated account: keys, resources, provider routes, calls and SIP lockout counters."""
+
     auth_id: str
     auth_token: str
     account: dict[str, Any]
@@ -70,6 +77,7 @@ class State:
 
     # --- lookups -------------------------------------------------------------------------
     def apps_using_credential(self, credential_uuid: str) -> list[str]:
+        """The app_ids that use this credential: while any do, deleting it is a 409."""
         return [
             a["app_id"]
             for a in self.applications.values()
@@ -77,6 +85,7 @@ class State:
         ]
 
     def apps_using_acl(self, ip_acl_uuid: str) -> list[str]:
+        """The app_ids that use this IP ACL: while any do, deleting it is a 409."""
         apps = self.applications.values()
         return [a["app_id"] for a in apps if a.get("ip_acl_uuid") == ip_acl_uuid]
 
@@ -102,6 +111,7 @@ class State:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> State:
+        """The state from its ``to_json`` form; another ``version`` is a ValueError."""
         if data.get("version") != STATE_VERSION:
             raise ValueError(f"unsupported state version {data.get('version')!r}")
         return cls(
@@ -142,11 +152,13 @@ def save_atomically(path: Path, data: dict[str, Any]) -> None:
 
 
 def load_state(path: Path) -> State:
+    """Read a ``--state`` file (ValueError or KeyError when it is not one this version wrote)."""
     with open(path, encoding="utf-8") as fh:
         return State.from_json(json.load(fh))
 
 
 def new_account(auth_id: str, name: str) -> dict[str, Any]:
+    """An account with Plivo's documented field names and invented values."""
     # Field names are documented; the values are invented.
     return {
         "account_type": "standard",
@@ -163,6 +175,8 @@ def new_account(auth_id: str, name: str) -> dict[str, Any]:
 
 
 def new_application(app_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """An application with Plivo's defaults (POST methods, hangup_url = answer_url), then
+    ``fields`` (``default_number_app`` lands in ``default_app``)."""
     answer_url = fields.get("answer_url") or ""
     app = {
         "app_id": app_id,
@@ -196,6 +210,7 @@ def new_application(app_id: str, fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def new_number(details: dict[str, Any], added_on: str, app_id: str = "") -> dict[str, Any]:
+    """A rented number made from an inventory item; keeps the item so unrenting restocks it."""
     return {
         "number": details["number"],
         "alias": None,

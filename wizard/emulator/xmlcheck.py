@@ -19,12 +19,15 @@ _BOOL = {"true": True, "false": False}
 
 @dataclass
 class XmlReport:
+    """Whether an answer would execute, why not, and each <Stream>'s settings."""
+
     valid: bool
     error: str | None = None
     streams: list[dict[str, Any]] = field(default_factory=list)
 
 
 def stream_info(elem: ET.Element) -> dict[str, Any]:
+    """A <Stream>'s URL and attributes with Plivo's defaults filled in (plivo-api.md 10)."""
     attrs = elem.attrib
     return {
         "url": (elem.text or "").strip(),
@@ -40,6 +43,8 @@ def stream_info(elem: ET.Element) -> dict[str, Any]:
 
 
 def check_answer(status: int, content_type: str, body: bytes) -> XmlReport:
+    """Would Plivo execute this answer_url reply? 2xx, at most 100 KB, an XML type, a
+    <Response> of known verbs, and each <Stream> a ws(s):// URL with a valid audioTrack."""
     if not 200 <= status < 300:
         return XmlReport(False, f"answer_url returned HTTP {status}, not 2xx")
     if len(body) > MAX_XML_BYTES:

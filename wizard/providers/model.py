@@ -17,6 +17,8 @@ ALL_AUTH = AUTH_TYPES
 
 @dataclass
 class SettingField:
+    """One setting to enter at the provider: its label, value, whether to offer copy, a note."""
+
     label: str
     value: str
     copyable: bool = True
@@ -25,6 +27,8 @@ class SettingField:
 
 @dataclass
 class Snippet:
+    """A config file to paste at the provider or PBX: title, file name, format, text, a note."""
+
     title: str
     filename: str
     format: str  # "ini" | "xml" | "json" | "text"

@@ -42,6 +42,8 @@ _FORM_WORDS = {
 
 @dataclass
 class ProviderSettings:
+    """Everything to enter at one provider for one plan: fields, snippets, IPs and caveats."""
+
     provider: str
     name: str
     option: str
@@ -92,6 +94,8 @@ def snippet_with_header(s: Snippet) -> str:
 
 
 class UnknownProvider(ValueError):
+    """A provider key the data does not know; the message names the closest known one."""
+
     pass
 
 
