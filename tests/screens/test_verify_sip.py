@@ -126,3 +126,20 @@ async def test_a_ladder_fetched_mid_call_never_replaces_the_whole_one():
         hold.set()
         await settle(app, pilot)
         assert taken and str(app.screen.query_one("#ladder", LadderView).render()) == whole
+
+
+async def test_the_probe_on_acl_and_credential_reads_the_acls_403_as_holding():
+    """This machine is outside the ACL: the unauthenticated INVITE's 403 shows the ACL
+    holds, and the credentials are not tried (a 403 to them would only be the ACL again,
+    and would count toward the lockout)."""
+    app = demo_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await _verify(app, pilot, "ip_acl_and_credential")
+        await pilot.press("p")
+        await settle(app, pilot)
+        panel = _text(app, "#probe")
+        assert "forbidden_403" in panel
+        assert "authenticated  " not in panel.replace("unauthenticated", ""), panel
+        assert "sip-probe: an INVITE without credentials is refused (403)" in _text(
+            app, "#diagnosis"
+        )

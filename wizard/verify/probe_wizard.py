@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from wizard.errors import ByonError
-from wizard.plivo.facts import uses_credential
+from wizard.plivo.facts import uses_credential, uses_ip_acl
 
 # In the demo "this machine" is a stranger: the probe calls from the source the emulator
 # maps outside every ACL (the provider's own address is 127.0.0.2).
@@ -29,9 +29,13 @@ def probe_options(session: Any, plan: Any) -> Any:
         )
     auth = getattr(plan, "auth", None)
     cred = getattr(auth, "credential", None) if auth else None
-    uses_cred = auth is not None and uses_credential(getattr(auth, "type", "") or "")
+    auth_type = getattr(auth, "type", "") or "" if auth is not None else ""
     creds = None
-    if uses_cred and cred is not None and cred.username and session.sip_password:
+    # with an IP ACL as well, this machine (a stranger to the ACL) is refused with 403
+    # before its digest is looked at: trying the credentials would only count as a failure
+    # against the lockout. The 403 to the unauthenticated INVITE shows the ACL holds.
+    ok_to_try = uses_credential(auth_type) and not uses_ip_acl(auth_type)
+    if ok_to_try and cred is not None and cred.username and session.sip_password:
         creds = Credentials(cred.username, session.sip_password)
     if not session.is_demo:
         return ProbeOptions(request_uri=sip_uri(app_id), credentials=creds, timeout=WIZARD_TIMEOUT)
