@@ -124,6 +124,7 @@ class OptionScreen(StepScreen):
             self.query_one("#compare", Static).update(comparison(cost))
 
     def worker_failed(self, worker) -> None:
+        """Unread rates are no error: the line clears; the comparison keeps its words."""
         if worker.group == "rates":  # the comparison keeps its words; nothing to retry
             self.clear_error()
 
@@ -153,6 +154,7 @@ class OptionScreen(StepScreen):
         return (self.plan.provider if self.app.plan_loaded else "") or "generic"
 
     def on_select_changed(self, event) -> None:
+        """The user picked another provider: the recommendation is fitted to it."""
         if event.select.id == "provider":
             self._update()
 

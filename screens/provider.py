@@ -87,9 +87,12 @@ class ProviderScreen(StepScreen):
         self._values: list[tuple[str, str, bool]] = []  # the table's rows
 
     def on_mount(self) -> None:
+        """The field table takes focus, so c copies its highlighted value at once."""
         self.query_one("#fields", DataTable).focus()
 
     async def on_screen_resume(self) -> None:
+        """Back on this step: the picker follows the plan's provider, and the fields are
+        shown again."""
         # (StepScreen's own handler numbers the title: Textual runs both)
         # The plan is the truth: the option step may have changed the provider meanwhile.
         select = self.query_one("#provider", Select)
@@ -100,6 +103,7 @@ class ProviderScreen(StepScreen):
         await self._show()
 
     def on_resize(self) -> None:
+        """The terminal was resized: the table is refilled so its columns fit the width."""
         if self._settings is not None:
             self._fill_table()
 
@@ -233,6 +237,7 @@ class ProviderScreen(StepScreen):
         copy_value(self.app, real, name, secret=real != value, missing=f"{NOT_YET} (apply first)")
 
     def action_copy_ips(self) -> None:
+        """The user pressed i (or the button): the source IPs are copied, one per line."""
         ips = list(getattr(self._settings, "source_ips", []) or [])
         if ips:
             self.app.copy_to_clipboard("\n".join(ips))

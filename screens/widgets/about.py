@@ -33,6 +33,8 @@ def cost_table(rates: Rates | None) -> Table:
 
 
 class WhenToUse(ModalScreen[None]):
+    """The option step's w overlay: when to bring a number, and a call's cost per route."""
+
     DEFAULT_CSS = """
     WhenToUse { align: center middle; }
     WhenToUse > VerticalScroll {
@@ -49,6 +51,7 @@ class WhenToUse(ModalScreen[None]):
         self._rates = rates if isinstance(rates, Rates) else Rates()
 
     def compose(self) -> ComposeResult:
+        """The situations, the 5-minute call's costs, where the rates came from."""
         with VerticalScroll():
             yield Static("When to use this", classes="title")
             yield Static(when_text())
@@ -58,4 +61,5 @@ class WhenToUse(ModalScreen[None]):
             yield Static("escape closes this", classes="hint")
 
     def action_close(self) -> None:
+        """The user pressed escape, w, q or enter: the overlay closes."""
         self.dismiss(None)

@@ -45,10 +45,12 @@ class ActivityPane(Vertical):
         self._shown = 0  # records of session.activity already in the table
 
     def compose(self) -> ComposeResult:
+        """A title line over the (still column-less) request table."""
         yield Static("Activity · REST requests to Plivo (f2 hides)", classes="pane-title")
         yield Table(id="activity", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
+        """Set the columns, then show the requests made before the pane was opened."""
         table = self.query_one(DataTable)
         for label, width in COLUMNS:
             table.add_column(label, width=width)

@@ -106,6 +106,7 @@ class CallDetail(VerticalScroll):
     probe_open = False  # the probe's view is in place of the call
 
     def compose(self) -> ComposeResult:
+        """The heading, diagnosis, probe view, parameters, headers and SIP ladder."""
         yield Static("", id="detail-head")
         yield Static("Diagnosis: no call yet.", id="diagnosis")
         yield Static("", id="probe")
@@ -114,6 +115,7 @@ class CallDetail(VerticalScroll):
         yield LadderView(id="ladder")
 
     def on_mount(self) -> None:
+        """Until a call is shown, only the diagnosis line ("no call yet") is visible."""
         for sel in (*CALL_PARTS, "#probe"):
             self.query_one(sel).display = False
 

@@ -25,5 +25,6 @@ class OnOff(Switch):
     """A switch that says "on" or "off" (the slider alone tells them apart by colour)."""
 
     def render(self) -> Text:
+        """The word on or off in the slider's style, so the state reads without colour."""
         style = self.get_component_rich_style("switch--slider")
         return Text(" on " if self.value else "off ", style=style)

@@ -67,6 +67,7 @@ def key_groups(screen: Screen) -> list[tuple[str, list[tuple[str, str, bool]]]]:
 
 
 def keys_table(groups: list[tuple[str, list[tuple[str, str, bool]]]]) -> Table:
+    """key_groups laid out: bold titles, then key and action; keys unusable now dimmed."""
     table = Table.grid(padding=(0, 2))
     table.add_column(no_wrap=True)
     table.add_column()
@@ -102,6 +103,7 @@ class HelpOverlay(ModalScreen[None]):
         self._title = step_title
 
     def compose(self) -> ComposeResult:
+        """A title naming the step, the keys table, and how to close or find a command."""
         with VerticalScroll():
             yield Static(f"Keys · {self._title}" if self._title else "Keys", classes="title")
             yield Static(keys_table(self._groups), id="keys")
@@ -116,6 +118,7 @@ class HelpOverlay(ModalScreen[None]):
         return "\n".join(lines)
 
     def action_close(self) -> None:
+        """The user pressed escape, q, ? or f1: the overlay closes."""
         self.dismiss(None)
 
 

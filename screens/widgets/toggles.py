@@ -17,6 +17,7 @@ class Marked:
 
     @property
     def BUTTON_INNER(self) -> str:
+        """What Textual draws between the brackets: MARK when on, a space when off."""
         return self.MARK if self.value else " "
 
 

@@ -28,6 +28,8 @@ NOT_CONFIRMED = "Signature valid, not confirmed"
 
 @dataclass(frozen=True)
 class Confirmation:
+    """confirm_call's verdict: does Plivo's record back the callback, and if not, why."""
+
     outcome: str  # CONFIRMED | MISMATCH | UNAVAILABLE
     sentence: str = ""  # why, in one plain sentence ("" when confirmed)
 

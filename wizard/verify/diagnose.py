@@ -164,6 +164,8 @@ TROUBLESHOOTING_ROWS: dict[str, Row] = {
 
 @dataclass(frozen=True)
 class Diagnosis:
+    """The verdict on one test call: pass or fail, why in a sentence, the fix, its row."""
+
     verdict: str  # "pass" | "fail"
     sentence: str  # one plain sentence; "" on pass
     fix: str
@@ -171,6 +173,7 @@ class Diagnosis:
 
     @property
     def passed(self) -> bool:
+        """Whether the call reached the application as planned."""
         return self.verdict == "pass"
 
 
@@ -194,6 +197,9 @@ class Expectation:
 
     @classmethod
     def from_plan(cls, plan: Any, *, app_id: str | None = None) -> Expectation:
+        """What the plan promises; ``app_id`` stands in for the plan's once one is created.
+
+        DID forwarding expects no SIP auth; a number still to "buy" is not known yet."""
         auth = getattr(plan, "auth", None)
         acl = getattr(auth, "ip_acl", None) if auth else None
         cred = getattr(auth, "credential", None) if auth else None
@@ -219,6 +225,7 @@ class Expectation:
         )
 
     def uri(self) -> str:
+        """The SIP URI the provider dials (a placeholder until an app_id is known)."""
         return sip_uri(self.app_id or "YOUR_APP_ID")
 
 
@@ -247,6 +254,7 @@ def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 
 def ip_in_entries(ip: str, entries: tuple[str, ...] | list[str]) -> bool:
+    """Whether ``ip`` is in an ACL entry (address or CIDR); bad text matches nothing."""
     addr = _ip(ip)
     if addr is None:
         return False
@@ -260,6 +268,7 @@ def ip_in_entries(ip: str, entries: tuple[str, ...] | list[str]) -> bool:
 
 
 def is_cgnat(ip: str) -> bool:
+    """Whether ``ip`` is carrier-grade NAT: shared space an IP ACL cannot tell apart."""
     addr = _ip(ip)
     return addr is not None and addr.version == 4 and addr in CGNAT
 

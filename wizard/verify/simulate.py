@@ -36,6 +36,8 @@ from wizard.verify.diagnose import (
 
 @dataclass(frozen=True)
 class Simulation:
+    """A demo scenario: its key, its title, and the troubleshooting row it ends in."""
+
     key: str
     title: str
     row: str  # the troubleshooting row the scenario reaches
@@ -108,6 +110,8 @@ DEFAULT_GOOD_IP = "203.0.113.10"
 
 @dataclass
 class SimulationResult:
+    """A played scenario: its last SIP outcome, all outcomes, the diagnosis, the route."""
+
     scenario: str
     outcome: dict[str, Any]
     diagnosis: Diagnosis
@@ -248,6 +252,7 @@ class Play:
         return Leg(**base)
 
     async def one(self, scenario: str, leg: Any, exp: Expectation | None = None):
+        """Place a single leg and diagnose it against ``exp`` (else the plan's)."""
         out = await self.route.place(leg)
         diag = diagnose_sip_outcome(out, exp or self.exp)
         return SimulationResult(scenario, out, diag, [out])
