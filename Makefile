@@ -29,6 +29,8 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) tests/check_layers.py
+	@# sizes (600-line files, 80-line functions) and a docstring on every public definition
+	$(PY) benchmarks/structure.py --check
 
 # Real peers for the tests, from the system's packages where we may (root with apt):
 # headless Chromium for `byon serve`, and SIP software nobody here wrote (SIPp, sipsak,
