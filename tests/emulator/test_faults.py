@@ -211,3 +211,19 @@ async def test_a_request_delayed_across_a_reset_leaves_the_new_account_untouched
         assert when == "before"
     assert (await ctl.get("log")).json()["requests"] == []
     assert emulator.dump_state()["applications"] == []
+
+
+async def test_an_empty_list_of_faults_is_refused(ctl):
+    r = await ctl.post("faults", json=[])
+    assert r.status_code == 400 and "no fault given" in r.json()["error"]
+
+
+async def test_the_request_log_keeps_the_newest_requests_only(api, ctl, monkeypatch):
+    from wizard.emulator import server
+
+    monkeypatch.setattr(server, "LOG_KEPT", 5)
+    for i in range(8):
+        await api.get(f"Application/?offset={i}")
+    log = (await ctl.get("log")).json()["requests"]
+    assert len(log) == 5
+    assert all(e["path"].endswith("/Application/") for e in log)

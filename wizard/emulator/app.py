@@ -247,6 +247,8 @@ class Control:
         """POST faults: queue one fault or a list of them; all are validated before any is added."""
         spec = await read_control_json(request)
         specs = spec if isinstance(spec, list) else [spec]
+        if not specs:
+            raise ApiError(400, "no fault given: send one fault object or a list of them")
         try:
             parsed = [parse_fault(s) for s in specs]
         except FaultError as exc:

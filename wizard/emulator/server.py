@@ -41,6 +41,10 @@ def format_url(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
+# requests kept in the log (GET /__emulator__/log): far more than a test or a rehearsal makes
+LOG_KEPT = 10_000
+
+
 class Emulator:
     """In-process Plivo emulator.
 
@@ -291,5 +295,7 @@ class Emulator:
         """Log one REST request and pass it to ``on_request`` (the CLI prints each)."""
         entry = {"method": method, "path": path, "status": status}
         self.log.append(entry)
+        if len(self.log) > LOG_KEPT:  # a long-running `byon emulator` keeps the newest only
+            del self.log[: len(self.log) - LOG_KEPT]
         if self.on_request is not None:
             self.on_request(entry)
