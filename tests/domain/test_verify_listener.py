@@ -512,3 +512,20 @@ def test_expect_flags_build_the_expectation():
 def test_event_time_has_milliseconds():
     ev = CallbackEvent(received_at=0.25, kind="answer", method="POST", url="u", params={})
     assert ev.to_json()["time"] == "1970-01-01T00:00:00.250Z"
+
+
+async def test_a_password_in_the_answer_url_never_reaches_the_diagnosis(http):
+    """An answer_url may carry its server's Basic credentials: the diagnosis names the
+    URL without them, even when the failure itself is about that URL."""
+    dead = await _free_port()
+    target = f"http://agent:s3cret-Pass-99@127.0.0.1:{dead}/answer"
+    lis = Listener(TOKEN, expectation=CRED_EXP, forward_to=target)
+    await lis.start("127.0.0.1", 0)
+    try:
+        url = lis.answer_url
+        await post(http, url, CRED_PARAMS, signed_headers("POST", url, CRED_PARAMS, TOKEN))
+        [ev] = lis.events
+        assert "s3cret-Pass-99" not in ev.diagnosis and "agent:" not in ev.diagnosis
+        assert f"http://***@127.0.0.1:{dead}/answer" in ev.diagnosis
+    finally:
+        await lis.stop()

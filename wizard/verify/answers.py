@@ -78,7 +78,7 @@ async def forward(
     except TimeoutError:
         return "", f"no answer within {budget:g} s"
     except ClientError as exc:
-        return "", str(exc) or type(exc).__name__
+        return "", _without_userinfo(str(exc) or type(exc).__name__, target)
     if not 200 <= status < 300:
         return "", f"HTTP {status}"
     if text is None:
@@ -87,6 +87,29 @@ async def forward(
     if bad:
         return "", f"it returned {bad}"
     return text, ""
+
+
+def shown_url(url: str) -> str:
+    """``url`` as a diagnosis shows it: a user name and password in it become ``***``."""
+    parts = urlsplit(url)
+    if not (parts.username or parts.password):
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, f"***@{host}", parts.path, parts.query, parts.fragment))
+
+
+def _without_userinfo(text: str, url: str) -> str:
+    """An error about ``url`` made fit to show: a user name and password written into the
+    answer_url never reach the diagnosis (nor a log), and the text is one bounded line."""
+    from wizard.errors import scrub
+    from wizard.text import plain
+
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        userinfo = parts.netloc.rpartition("@")[0]
+        text = text.replace(userinfo + "@", "***@")
+        text = scrub(text, [parts.password, parts.username])
+    return plain(text, 300)
 
 
 async def _bounded_text(resp: Any) -> str | None:

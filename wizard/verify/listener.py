@@ -31,6 +31,7 @@ from wizard.verify.answers import (
     default_answer_xml,
     forward,
     outbound_leg_xml,
+    shown_url,
     xml_problem,
     xml_response,
 )
@@ -490,8 +491,9 @@ class Listener:
         if not failure:
             event.answered_with = "proxy"
             return event, xml_response(xml)
+        target = shown_url(self.forward_to)
         failed = (
-            f"the application's answer_url {self.forward_to} failed ({failure}), so no XML "
+            f"the application's answer_url {target} failed ({failure}), so no XML "
             "of yours would execute; byon answered with its own message."
         )
         if diag.passed:
@@ -501,7 +503,7 @@ class Listener:
             fix = TROUBLESHOOTING_ROWS["no_xml"].solution
             apply_diagnosis(event, Diagnosis("fail", sentence, fix, "no_xml"))
         else:
-            also = f"{diag.sentence} Also, the answer_url {self.forward_to} failed ({failure})."
+            also = f"{diag.sentence} Also, the answer_url {target} failed ({failure})."
             apply_diagnosis(event, Diagnosis(diag.verdict, also, diag.fix, diag.row))
         event.answered_with = "default (answer_url failed)"
         return event, xml_response(self.answer_xml or default_answer_xml(False))
