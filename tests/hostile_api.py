@@ -25,7 +25,18 @@ EVIL = (
 )
 AUTH_ID = "MAHOSTILE00000000001"
 TOKEN = "hostile-token-secret-123456"
-MODES = ("echo-token", "names", "err", "errtext", "bigtotal", "hugetotal")
+MODES = (
+    "echo-token",
+    "names",
+    "err",
+    "errtext",
+    "bigtotal",
+    "hugetotal",
+    "hugebody",
+    "gzipbomb",
+    "gzipnames",
+)
+MIB = 1024 * 1024
 
 
 def _listing(objects: list[dict], total: int | None = None, limit: int = 20) -> dict:
@@ -75,8 +86,22 @@ def _names(path: str) -> web.Response:
 def make_app(mode: str) -> web.Application:
     """The fake API for one ``mode`` (see MODES)."""
 
-    async def handle(request: web.Request) -> web.Response:
+    async def handle(request: web.Request) -> web.StreamResponse:
         path = request.path
+        if mode == "hugebody":  # a JSON body that goes on and on (64 MiB)
+            resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+            await resp.prepare(request)
+            await resp.write(b'{"pad": "')
+            for _ in range(64):
+                await resp.write(b"x" * MIB)
+            await resp.write(b'"}')
+            return resp
+        if mode == "gzipbomb":  # 16 KiB on the wire, 16 MiB once decoded
+            import gzip
+
+            body = gzip.compress(b'{"pad": "' + b"x" * (16 * MIB) + b'"}')
+            headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+            return web.Response(body=body, headers=headers)
         if mode == "echo-token":
             tok = _sent_token(request)
             error = {tok: "is not a valid field", "echo": "token " + tok.upper()}
@@ -90,7 +115,10 @@ def make_app(mode: str) -> web.Application:
             if request.query.get("offset", "0") != "0":
                 return web.json_response(_listing([_app_object(request.query["offset"])], total))
             return web.json_response(_listing([_app_object()], total=total, limit=1))
-        return _names(path)
+        resp = _names(path)
+        if mode == "gzipnames":  # an honest answer, compressed as a proxy may send it
+            resp.enable_compression(web.ContentCoding.gzip)
+        return resp
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handle)
@@ -115,9 +143,11 @@ class HostileServer:
     """The fake API as a child process, for tests that run `byon` as a subprocess."""
 
     def __init__(self, mode: str) -> None:
+        from tests.pipes import read_line
+
         cmd = [sys.executable, "-m", "tests.hostile_api", mode]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-        self.url = json.loads(self.proc.stdout.readline())["api_url"]
+        self.url = json.loads(read_line(self.proc))["api_url"]
 
     def env(self, **extra: str) -> dict[str, str]:
         """An environment pointing byon at this server, with its account's credentials."""

@@ -99,3 +99,31 @@ async def test_a_list_total_in_the_millions_is_refused_before_the_flood(mode):
     message = str(info.value)
     assert "byon reads at most 500 pages" in message and "list applications" in message
     assert len(seen) == 1  # only the first page was asked for
+
+
+@pytest.mark.parametrize("mode", ["hugebody", "gzipbomb"])
+async def test_an_answer_past_ten_mib_is_not_read_whole(mode):
+    """Plivo's answers are a few KiB: a body that goes on (or a small gzip that decodes
+    to 16 MiB) is refused with a sentence once 10 MiB are read, never held whole."""
+    from wizard.plivo.http import MAX_BODY
+
+    async with hostile_api(mode) as url, PlivoClient(AUTH_ID, TOKEN, base_url=url) as c:
+        with pytest.raises(ServerError) as info:
+            await c.get_account()
+    message = str(info.value)
+    assert f"more than {MAX_BODY // (1024 * 1024)} MiB" in message
+    assert "byon stopped reading" in message and TOKEN not in message
+
+
+async def test_an_ordinary_gzip_answer_is_still_read():
+    """The bounded read hands on the decoded body: a compressed answer still parses."""
+    seen: list[str] = []
+
+    async def remember(response) -> None:
+        seen.append(response.headers.get("content-encoding", ""))
+
+    async with hostile_api("gzipnames") as url, PlivoClient(AUTH_ID, TOKEN, base_url=url) as c:
+        c._http.event_hooks["response"].append(remember)
+        apps = await c.list_applications()
+    assert apps and apps[0].app_id == "123" and apps[0].app_name == EVIL
+    assert seen == ["gzip"]  # it really came compressed

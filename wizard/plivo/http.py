@@ -37,6 +37,9 @@ PAGE_LIMIT = 20  # Plivo's maximum page size
 # millions of requests (or, at 10**10, a list of offsets no memory holds).
 MAX_PAGES = 500
 OK_STATUSES = frozenset({200, 201, 202, 204})
+# Plivo's answers are a few KiB (a page is 20 objects): a body past this is not Plivo's,
+# and reading it whole could take all the memory there is
+MAX_BODY = 10 * 1024 * 1024
 BACKOFF_BASE = 0.2  # seconds before the first retry; doubles each time
 BACKOFF_CAP = 5.0
 SHORTEST_ATTEMPT = 0.05  # never start an attempt with less time than this
@@ -304,12 +307,46 @@ class Transport:
             kwargs["json"] = {k: v for k, v in (body or {}).items() if v is not None}
         started = asyncio.get_running_loop().time()
         try:
-            resp = await self._http.request(method, path, **kwargs)
+            resp = await self._bounded(self._http.build_request(method, path, **kwargs))
         except Exception as exc:
             self._tell(method, path, type(exc).__name__, started)
             raise
         self._tell(method, path, resp.status_code, started)
         return resp
+
+    async def _bounded(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` and read its answer, at most MAX_BODY bytes of it (decoded)."""
+        import httpx
+
+        from wizard.errors import ServerError
+
+        resp = await self._http.send(request, stream=True)
+        chunks, size = [], 0
+        try:
+            async for chunk in resp.aiter_bytes():
+                size += len(chunk)
+                if size > MAX_BODY:
+                    raise ServerError(
+                        f"The API answered more than {MAX_BODY // (1024 * 1024)} MiB to "
+                        f"{request.method} {request.url.path}; byon stopped reading. Plivo's "
+                        "answers are a few KiB.",
+                        status=resp.status_code,
+                        method=request.method,
+                        path=request.url.path,
+                        hint="Check that --api-url points at Plivo's REST API.",
+                    )
+                chunks.append(chunk)
+        finally:
+            await resp.aclose()
+        # the body as read (already decoded): a Response that will not decode it again
+        headers = [
+            (k, v)
+            for k, v in resp.headers.multi_items()
+            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            resp.status_code, headers=headers, content=b"".join(chunks), request=request
+        )
 
     def _tell(self, method: str, path: str, status: int | str, started: float) -> None:
         hook = getattr(self, "on_request", None)
