@@ -76,7 +76,7 @@ from wizard import cli
 
 
 def run_demo(args):
-    from wizard import app
+    from wizard import app, launch
 
     after_first_paint = app.ByonApp._after_first_paint
 
@@ -86,7 +86,7 @@ def run_demo(args):
         after_first_paint(self)
 
     app.ByonApp._after_first_paint = painted
-    return app.run_demo(args)
+    return launch.run_demo(args)
 
 
 # a module of its own: under cProfile, __main__ is the profiler's

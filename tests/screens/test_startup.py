@@ -100,3 +100,16 @@ async def test_an_app_started_with_the_collector_on_freezes_nothing():
         assert gc.isenabled()
         # frozen objects may still be freed by their count, never gain a whole app's worth
         assert gc.get_freeze_count() <= frozen
+
+
+def test_the_startup_benchmark_patches_names_that_exist():
+    """benchmarks/startup.py stamps the first paint by wrapping these two names; when one
+    moves (run_demo left wizard.app once), the benchmark must move with it."""
+    from pathlib import Path
+
+    from wizard import launch
+    from wizard.app import ByonApp
+
+    script = (Path(__file__).parents[2] / "benchmarks" / "startup.py").read_text()
+    assert "launch.run_demo(args)" in script and callable(launch.run_demo)
+    assert "ByonApp._after_first_paint" in script and callable(ByonApp._after_first_paint)
