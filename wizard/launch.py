@@ -69,31 +69,26 @@ def _no_terminal() -> bool:
 
 def run_wizard(args: Any) -> int:
     """`byon`: the wizard on the real account (or welcome: type creds, demo, offline)."""
-    plan, rc = _plan_or_exit(args)
-    if rc:
-        return rc
-    if _no_terminal():
-        return 2
     from wizard.plivo.env import env_credentials
 
     auth_id, token = env_credentials()
     creds = (auth_id, token) if auth_id and token else None
-    from wizard.app import ByonApp
-
-    app = ByonApp(
+    return _run(
+        args,
         mode=LIVE if creds else OFFLINE,
-        plan=plan,
-        plan_path=getattr(args, "plan", None),
         api_url=getattr(args, "api_url", None) or "",
         env_credentials=creds,
-        jump_to_review=plan is not None,
         env_auth_id=auth_id,
     )
-    return _run(app)
 
 
 def run_demo(args: Any) -> int:
     """`byon demo`: the wizard against the in-process emulator, at the option step."""
+    return _run(args, mode=DEMO)
+
+
+def _run(args: Any, **app_options: Any) -> int:
+    """Check the plan and the terminal, then run the App; the process's exit code."""
     plan, rc = _plan_or_exit(args)
     if rc:
         return rc
@@ -102,15 +97,15 @@ def run_demo(args: Any) -> int:
     from wizard.app import ByonApp
 
     app = ByonApp(
-        mode=DEMO,
         plan=plan,
         plan_path=getattr(args, "plan", None),
         jump_to_review=plan is not None,
+        **app_options,
     )
-    return _run(app)
+    return exit_code(app)
 
 
-def _run(app: Any) -> int:
+def exit_code(app: Any) -> int:
     """Run the App; its exit code. Textual's run returns None when the App crashed (the
     traceback is shown), and that must not look like success to a shell."""
     value = app.run()

@@ -332,7 +332,7 @@ def test_a_crashed_wizard_exits_1_not_0():
     """Textual shows the traceback and its run returns None: the shell must see a failure."""
     from textual.app import App
 
-    from wizard.launch import _run
+    from wizard.launch import exit_code
 
     class Headless(App):
         def run(self, **kwargs):  # no terminal in a test
@@ -346,5 +346,5 @@ def test_a_crashed_wizard_exits_1_not_0():
         def on_mount(self) -> None:
             self.exit(0)
 
-    assert _run(Crashing()) == 1
-    assert _run(Quitting()) == 0
+    assert exit_code(Crashing()) == 1
+    assert exit_code(Quitting()) == 0

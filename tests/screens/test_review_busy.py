@@ -8,30 +8,14 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.screens.helpers import (
-    SIZE,
-    choose_direct_sip,
-    create_application,
-    demo_app,
-    fill_auth,
-    ready,
-    screen_name,
-    settle,
-)
-
-
-async def _to_review(app, pilot) -> None:
-    await ready(app, pilot)
-    await choose_direct_sip(app, pilot, stable=True, shared=True)
-    await fill_auth(app, pilot, entries=["203.0.113.10"], username="carrier_trunk")
-    await create_application(app, pilot)
-    assert screen_name(app) == "ReviewScreen"
+from tests.screens.helpers import SIZE, demo_app, ready, screen_name, settle
+from tests.screens.test_flows import _to_review
 
 
 async def test_keys_pressed_during_an_apply_neither_cancel_nor_repeat_it():
     app = demo_app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await _to_review(app, pilot)
+        await _to_review(app, pilot, "ip_acl_and_credential")
         scr = app.screen
         emulator = app.session.emulator
         # the application's create answers late: the apply is still running meanwhile
@@ -67,10 +51,7 @@ async def test_a_journal_the_step_cannot_trust_is_an_error_line_not_a_crash():
         journal.parent.mkdir(parents=True, exist_ok=True)
         journal.write_text("{ not json")
         journal.chmod(0o644)  # and readable by others: never trusted
-        await choose_direct_sip(app, pilot, stable=True, shared=True)
-        await fill_auth(app, pilot, entries=["203.0.113.10"], username="carrier_trunk")
-        await create_application(app, pilot)
-        assert screen_name(app) == "ReviewScreen"
+        await _to_review(app, pilot, "ip_acl_and_credential")
         shown = str(app.screen.error_line.content)
         assert "journal" in shown.lower(), shown
         assert app.session.emulator.dump_state()["ip_acls"] == []  # nothing was applied
