@@ -44,6 +44,7 @@ FLOWS = {
     "did_forwarding": ["option", "application", "number", "review", "provider", "verify", "done"],
 }
 DEFAULT_PLAN_FILE = "byon-plan.toml"
+RELEASE_WAIT = 10.0  # seconds a quit waits to put the answer_url back (the journal covers it)
 SHEETS = Path(__file__).resolve().parent.parent / "screens"  # app.tcss and one per step
 
 
@@ -524,12 +525,12 @@ class ByonApp(App[int]):
         form_left_out = bool(self.take_form())
         unapplied = self.dirty and self.session.online
         if not self.unsaved and not unapplied and not form_left_out:
-            self.exit(0)
+            self._leave()
             return
 
         def done(choice: str | None) -> None:
             if choice == "quit" or (choice == "save" and self.save_plan()):
-                self.exit(0)
+                self._leave()
 
         self.push_screen(
             QuitScreen(
@@ -537,6 +538,29 @@ class ByonApp(App[int]):
             ),
             done,
         )
+
+    def _leave(self) -> None:
+        """Exit; when verify has the application's answer_url, put it back first while
+        the screen can still say so (a quit used to wait up to 15 s with no word)."""
+        if self.session.takeover is None:
+            self.exit(0)
+            return
+        self.notify("Putting the application's answer_url back before quitting…", timeout=15)
+        self._release_then_exit()
+
+    @work(exclusive=True, exit_on_error=False, group="quit")
+    async def _release_then_exit(self) -> None:
+        import asyncio
+
+        try:
+            await asyncio.wait_for(self.session.release_app(), RELEASE_WAIT)
+        except Exception:  # the takeover journal puts it back on the next byon run
+            self.notify(
+                "Could not put the answer_url back now; the next byon run does it.",
+                severity="warning",
+            )
+            await asyncio.sleep(2)  # long enough to be read
+        self.exit(0)
 
     async def on_unmount(self) -> None:
         """Restore what verify took over, stop the listener and the demo."""

@@ -176,3 +176,34 @@ async def test_connecting_restores_an_answer_url_left_by_a_crash(emulator, clien
         assert not journal.exists()
         notes = [n.message for n in app._notifications]
         assert any(f"Restored the answer_url of app {app_obj.app_id}" in n for n in notes)
+
+
+async def test_quitting_while_listening_says_it_puts_the_answer_url_back(emulator, client):
+    """ctrl+q on a taken-over application: the wizard says so while it restores the
+    answer_url, then quits (no silent wait on the way out)."""
+    runner, answer_url, _seen = await _agent_answer_server()
+    try:
+        app, app_obj = await _live_app_at_verify(emulator, client, answer_url)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await app.wait_session()
+            app.show_step("verify")
+            await settle(app, pilot)
+            port = _free_port()
+            app.screen.query_one("#public-url", Input).value = f"http://127.0.0.1:{port}"
+            app.screen.query_one("#listen-on", Input).value = f"127.0.0.1:{port}"
+            await pilot.press("ctrl+l")
+            await settle(app, pilot)
+            assert app.session.takeover is not None
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            if screen_name(app) == "QuitScreen":  # the plan has no file yet
+                await pilot.press("q")
+                await pilot.pause()
+            said = [str(n.message) for n in app._notifications]
+            assert any("answer_url back before quitting" in m for m in said), said
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        assert app.return_code == 0
+        assert (await client.get_application(app_obj.app_id)).answer_url == answer_url
+    finally:
+        await runner.cleanup()
