@@ -21,10 +21,13 @@ from wizard.text import plain
 COLUMNS = (("time", 8), ("method", 6), ("path", 44), ("status", 6), ("ms", 4))
 
 
-def status_text(status: int | str) -> Text:
-    """The status cell: "200 ✓" / "404 ✗" / "ConnectError ✗", readable without colour."""
+def status_text(status: int | str, theme: dict[str, str] | None = None) -> Text:
+    """The status cell: "200 ✓" / "404 ✗" / "ConnectError ✗", readable without colour,
+    coloured with the theme's success and error colours when ``theme`` is given."""
     ok = isinstance(status, int) and 200 <= status < 300
-    return Text(f"{plain(status, 14)} {'✓' if ok else '✗'}", style="green" if ok else "red")
+    colours = theme or {}
+    style = colours.get("success", "green") if ok else colours.get("error", "red")
+    return Text(f"{plain(status, 14)} {'✓' if ok else '✗'}", style=style)
 
 
 class ActivityPane(Vertical):
@@ -76,7 +79,7 @@ class ActivityPane(Vertical):
             clock,
             record.method,
             Text(plain(record.path, 120), overflow="fold"),
-            status_text(record.status),
+            status_text(record.status, app.theme_variables),
             ms,
             height=None,
         )

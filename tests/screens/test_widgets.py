@@ -267,3 +267,12 @@ async def test_a_block_is_highlighted_for_the_themes_background():
             await pilot.pause()
             syntax = block.content
             assert syntax._theme.style_map == Syntax.get_theme(wanted).style_map, theme
+
+
+def test_a_request_status_takes_the_themes_colours():
+    from screens.widgets.activity import status_text
+
+    theme = {"success": "#00ff00", "error": "#ff0000"}
+    assert str(status_text(200, theme).style) == "#00ff00"
+    assert str(status_text(404, theme).style) == "#ff0000"
+    assert status_text("ConnectError", theme).plain == "ConnectError ✗"  # without colour too
