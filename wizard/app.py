@@ -481,6 +481,13 @@ class ByonApp(App[int]):
         """Every way out (the palette's Quit too) goes through the unsaved-plan guard."""
         self.action_quit_wizard()
 
+    def get_system_commands(self, screen: Any) -> Any:
+        """Textual's palette commands, less Keys and Quit: byon's own (the keys of this
+        step, and quit with the unsaved-plan guard) stand in their place, once each."""
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Keys", "Quit"):
+                yield command
+
     def action_help(self) -> None:
         """f1 or ?: the keys overlay, every key of this screen, grouped."""
         from screens.widgets.help import open_help

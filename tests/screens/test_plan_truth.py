@@ -222,11 +222,9 @@ async def test_the_palettes_own_quit_asks_too():
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(app, pilot)
         await choose_direct_sip(app, pilot, stable=False, shared=False)
-        quit_command = next(c for c in app.get_system_commands(app.screen) if c.title == "Quit")
-        app.call_later(quit_command.callback)  # as the palette runs it
-        await settle(app, pilot)
-        assert screen_name(app) == "QuitScreen"
-        await press(app, pilot, "n")
+        # byon's Quit stands in for Textual's, once: no second "Quit" or "Keys" to confuse
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Quit" not in titles and "Keys" not in titles and "Theme" in titles
         await press(app, pilot, "ctrl+p")
         await pilot.press(*"quit")
         await settle(app, pilot)
