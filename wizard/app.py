@@ -249,9 +249,12 @@ class ByonApp(App[int]):
             self.pop_screen()
 
     def visited_steps(self) -> list[str]:
-        """The steps behind the current one, oldest first: where "go to" can jump back to."""
-        steps = [getattr(s, "STEP", "") for s in self.screen_stack[:-1]]
-        return [s for s in steps if s]
+        """The steps behind the current one, oldest first: where "go to" can jump back to.
+
+        The current step is the top step screen, whatever dialog (the palette, say) is
+        open above it: it is not a step to go back to."""
+        steps = [step for s in self.screen_stack if (step := getattr(s, "STEP", ""))]
+        return steps[:-1]
 
     def go_to_step(self, step: str) -> None:
         """Go back to an earlier step; what was typed on every step is kept."""
