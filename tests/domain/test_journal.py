@@ -220,3 +220,17 @@ def test_apply_lock_is_per_account_and_plan(plan_path, tmp_path):
             pass
         with apply_lock(write_plan(tmp_path, name="b.toml"), "MAONE000000000000000"):
             pass
+
+
+def test_an_undo_step_reads_as_one_inert_line():
+    """Names in a journal came from the account: a newline or an escape in one cannot
+    forge a line of byon's own or move the cursor when the step is listed."""
+    evil = "edge\n- undo delete everything\x1b[2J" + "x" * 1000
+    for undo in (
+        Undo("delete", "ip_acl", id="a1", name=evil),
+        Undo("delete_named", "application", name=evil),
+        Undo("update", "application", id="1", fields={"answer_url": evil}),
+    ):
+        line = undo.describe()
+        assert "\n" not in line and "\x1b" not in line and len(line) <= 400
+        assert "edge\\n- undo" in line

@@ -81,13 +81,18 @@ class Undo:
     expect: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> str:
-        """One line for the user: what this step will do."""
+        """One line for the user: what this step will do (names and values from the
+        account or a journal file: inert and bounded, as all outside text)."""
+        from wizard.text import plain
+
         what = f"{self.kind} {self.name or self.id}".strip()
         if self.op == "update":
-            return f"restore {what}: " + ", ".join(f"{k} = {v!r}" for k, v in self.fields.items())
-        if self.op == "delete_named":
-            return f"delete any {self.kind} named {self.name}"
-        return f"delete {what}"
+            line = f"restore {what}: " + ", ".join(f"{k} = {v!r}" for k, v in self.fields.items())
+        elif self.op == "delete_named":
+            line = f"delete any {self.kind} named {self.name}"
+        else:
+            line = f"delete {what}"
+        return plain(line, 400)
 
 
 # ---------------------------------------------------------------- where journals live
