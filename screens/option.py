@@ -3,12 +3,16 @@ that fits what that provider can do."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Checkbox, Input, Static
 
 from screens.widgets.base import StepScreen
@@ -51,6 +55,13 @@ def comparison(inbound: str = "") -> Content:
     return Content("\n").join(lines)
 
 
+@dataclass
+class RatesLoaded(Message):
+    """The account's own rates (wizard.plans.costs.Rates), read once the step is shown."""
+
+    rates: Any
+
+
 class OptionScreen(StepScreen):
     """DID forwarding or Direct SIP, with three questions that recommend one."""
 
@@ -70,19 +81,27 @@ class OptionScreen(StepScreen):
     rates = None  # the account's own rates (wizard.plans.costs.Rates), once read
 
     def compose_body(self) -> ComposeResult:
-        """Your number, the two options side by side, the questions."""
+        """Your number, the two options side by side, the questions (the widgets that
+        change later are kept, not queried again)."""
         with Horizontal(id="ext-row"):
             yield Static("Your number at the other provider", classes="ext-label")
-            yield Input(placeholder="e.g. +14155550100", id="external", compact=True)
+            self.external = Input(placeholder="e.g. +14155550100", id="external", compact=True)
+            yield self.external
         # the provider list is mounted after the first paint (its data and the Select cost)
-        with Horizontal(id="provider-row"):
+        self.provider_row = Horizontal(id="provider-row")
+        with self.provider_row:
             yield Static("Your provider", classes="ext-label")
-        yield Static(comparison(), id="compare")
+        self.compare = Static(comparison(), id="compare")
+        yield self.compare
         # one widget per question and a single button: this is the first screen of
         # `byon demo`, and every extra widget delays the first paint
-        for qid, text, default in QUESTIONS:
-            yield Question(text, value=default, id=qid, classes="question")
-        yield Static("", id="recommendation")
+        self.questions = {
+            qid: Question(text, value=default, id=qid, classes="question")
+            for qid, text, default in QUESTIONS
+        }
+        yield from self.questions.values()
+        self.recommendation = Static("", id="recommendation")
+        yield self.recommendation
         # a link, not a Button: the first screen paints sooner with one widget less
         yield Static(USE, id="use")
 
@@ -100,10 +119,10 @@ class OptionScreen(StepScreen):
             return
         # the demo's number is filled in, so the questions are what a presenter needs:
         # focused without scrolling, the number field stays in view at 80x24
-        self.query_one("#q-sip", Checkbox).focus(scroll_visible=False)
+        self.questions["q-sip"].focus(scroll_visible=False)
         from screens.widgets.fields import CheckValidator
 
-        external = self.query_one("#external", Input)
+        external = self.external
         if not external.value:
             demo = self.app.session.is_demo
             external.value = self.plan.external_number or (DEMO_EXTERNAL if demo else "")
@@ -112,16 +131,22 @@ class OptionScreen(StepScreen):
 
     @work(exclusive=True, exit_on_error=False, group="rates")
     async def load_rates(self) -> None:
-        """Put the account's own inbound rate into the comparison (one list request)."""
-        from wizard.plans.costs import account_rates, inbound_part
+        """Read the account's own rates (one list request); they come back as RatesLoaded."""
+        from wizard.plans.costs import account_rates
 
         session = await self.app.wait_session()
         if not session.online:
             return
-        self.rates = await account_rates(session.client)
+        self.post_message(RatesLoaded(await account_rates(session.client)))
+
+    def on_rates_loaded(self, message: RatesLoaded) -> None:
+        """Keep the rates (w shows them) and put the inbound rate into the comparison."""
+        from wizard.plans.costs import inbound_part
+
+        self.rates = message.rates
         if self.rates.inbound_per_min:
             cost = inbound_part(self.rates).rsplit("= ", 1)[-1]
-            self.query_one("#compare", Static).update(comparison(cost))
+            self.compare.update(comparison(cost))
 
     def worker_failed(self, worker) -> None:
         """Unread rates are no error: the line clears; the comparison keeps its words."""
@@ -139,7 +164,7 @@ class OptionScreen(StepScreen):
         value = self.plan.provider if self.plan.provider in known else "generic"
         options = [(p.name, key) for key, p in known.items()]
         select = Select(options, value=value, id="provider", allow_blank=False, compact=True)
-        await self.query_one("#provider-row", Horizontal).mount(select)
+        await self.provider_row.mount(select)
         self._update()
 
     def provider(self) -> str:
@@ -171,14 +196,14 @@ class OptionScreen(StepScreen):
             text.append(f" ({alt[0].upper()}{alt[1:]}.)")
         if getattr(rec, "warning", ""):
             text.append(f"\n⚠ {rec.warning}", style="bold")
-        self.query_one("#recommendation", Static).update(text)
+        self.recommendation.update(text)
 
     def current(self):
         """The seed's recommendation for the three answers, fitted to the chosen provider."""
         base = recommend(
-            sip=self.query_one("#q-sip", Checkbox).value,
-            stable_ips=self.query_one("#q-stable", Checkbox).value,
-            shared_ips=self.query_one("#q-shared", Checkbox).value,
+            sip=self.questions["q-sip"].value,
+            stable_ips=self.questions["q-stable"].value,
+            shared_ips=self.questions["q-shared"].value,
         )
         if self.provider() == "generic":
             return base  # nothing to fit: no provider data is needed before the first paint
@@ -187,7 +212,7 @@ class OptionScreen(StepScreen):
         return advise(self.provider(), base)
 
     def _answers(self) -> tuple[bool, ...]:
-        return tuple(self.query_one(f"#{qid}", Checkbox).value for qid, _t, _d in QUESTIONS)
+        return tuple(self.questions[qid].value for qid, _t, _d in QUESTIONS)
 
     def action_when_to_use(self) -> None:
         """w: the five situations for bringing a number, and the cost example."""
@@ -208,11 +233,11 @@ class OptionScreen(StepScreen):
         from wizard.plans.validate import check_e164
         from wizard.steps import OptionResult
 
-        external = self.query_one("#external", Input).value.strip()
+        external = self.external.value.strip()
         msg = problem(check_e164, external)
         if msg:
             self.show_error(f"Your number: {msg}")
-            self.query_one("#external", Input).focus()
+            self.external.focus()
             return
         answers = self._answers()
         # a chosen (or loaded) auth type stays unless the answers changed since

@@ -69,6 +69,21 @@ class ApplyStep(Message):
     text: str
 
 
+@dataclass
+class ApplyFinished(Message):
+    """An apply run ended: ``error`` is the error line's sentence ("" when it went through)."""
+
+    error: str = ""
+
+
+@dataclass
+class UndoFinished(Message):
+    """An undo run ended: ``left`` names the steps that could not be undone (kept in the
+    journal)."""
+
+    left: list[str] = field(default_factory=list)
+
+
 class ReviewScreen(StepScreen):
     """What will change in the account; apply it change by change, retry or undo."""
 
@@ -349,8 +364,9 @@ class ReviewScreen(StepScreen):
 
             if not await session.finish_journal(self.plan, on_undo):
                 self.failed = True
-                self.show_error("An earlier run's undo steps still fail; see the lines above.")
-                self._buttons()
+                self.post_message(
+                    ApplyFinished("An earlier run's undo steps still fail; see the lines above.")
+                )
                 return
         # one read of the account, then each change in order
         changes = await session.pending_changes(self.plan)
@@ -368,15 +384,25 @@ class ReviewScreen(StepScreen):
                 self._line(key, "failed", f"{render_change(change)}: {msg}")
                 self.failed = True
                 done = len(self._undo())
-                self.show_error(
-                    f"{msg}  {done} earlier step(s) are kept. Retry (r) after fixing the "
-                    "cause, or undo (u) what this wizard changed."
+                self.post_message(
+                    ApplyFinished(
+                        f"{msg}  {done} earlier step(s) are kept. Retry (r) after fixing the "
+                        "cause, or undo (u) what this wizard changed."
+                    )
                 )
-                self._buttons()
                 return
         self.applied = True
         # the last read above is the account's truth: every id into the plan and its file
         await self.app.plan_applied()  # read anew: the view before apply lacks what it made
+        self.post_message(ApplyFinished())
+
+    def on_apply_finished(self, message: ApplyFinished) -> None:
+        """The apply's end on screen: why it stopped (with Retry and Undo), or the account
+        matching the plan and the new password."""
+        if message.error:
+            self.show_error(message.error)
+            self._buttons()
+            return
         self.diff_view.update(
             "[$success]The account now matches the plan.[/] Next: your provider's settings (n)."
         )
@@ -405,17 +431,21 @@ class ReviewScreen(StepScreen):
         left = await session.undo_applied(on_step)
         self.failed = False
         self.applied = False
-        if left:
+        # ids of deleted resources may stay in the plan: apply falls back to names
+        self.app.dirty = True
+        self.post_message(UndoFinished([u.describe() for u in left]))
+
+    def on_undo_finished(self, message: UndoFinished) -> None:
+        """The undo's end on screen: what is left to undo, or done; then the diff anew."""
+        if message.left:
             self.show_error(
                 "Some steps could not be undone: "
-                + "; ".join(u.describe() for u in left)
+                + "; ".join(message.left)
                 + ". They are kept in the journal for `byon apply` to finish."
             )
         else:
             self.clear_error()
             self.app.notify("Undone: the account is as it was before.", title="Undone")
-        # ids of deleted resources may stay in the plan: apply falls back to names
-        self.app.dirty = True
         self._show_password()
         self.refresh_diff()
 

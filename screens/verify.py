@@ -3,7 +3,7 @@ selected call whole: its diagnosis, parameters, headers and SIP ladder."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 
 from rich.text import Text
 from textual import on, work
@@ -15,7 +15,7 @@ from textual.widgets import Button, DataTable, Input, ProgressBar, Static
 
 from screens.widgets.base import StepScreen
 from screens.widgets.calldetail import CallDetail, diagnosis_text
-from screens.widgets.calls import Layout, cell_values, cells, layout_for, merge
+from screens.widgets.calls import Layout, cell_values, cells, layout_for, merge, merged
 from screens.widgets.table import Table
 from screens.widgets.verifytools import COPY_NUMBER_TIP, COPY_URI_TIP, VerifyTools
 from wizard.plivo.facts import sip_uri
@@ -70,18 +70,27 @@ class CallObserved(Message):
     row: CallRow
 
 
-def merged(old: CallRow, new: CallRow) -> CallRow:
-    """One call seen twice (callback and SIP outcome): the later view wins where it knows
-    something, the earlier one fills the gaps (e.g. the headers of the callback)."""
-    keep = {
-        f.name: getattr(old, f.name)
-        for f in fields(CallRow)
-        if getattr(new, f.name) in ("", None, {}, [])
-    }
-    # the callback's own headers and parameters stay; the outcome adds what it knows
-    keep["headers"] = {**old.headers, **new.headers}
-    keep["params"] = {**old.params, **new.params}
-    return replace(new, **keep)
+@dataclass
+class StatusChanged(Message):
+    """The listener's state in words, for the status line (after what to call)."""
+
+    text: str
+    wait_for_calls: bool = False  # a real listener is reachable: say what silence means
+
+
+@dataclass
+class EdgeFailed(Message):
+    """The demo's SIP edge could not start (``error`` says why): calls take HTTP."""
+
+    error: str
+
+
+@dataclass
+class LadderFetched(Message):
+    """Demo: the SIP ladder the emulator recorded for call ``key`` (maybe none yet)."""
+
+    key: str
+    ladder: list
 
 
 class VerifyScreen(VerifyTools, StepScreen):
@@ -112,28 +121,37 @@ class VerifyScreen(VerifyTools, StepScreen):
         self._status_text = ""  # the status line's words after what to call
 
     def compose_body(self) -> ComposeResult:
-        """Status, the calls, the selected call (or the probe's rows), the call buttons."""
-        yield Static("", id="status")
-        yield Table(id="calls", cursor_type="row", zebra_stripes=True)
-        yield CallDetail(id="details")
-        with Vertical(id="stream-check"):
-            yield Static("", id="stream-report")
-            yield ProgressBar(id="stream-progress", total=None, show_eta=False)
-        with Vertical(id="demo"):
-            yield Static(
+        """Status, the calls, the selected call (or the probe's rows), the call buttons;
+        the ones handlers change are kept, not queried again."""
+        self.status_line = Static("", id="status")
+        self.calls_table = Table(id="calls", cursor_type="row", zebra_stripes=True)
+        self.detail = CallDetail(id="details")
+        yield from (self.status_line, self.calls_table, self.detail)
+        self.stream_box = Vertical(id="stream-check")
+        with self.stream_box:
+            self.stream_report = Static("", id="stream-report")
+            self.stream_progress = ProgressBar(id="stream-progress", total=None, show_eta=False)
+            yield from (self.stream_report, self.stream_progress)
+        self.demo_box = Vertical(id="demo")
+        with self.demo_box:
+            self.sim_hint = Static(
                 "Simulate a call (demo, real SIP over loopback):", classes="hint", id="sim-hint"
             )
-            with Horizontal(classes="buttons", id="sim-buttons"):
+            self.sim_buttons = Horizontal(classes="buttons", id="sim-buttons")
+            yield self.sim_hint
+            with self.sim_buttons:
                 yield from self._buttons()
-        with Vertical(id="real"):
+        self.real_box = Vertical(id="real")
+        with self.real_box:
             yield Static(REAL_HELP, classes="hint")
             with Horizontal(classes="row"):
-                yield Input(
+                self.public_url = Input(
                     placeholder="public URL, e.g. https://your-tunnel.example.com",
                     id="public-url",
                     compact=True,
                 )
-                yield Input("127.0.0.1:8080", id="listen-on", compact=True)
+                self.listen_on = Input("127.0.0.1:8080", id="listen-on", compact=True)
+                yield from (self.public_url, self.listen_on)
                 yield Button("Listen (ctrl+l)", id="listen", compact=True)
 
     def _buttons(self) -> list[Button]:
@@ -169,17 +187,16 @@ class VerifyScreen(VerifyTools, StepScreen):
         if [c[1] for c in demo_calls(self.plan)] == [c[1] for c in self._calls]:
             self._bind_keys()  # the route may have changed with the same scenarios
             return
-        box = self.query_one("#sim-buttons")
-        await box.remove_children()
-        await box.mount_all(self._buttons())
+        await self.sim_buttons.remove_children()
+        await self.sim_buttons.mount_all(self._buttons())
 
     def on_mount(self) -> None:
         """Columns for the width; the demo's buttons or the real listener's fields."""
         self._layout_table()
-        self.query_one("#stream-check").display = False
+        self.stream_box.display = False
         demo = self.app.session.is_demo
-        self.query_one("#demo").display = demo
-        self.query_one("#real").display = not demo
+        self.demo_box.display = demo
+        self.real_box.display = not demo
 
     async def on_screen_resume(self) -> None:
         """Start the demo's listener, or say what a real account needs (offline: nothing).
@@ -189,7 +206,7 @@ class VerifyScreen(VerifyTools, StepScreen):
             self._offline()
             return
         demo = self.app.session.is_demo
-        self.query_one("#calls", DataTable).focus()
+        self.calls_table.focus()
         if demo:
             await self._refresh_buttons()
         if self.app.session.listener is not None:
@@ -203,10 +220,10 @@ class VerifyScreen(VerifyTools, StepScreen):
         """Offline nothing exists to call yet: say what to run once the plan is applied."""
         from wizard.steps import offline_verify_steps
 
-        self.query_one("#real").display = False
-        self.query_one("#status", Static).update("Offline: no application to call yet.")
+        self.real_box.display = False
+        self.status_line.update("Offline: no application to call yet.")
         steps = offline_verify_steps(self.plan, str(self.app.plan_path))
-        self.query_one(CallDetail).show_text(Text(steps))
+        self.detail.show_text(Text(steps))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Listen only with a real account; the call keys only in the demo; the SIP probe
@@ -231,7 +248,7 @@ class VerifyScreen(VerifyTools, StepScreen):
             return
         self._layout = layout
         self.set_class(not layout.wide, "-compact")
-        table = self.query_one("#calls", DataTable)
+        table = self.calls_table
         table.clear(columns=True)
         table.header_height = layout.height
         for key, label, width in layout.columns():
@@ -262,7 +279,7 @@ class VerifyScreen(VerifyTools, StepScreen):
 
     def _status(self, text: str) -> None:
         self._status_text = text
-        self.query_one("#status", Static).update(Text(f"{self._calls_to()} · {text}"))
+        self.status_line.update(Text(f"{self._calls_to()} · {text}"))
 
     def _calls_to(self) -> str:
         """What to call: the app's SIP URI, or under DID forwarding the user's own number
@@ -295,10 +312,7 @@ class VerifyScreen(VerifyTools, StepScreen):
         # the SIP edge starts here, long after the first paint; without it the calls take
         # the HTTP route and the hint says so
         if await session.start_sip_edge() is None:
-            self.query_one("#sim-hint", Static).update(
-                "Simulate a call (demo): the SIP edge could not start "
-                f"({plain(session.sip_edge_error, 80)}), so calls take the HTTP route."
-            )
+            self.post_message(EdgeFailed(session.sip_edge_error))
         # the demo answers with a <Stream> to the echo agent, so each call also tests audio
         await session.start_listener(
             expectation=self._expectation(),
@@ -306,16 +320,30 @@ class VerifyScreen(VerifyTools, StepScreen):
             answer_xml=session.demo_answer_xml(self.plan),
         )
         await session.point_app_at_listener(self.plan.application.app_id)
-        self._status("in-process listener ✓ ready")
+        self.post_message(StatusChanged("in-process listener ✓ ready"))
+
+    def on_edge_failed(self, message: EdgeFailed) -> None:
+        """Say under the call buttons that calls take the HTTP route, and why."""
+        self.sim_hint.update(
+            "Simulate a call (demo): the SIP edge could not start "
+            f"({plain(message.error, 80)}), so calls take the HTTP route."
+        )
+
+    def on_status_changed(self, message: StatusChanged) -> None:
+        """The listener's progress on the status line; once a real one is reachable, the
+        wait for its first call starts."""
+        self._status(message.text)
+        if message.wait_for_calls:
+            self._wait_for_calls()
 
     @on(Button.Pressed, "#listen")
     def action_listen(self) -> None:
         """ctrl+l: listen at the public URL the user typed (real account)."""
         from wizard.plans.validate import check_url
 
-        url = self.query_one("#public-url", Input).value.strip()
+        url = self.public_url.value.strip()
         msg = check_url(url, "the public URL") if url else "type the public URL first"
-        host, _, port = self.query_one("#listen-on", Input).value.strip().rpartition(":")
+        host, _, port = self.listen_on.value.strip().rpartition(":")
         if msg or not port.isdigit():
             self.show_error(f"Cannot listen: {msg or 'listen on HOST:PORT, e.g. 127.0.0.1:8080'}.")
             return
@@ -333,17 +361,17 @@ class VerifyScreen(VerifyTools, StepScreen):
             host=host,
             port=port,
         )
-        self._status(f"checking that {public_url} reaches the listener…")
+        self.post_message(StatusChanged(f"checking that {public_url} reaches the listener…"))
         try:
             # never point the app at a listener Plivo cannot reach
             await session.listener.preflight(public_url)
         except Exception:
             await session.stop_listener()
-            self._status("type your public URL to listen")
+            self.post_message(StatusChanged("type your public URL to listen"))
             raise
         await session.point_app_at_listener(self.plan.application.app_id)
-        self._status(f"listener {session.listener.answer_url} ✓ reachable, listening")
-        self._wait_for_calls()
+        ready = f"listener {session.listener.answer_url} ✓ reachable, listening"
+        self.post_message(StatusChanged(ready, wait_for_calls=True))
 
     def _wait_for_calls(self) -> None:
         """Say what silence means if no call arrives within NO_CALL_AFTER seconds."""
@@ -363,7 +391,7 @@ class VerifyScreen(VerifyTools, StepScreen):
         else:
             app_id = plan.application.app_id or "APP_ID"
             hint = NO_CALL_HINT.format(uri=self._target(), app_id=app_id)
-        self.query_one(CallDetail).show_text(Text(hint))
+        self.detail.show_text(Text(hint))
 
     async def on_unmount(self) -> None:
         """Leaving the wizard: restore the answer_url and stop listening."""
@@ -388,7 +416,7 @@ class VerifyScreen(VerifyTools, StepScreen):
     def action_back(self) -> None:
         """Escape: close the probe's panel if open, else back once the answer_url is
         restored."""
-        if self.query_one(CallDetail).probe_open:
+        if self.detail.probe_open:
             self._close_probe()
             return
         self.leave_then(self.app.back)
@@ -423,6 +451,7 @@ class VerifyScreen(VerifyTools, StepScreen):
             )
             return
         self._close_probe()  # the new call's diagnosis takes the room
+        self.clear_error()
         self.simulate(scenario)
 
     def _busy(self, group: str) -> bool:
@@ -440,7 +469,6 @@ class VerifyScreen(VerifyTools, StepScreen):
         session = await self.app.wait_session()
         if session.listener is None:
             await self.start_demo_listener().wait()
-        self.clear_error()
         exp = self._expectation()
         number = None
         if scenario == "number_in_uri" and self.plan.option == "direct_sip":
@@ -479,7 +507,7 @@ class VerifyScreen(VerifyTools, StepScreen):
         self._rows[row.key] = row
         frozen_ms = getattr(self.app, "frozen_ms", None)
         values = cell_values(row, audio_cell(row.stream, frozen_ms))
-        table = self.query_one("#calls", DataTable)
+        table = self.calls_table
         layout = self._layout or Layout(True)
         with self.app.batch_update():
             if row.key in self._cells:
@@ -494,7 +522,7 @@ class VerifyScreen(VerifyTools, StepScreen):
                 table.add_row(*self._row_cells(values), key=row.key, height=layout.height)
                 if row.rejected:
                     self._forget_rejected(table)
-        if self.query_one(CallDetail).probe_open:
+        if self.detail.probe_open:
             return  # the probe's view stays until p, escape or a call chosen
         # the newest call is the one just placed: select it, scrolled into view
         table.move_cursor(row=table.get_row_index(row.key), animate=False)
@@ -510,7 +538,7 @@ class VerifyScreen(VerifyTools, StepScreen):
 
     @on(DataTable.RowHighlighted, "#calls")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if self.query_one(CallDetail).probe_open:
+        if self.detail.probe_open:
             if self._busy("probe"):
                 return  # the probe's own call arriving: its rows stay in view
             self.app.workers.cancel_group(self, "probe")
@@ -521,7 +549,7 @@ class VerifyScreen(VerifyTools, StepScreen):
         """The call whole under the table; its SIP ladder fetched when the demo has one."""
         row = self._rows[key]
         keys = list(self._rows)
-        self.query_one(CallDetail).show(row, keys.index(key) + 1, len(keys), self._diagnosis(row))
+        self.detail.show(row, keys.index(key) + 1, len(keys), self._diagnosis(row))
         demo = self.app.session.is_demo
         if demo and not row.ladder and not row.rejected and key not in self._ladder_asked:
             self._ladder_asked.add(key)
@@ -537,17 +565,25 @@ class VerifyScreen(VerifyTools, StepScreen):
         except BaseException:
             self._ladder_asked.discard(key)  # cancelled or failed: selecting it asks again
             raise
-        row = self._rows.get(key)
-        if not ladder or row is None or row.ladder:
+        self.post_message(LadderFetched(key, ladder))
+
+    def on_ladder_fetched(self, message: LadderFetched) -> None:
+        """Keep a call's ladder once found; draw it if that call is the one selected."""
+        row = self._rows.get(message.key)
+        if not message.ladder or row is None or row.ladder:
             # the call's own outcome brought its whole ladder meanwhile; this answer may
             # have been taken mid-call, before the BYE
             return
-        self._rows[key] = replace(row, ladder=ladder)
-        table = self.query_one("#calls", DataTable)
-        if table.is_valid_row_index(table.cursor_row):
-            shown = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-            if shown == key:
-                self.query_one(CallDetail).show_ladder(ladder)
+        self._rows[message.key] = replace(row, ladder=message.ladder)
+        if self._selected() == message.key:
+            self.detail.show_ladder(message.ladder)
+
+    def _selected(self) -> str | None:
+        """The key of the call the table's cursor is on (None: no call yet)."""
+        table = self.calls_table
+        if not self._rows or not table.is_valid_row_index(table.cursor_row):
+            return None
+        return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
 
     def _diagnosis(self, row: CallRow) -> Text:
         frozen_ms = getattr(self.app, "frozen_ms", None)

@@ -87,9 +87,6 @@ def diagnosis_text(row: Any, colours: dict[str, str], did: bool, ms: str | None 
     return text
 
 
-CALL_PARTS = ("#detail-head", "#params", "#headers", "#ladder")
-
-
 class CallDetail(VerticalScroll):
     """Below the calls table; ``show(row, ...)`` fills it for the selected call, and
     ``show_probe`` puts the SIP probe's diagnosis and rows in its place (same room, so
@@ -106,56 +103,63 @@ class CallDetail(VerticalScroll):
     probe_open = False  # the probe's view is in place of the call
 
     def compose(self) -> ComposeResult:
-        """The heading, diagnosis, probe view, parameters, headers and SIP ladder."""
-        yield Static("", id="detail-head")
-        yield Static("Diagnosis: no call yet.", id="diagnosis")
-        yield Static("", id="probe")
-        yield Static("", id="params", classes="raw")
-        yield Static("", id="headers", classes="raw")
-        yield LadderView(id="ladder")
+        """The heading, diagnosis, probe view, parameters, headers and SIP ladder (kept:
+        every change below goes to one of them)."""
+        self.head = Static("", id="detail-head")
+        self.diagnosis = Static("Diagnosis: no call yet.", id="diagnosis")
+        self.probe = Static("", id="probe")
+        self.params = Static("", id="params", classes="raw")
+        self.headers = Static("", id="headers", classes="raw")
+        self.ladder = LadderView(id="ladder")
+        yield from (self.head, self.diagnosis, self.probe, self.params, self.headers, self.ladder)
+
+    def _call_parts(self, shown: bool) -> None:
+        """Show or hide the parts that belong to a call (all but the diagnosis line)."""
+        for part in (self.head, self.params, self.headers, self.ladder):
+            part.display = shown
 
     def on_mount(self) -> None:
         """Until a call is shown, only the diagnosis line ("no call yet") is visible."""
-        for sel in (*CALL_PARTS, "#probe"):
-            self.query_one(sel).display = False
+        self._call_parts(False)
+        self.probe.display = False
 
     def show_probe(self, panel: Any, diagnosis: Any) -> None:
         """The SIP probe in place of the call: its diagnosis first, then its rows."""
         self.probe_open = True
-        self.query_one("#diagnosis", Static).update(diagnosis)
-        self.query_one("#probe", Static).update(panel)
-        self.query_one("#probe").display = True
-        for sel in CALL_PARTS:
-            self.query_one(sel).display = False
+        self.diagnosis.update(diagnosis)
+        self.probe.update(panel)
+        self.probe.display = True
+        self._call_parts(False)
         self.scroll_home(animate=False)
+
+    def show_probe_rows(self, panel: Any) -> None:
+        """Only the probe's rows change (a check finished, or the run failed)."""
+        self.probe.update(panel)
 
     def close_probe(self) -> None:
         """The probe's view goes; the caller shows the selected call (or the empty text)."""
         self.probe_open = False
-        self.query_one("#probe").display = False
+        self.probe.display = False
 
     def show_text(self, text: Any) -> None:
         """A message in place of a call (no call yet, or why none arrived)."""
         self.close_probe()
-        self.query_one("#diagnosis", Static).update(text)
+        self.diagnosis.update(text)
 
     def show(self, row: Any, index: int, total: int, diagnosis: Any) -> None:
         """Fill in ``row`` (a CallRow); ``diagnosis`` is the screen's coloured sentence."""
         self.close_probe()
-        self.query_one("#detail-head", Static).update(heading(row, index, total))
-        self.query_one("#diagnosis", Static).update(diagnosis)
+        self.head.update(heading(row, index, total))
+        self.diagnosis.update(diagnosis)
         refused = row.sip_status not in (200, 0, None)
         empty = NO_REQUEST if refused else "none"
-        self.query_one("#params", Static).update(
-            pairs_table("Parameters (as sent to the answer_url)", row.params, empty)
-        )
-        self.query_one("#headers", Static).update(pairs_table("Headers", row.headers, empty))
-        self.query_one("#ladder", LadderView).show(row.ladder)
-        for sel in CALL_PARTS:
-            self.query_one(sel).display = True
+        self.params.update(pairs_table("Parameters (as sent to the answer_url)", row.params, empty))
+        self.headers.update(pairs_table("Headers", row.headers, empty))
+        self.ladder.show(row.ladder)
+        self._call_parts(True)
         self.scroll_home(animate=False)
 
     def show_ladder(self, ladder: Any) -> None:
         """Only the ladder changes (it arrived later); hidden while the probe's view is on."""
-        self.query_one("#ladder", LadderView).show(ladder)
-        self.query_one("#ladder").display = not self.probe_open
+        self.ladder.show(ladder)
+        self.ladder.display = not self.probe_open

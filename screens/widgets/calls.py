@@ -8,12 +8,13 @@ source IP, the caller, the literal SIPAuthType and the signature all stay in vie
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from rich.text import Text
 
 from wizard.text import plain
+from wizard.verify.rows import CallRow
 
 # (key, label, width): one line per call from this many columns up
 WIDE_FROM = 124
@@ -101,6 +102,20 @@ def merge(known: dict[str, str], new: dict[str, str]) -> dict[str, str]:
     either knew."""
     known.update({k: v for k, v in new.items() if v != "—"})
     return known
+
+
+def merged(old: CallRow, new: CallRow) -> CallRow:
+    """One call seen twice (callback and SIP outcome): the later view wins where it knows
+    something, the earlier one fills the gaps (e.g. the headers of the callback)."""
+    keep = {
+        f.name: getattr(old, f.name)
+        for f in fields(CallRow)
+        if getattr(new, f.name) in ("", None, {}, [])
+    }
+    # the callback's own headers and parameters stay; the outcome adds what it knows
+    keep["headers"] = {**old.headers, **new.headers}
+    keep["params"] = {**old.params, **new.params}
+    return replace(new, **keep)
 
 
 def _styled(key: str, value: str, colours: dict[str, str]) -> Text:

@@ -5,11 +5,13 @@ A mixin for VerifyScreen (screens/verify.py), kept apart to keep that module sho
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from rich.text import Text
 from textual import work
-from textual.widgets import DataTable, Static
+from textual.message import Message
 
-from screens.widgets.calldetail import CallDetail
 from screens.widgets.markup import outside
 from screens.widgets.panels import probe_panel, stream_panel
 from wizard.text import plain
@@ -22,15 +24,39 @@ PROBE_NOT_DID = (
 )
 
 
+@dataclass
+class ProbeRow(Message):
+    """A check of the running probe finished: ``rows`` is every result so far."""
+
+    rows: list[Any]
+
+
+@dataclass
+class ProbeDone(Message):
+    """The probe ended: every check's result and the probe's verdict in one sentence."""
+
+    results: list[Any]
+    verdict: str
+    sentence: str
+
+
+@dataclass
+class StreamChecked(Message):
+    """The agent stream check's report (wizard.stream.check.StreamReport)."""
+
+    report: Any
+
+
 class VerifyTools:
-    """The probe, the stream check and ctrl+y, for VerifyScreen (which gives ``plan``,
-    ``_rows``, ``_show_details``, ``_target`` and ``_colours``)."""
+    """The probe, the stream check and ctrl+y, for VerifyScreen (which gives ``plan``, the
+    widgets ``detail`` and ``stream_*``, ``_selected``, ``_show_details``, ``_target`` and
+    ``_colours``)."""
 
     # byon sip-probe -------------------------------------------------------------------
     def action_probe(self) -> None:
         """p: byon sip-probe against the app's SIP URI (the emulator's edge in the demo),
         shown in place of the selected call; p again (or escape) closes it."""
-        if self.query_one(CallDetail).probe_open:
+        if self.detail.probe_open:
             self._close_probe()
             return
         if self.plan.option == "did_forwarding":
@@ -40,7 +66,7 @@ class VerifyTools:
             self.show_error("The probe needs the application's app_id: apply the plan first.")
             return
         self.clear_error()
-        self.query_one(CallDetail).show_probe(
+        self.detail.show_probe(
             "sip-probe · running (dns, reach, unauthenticated, authenticated)…",
             "Diagnosis (sip-probe): running…",
         )
@@ -48,16 +74,15 @@ class VerifyTools:
 
     def _close_probe(self) -> None:
         """The probe's view goes (its run stops); the selected call comes back."""
-        detail = self.query_one(CallDetail)
-        if not detail.probe_open:
+        if not self.detail.probe_open:
             return
         self.app.workers.cancel_group(self, "probe")
-        detail.close_probe()
-        table = self.query_one("#calls", DataTable)
-        if self._rows and table.is_valid_row_index(table.cursor_row):
-            self._show_details(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+        self.detail.close_probe()
+        key = self._selected()
+        if key is not None:
+            self._show_details(key)
         else:
-            detail.show_text("Diagnosis: no call yet.")
+            self.detail.show_text("Diagnosis: no call yet.")
 
     @work(exclusive=True, exit_on_error=False, group="probe")
     async def run_probe(self) -> None:
@@ -69,16 +94,26 @@ class VerifyTools:
 
         def emit(result) -> None:
             rows.append(result)
-            self.query_one("#probe", Static).update(probe_panel(rows, done=False))
+            self.post_message(ProbeRow(list(rows)))
 
         results = await session.run_probe(self.plan, emit)
-        verdict, sentence = probe_diagnosis(results)
+        self.post_message(ProbeDone(list(results), *probe_diagnosis(results)))
+
+    def on_probe_row(self, message: ProbeRow) -> None:
+        """The rows so far, while the probe's view is open (closed: its run was stopped)."""
+        if self.detail.probe_open:
+            self.detail.show_probe_rows(probe_panel(message.rows, done=False))
+
+    def on_probe_done(self, message: ProbeDone) -> None:
+        """The probe's diagnosis over its rows, unless its view was closed meanwhile."""
+        if not self.detail.probe_open:
+            return
         colours = self._colours()
         text = Text("Diagnosis (sip-probe): ")
-        mark = "✓ " if verdict == "pass" else "✗ "
-        colour = colours["pass" if verdict == "pass" else "fail"]
-        text.append(mark + plain(sentence, 800), style=colour)
-        self.query_one(CallDetail).show_probe(probe_panel(results, done=True), text)
+        mark = "✓ " if message.verdict == "pass" else "✗ "
+        colour = colours["pass" if message.verdict == "pass" else "fail"]
+        text.append(mark + plain(message.sentence, 800), style=colour)
+        self.detail.show_probe(probe_panel(message.results, done=True), text)
 
     # the agent's stream ---------------------------------------------------------------
     def action_check_stream(self) -> None:
@@ -92,9 +127,9 @@ class VerifyTools:
             )
             return
         self.clear_error()
-        self.query_one("#stream-check").display = True
-        self.query_one("#stream-progress").display = True
-        self.query_one("#stream-report", Static).update(
+        self.stream_box.display = True
+        self.stream_progress.display = True
+        self.stream_report.update(
             f"Agent stream check · {outside(stream.url)} ({stream.content_type}): connecting, "
             "then streaming 1 s of test audio as Plivo would…"
         )
@@ -102,22 +137,23 @@ class VerifyTools:
 
     @work(exclusive=True, exit_on_error=False, group="stream-check")
     async def check_stream(self, url: str, content_type: str) -> None:
-        """Run the stream check and show its report."""
+        """Run the stream check; its report comes back as a StreamChecked."""
         session = await self.app.wait_session()
-        try:
-            report = await session.check_stream(url, content_type)
-        finally:
-            self.query_one("#stream-progress").display = False
-        self.query_one("#stream-report", Static).update(stream_panel(report))
-        self.query_one("#stream-check").scroll_visible(animate=False)
+        self.post_message(StreamChecked(await session.check_stream(url, content_type)))
+
+    def on_stream_checked(self, message: StreamChecked) -> None:
+        """The report in the stream panel, scrolled into view; the progress bar goes."""
+        self.stream_progress.display = False
+        self.stream_report.update(stream_panel(message.report))
+        self.stream_box.scroll_visible(animate=False)
 
     def worker_failed(self, worker) -> None:
         """Say which panel's work failed (the error line has why)."""
         if worker.group == "probe":
-            self.query_one("#probe", Static).update("[$error]sip-probe failed[/]: see below.")
+            self.detail.show_probe_rows("[$error]sip-probe failed[/]: see below.")
         if worker.group == "stream-check":
-            self.query_one("#stream-progress").display = False
-            self.query_one("#stream-report", Static).update(
+            self.stream_progress.display = False
+            self.stream_report.update(
                 "[$error]Agent stream check failed[/]: see the message below."
             )
 

@@ -175,3 +175,30 @@ def test_audio_cell_and_sentence_say_which_part_of_the_audio_hop_failed():
     assert audio_cell({"error": "RuntimeError: boom"}) == "✗ no audio"
     assert "boom" in audio_sentence({"error": "RuntimeError: boom"})
     assert audio_cell(None) == "" and audio_sentence(None) == ""
+
+
+async def test_a_stream_report_message_fills_the_stream_panel():
+    """The check's worker hands its report back as a message; the panel shows it plain."""
+    from screens.widgets.verifytools import StreamChecked
+    from wizard.stream.report import Handshake, StreamReport
+
+    app = demo_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await to_verify(app, pilot)
+        scr = app.screen
+        scr.stream_box.display = scr.stream_progress.display = True  # as ctrl+g leaves them
+        report = StreamReport(
+            url="wss://agent.example.com/media",
+            content_type="audio/x-l16;rate=16000",
+            stream_id="s-1",
+            call_id="c-1",
+            handshake=Handshake(ok=False, status=403),
+            errors=["The agent refused the upgrade [b]\x1b[31m(HTTP 403)."],
+        )
+        scr.post_message(StreamChecked(report))
+        await settle(app, pilot)
+        text = _text(app, "#stream-report")
+        assert "Agent stream check · wss://agent.example.com/media" in text
+        assert "handshake   ✗ failed (HTTP 403)" in text
+        assert "FAIL: The agent refused the upgrade [b]\\x1b[31m(HTTP 403)." in text, text
+        assert not scr.stream_progress.display and scr.stream_box.display

@@ -55,3 +55,30 @@ async def test_a_journal_the_step_cannot_trust_is_an_error_line_not_a_crash():
         shown = str(app.screen.error_line.content)
         assert "journal" in shown.lower(), shown
         assert app.session.emulator.dump_state()["ip_acls"] == []  # nothing was applied
+
+
+async def test_the_end_of_a_run_comes_back_as_a_message():
+    """A failed apply's sentence and buttons, then an undo that left a step, are drawn by
+    the handlers of the messages the workers post."""
+    from screens.review import ApplyFinished, UndoFinished
+
+    app = demo_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await _to_review(app, pilot, "credential")
+        await settle(app, pilot)
+        scr = app.screen
+        assert scr.apply_button.display and not scr.retry_button.display
+        scr.failed = True  # what the apply's worker sets before it posts
+        scr.post_message(ApplyFinished("Plivo said no.  0 earlier step(s) are kept."))
+        await settle(app, pilot)
+        assert str(scr.error_line.content) == "Plivo said no.  0 earlier step(s) are kept."
+        assert scr.retry_button.display and not scr.apply_button.display
+        scr.failed = False  # what the undo's worker sets before it posts
+        scr.post_message(UndoFinished(["delete credential carrier_trunk"]))
+        await settle(app, pilot)
+        shown = str(scr.error_line.content)
+        assert shown.startswith("Some steps could not be undone: delete credential carrier_trunk.")
+        assert "create credential carrier_trunk" in str(scr.diff_view.content)  # read anew
+        assert scr.apply_button.display and not scr.retry_button.display
+        made = app.session.emulator.dump_state()["credentials"]
+        assert "carrier_trunk" not in [c["username"] for c in made]  # nothing was sent

@@ -33,6 +33,27 @@ async def test_step_one_opens_with_the_number_field_in_view():
         assert "Use recommendation (enter)" in text  # and the way on, on the same screen
 
 
+async def test_the_accounts_rates_arrive_as_a_message_and_fill_the_comparison():
+    """The rates worker posts what it read; the handler keeps it (w shows it) and puts the
+    inbound cost into the comparison. No rate: the comparison keeps its words."""
+    from screens.option import RatesLoaded
+    from wizard.plans.costs import Rates
+
+    app = demo_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await ready(app, pilot)
+        scr = app.screen
+        before = str(scr.compare.render())  # the demo account's own rate, read at start
+        assert "+ Plivo inbound $0.0425" in before
+        scr.post_message(RatesLoaded(Rates()))
+        await settle(app, pilot)
+        assert scr.rates == Rates() and str(scr.compare.render()) == before
+        scr.post_message(RatesLoaded(Rates("0.0100", "14155550100", "0.80")))
+        await settle(app, pilot)
+        assert scr.rates.inbound_per_min == "0.0100"
+        assert "+ Plivo inbound $0.05" in str(scr.compare.render())
+
+
 async def test_titles_are_whole_at_80_columns():
     app = demo_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:

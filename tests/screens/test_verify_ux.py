@@ -10,6 +10,7 @@ from textual.widgets import DataTable
 
 import screens.verify as verify
 from screens.widgets.calldetail import CallDetail
+from screens.widgets.verifytools import ProbeDone
 from tests.screens.helpers import (
     SMALL,
     demo_app,
@@ -225,3 +226,30 @@ async def test_the_silence_timer_stops_when_leaving(monkeypatch):
         await pilot.pause(0.2)  # past the (shortened) minute
         await press_all(app, pilot, "ctrl+n")
         assert "No call has reached the listener" not in screen_text(app)
+
+
+async def test_late_results_change_only_what_is_still_on_show():
+    """A ladder fetched for a call that is not selected is kept, not drawn; a probe's
+    result arriving after its view was closed does not open it again."""
+    app = demo_app()
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
+        await ready(app, pilot)
+        await press_all(app, pilot, *CREDENTIAL_TO_VERIFY)
+        await press_all(app, pilot, "1", "2")
+        scr = app.screen
+        first = next(iter(scr._rows))
+        assert scr._selected() != first
+        shown = str(scr.detail.ladder.render())
+        scr._rows[first] = replace(scr._rows[first], ladder=[])
+        fetched = [{"dir": "in", "line": "OPTIONS sip:late@example.com SIP/2.0"}]
+        scr.post_message(verify.LadderFetched(first, fetched))
+        await settle(app, pilot)
+        assert scr._rows[first].ladder == fetched  # kept for when that call is chosen
+        assert str(scr.detail.ladder.render()) == shown and "OPTIONS" not in shown
+        scr.post_message(ProbeDone([], "pass", "a closed probe spoke"))
+        await settle(app, pilot)
+        assert not scr.detail.probe_open and "closed probe" not in screen_text(app)
+        scr.calls_table.move_cursor(row=0)  # the user picks the first call
+        await settle(app, pilot)
+        assert scr._selected() == first
+        assert "OPTIONS" in str(scr.detail.ladder.render())
