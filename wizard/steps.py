@@ -252,11 +252,14 @@ def offline_verify_steps(plan: Plan, plan_path: str) -> str:
     app_id = plan.application.app_id
     verify = f"byon verify --plan {plan_path} --public-url URL"
     verify += f" --app {app_id}" if app_id else " --app APP_ID"
+    # APP_ID is explained only when the command still holds the placeholder
+    what = "URL: your public https address forwarding to the listener"
+    if not app_id:
+        what += "; APP_ID: printed by apply"
     return (
         "Nothing can be called yet: the plan is not applied. Once it is:\n"
         f"  1. byon apply {plan_path}   (with PLIVO_AUTH_ID and PLIVO_AUTH_TOKEN set)\n"
         f"  2. byon settings {plan_path}   (what to type into your provider's console)\n"
         f"  3. {verify}\n"
-        "     (URL: your public https address forwarding to the listener; APP_ID: printed "
-        "by apply), then place a test call."
+        f"     ({what}), then place a test call."
     )

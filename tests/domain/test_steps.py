@@ -193,3 +193,13 @@ def test_offline_lines_say_what_apply_creates_and_what_it_checks():
 
 def lines_text(plan: Plan) -> list[str]:
     return [t for _a, t in offline_lines(plan)]
+
+
+def test_offline_verify_steps_explain_app_id_only_while_it_is_a_placeholder():
+    from wizard.plans.plan import ApplicationPlan, Plan
+    from wizard.steps import offline_verify_steps
+
+    unapplied = offline_verify_steps(Plan(), "plan.toml")
+    assert "--app APP_ID" in unapplied and "APP_ID: printed by apply" in unapplied
+    known = offline_verify_steps(Plan(application=ApplicationPlan(app_id="123")), "plan.toml")
+    assert "--app 123" in known and "APP_ID" not in known
