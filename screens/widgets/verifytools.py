@@ -29,6 +29,7 @@ class ProbeRow(Message):
     """A check of the running probe finished: ``rows`` is every result so far."""
 
     rows: list[Any]
+    run: int = 0  # which probe run: a late message of an earlier one is dropped
 
 
 @dataclass
@@ -38,6 +39,7 @@ class ProbeDone(Message):
     results: list[Any]
     verdict: str
     sentence: str
+    run: int = 0
 
 
 @dataclass
@@ -45,12 +47,16 @@ class StreamChecked(Message):
     """The agent stream check's report (wizard.stream.check.StreamReport)."""
 
     report: Any
+    run: int = 0  # which check: a late report of an earlier one is dropped
 
 
 class VerifyTools:
     """The probe, the stream check and ctrl+y, for VerifyScreen (which gives ``plan``, the
     widgets ``detail`` and ``stream_*``, ``_selected``, ``_show_details``, ``_target`` and
     ``_colours``)."""
+
+    _probe_run = 0  # the newest probe run and stream check: late results of older ones
+    _stream_run = 0  # can still be in the queue when a new one starts
 
     # byon sip-probe -------------------------------------------------------------------
     def action_probe(self) -> None:
@@ -70,7 +76,8 @@ class VerifyTools:
             "sip-probe · running (dns, reach, unauthenticated, authenticated)…",
             "Diagnosis (sip-probe): running…",
         )
-        self.run_probe()
+        self._probe_run += 1
+        self.run_probe(self._probe_run)
 
     def _close_probe(self) -> None:
         """The probe's view goes (its run stops); the selected call comes back."""
@@ -85,7 +92,7 @@ class VerifyTools:
             self.detail.show_text("Diagnosis: no call yet.")
 
     @work(exclusive=True, exit_on_error=False, group="probe")
-    async def run_probe(self) -> None:
+    async def run_probe(self, run: int) -> None:
         """Each check's row as it comes, then the probe's diagnosis."""
         from wizard.verify.probe_wizard import probe_diagnosis
 
@@ -94,19 +101,19 @@ class VerifyTools:
 
         def emit(result) -> None:
             rows.append(result)
-            self.post_message(ProbeRow(list(rows)))
+            self.post_message(ProbeRow(list(rows), run))
 
         results = await session.run_probe(self.plan, emit)
-        self.post_message(ProbeDone(list(results), *probe_diagnosis(results)))
+        self.post_message(ProbeDone(list(results), *probe_diagnosis(results), run))
 
     def on_probe_row(self, message: ProbeRow) -> None:
         """The rows so far, while the probe's view is open (closed: its run was stopped)."""
-        if self.detail.probe_open:
+        if self.detail.probe_open and message.run == self._probe_run:
             self.detail.show_probe_rows(probe_panel(message.rows, done=False))
 
     def on_probe_done(self, message: ProbeDone) -> None:
         """The probe's diagnosis over its rows, unless its view was closed meanwhile."""
-        if not self.detail.probe_open:
+        if not self.detail.probe_open or message.run != self._probe_run:
             return
         colours = self._colours()
         text = Text("Diagnosis (sip-probe): ")
@@ -133,16 +140,20 @@ class VerifyTools:
             f"Agent stream check · {outside(stream.url)} ({stream.content_type}): connecting, "
             "then streaming 1 s of test audio as Plivo would…"
         )
-        self.check_stream(stream.url, stream.content_type)
+        self._stream_run += 1
+        self.check_stream(stream.url, stream.content_type, self._stream_run)
 
     @work(exclusive=True, exit_on_error=False, group="stream-check")
-    async def check_stream(self, url: str, content_type: str) -> None:
+    async def check_stream(self, url: str, content_type: str, run: int = 0) -> None:
         """Run the stream check; its report comes back as a StreamChecked."""
         session = await self.app.wait_session()
-        self.post_message(StreamChecked(await session.check_stream(url, content_type)))
+        report = await session.check_stream(url, content_type)
+        self.post_message(StreamChecked(report, run))
 
     def on_stream_checked(self, message: StreamChecked) -> None:
         """The report in the stream panel, scrolled into view; the progress bar goes."""
+        if message.run != self._stream_run:  # an earlier check's, overtaken by a new one
+            return
         self.stream_progress.display = False
         self.stream_report.update(stream_panel(message.report))
         self.stream_box.scroll_visible(animate=False)

@@ -202,3 +202,15 @@ async def test_a_stream_report_message_fills_the_stream_panel():
         assert "handshake   ✗ failed (HTTP 403)" in text
         assert "FAIL: The agent refused the upgrade [b]\\x1b[31m(HTTP 403)." in text, text
         assert not scr.stream_progress.display and scr.stream_box.display
+        # a report still queued from an earlier check, once a new one started, is dropped
+        scr._stream_run += 1
+        stale = StreamReport(
+            url="wss://stale.example.com/media",
+            content_type="audio/x-l16;rate=16000",
+            stream_id="s-0",
+            call_id="c-0",
+            handshake=Handshake(ok=False, status=500),
+        )
+        scr.post_message(StreamChecked(stale, run=scr._stream_run - 1))
+        await settle(app, pilot)
+        assert "stale.example.com" not in _text(app, "#stream-report")
