@@ -199,13 +199,17 @@ class ByonApp(App[int]):
 
         The plan counts as changed (unapplied, unsaved) only when the merge changed it, so
         Back then Next on an applied plan changes nothing."""
+        self._merge(result)
+        self.next_step(step)
+
+    def _merge(self, result: StepResult) -> None:
+        """A step's result into the plan; changed (unapplied, unsaved) only if it changed."""
         from wizard.steps import merge
 
         before = copy.deepcopy(self.plan)
         merge(self.plan, result)
         if self.plan != before:
             self.mark_dirty()
-        self.next_step(step)
 
     def next_step(self, current: str) -> None:
         """Show the step after ``current`` in the chosen route."""
@@ -401,18 +405,13 @@ class ByonApp(App[int]):
         """The shown step's typed values into the plan, as Next would put them: before a
         save or the quit question, what is on screen is the user's latest word. Returns
         why they could not be taken ("" when taken, or when the step has no form)."""
-        from wizard.steps import merge
-
         result_of = getattr(self.screen, "result", None)  # the steps with a form
         if not callable(result_of):
             return ""
         result, errors = result_of()
         if errors or result is None:
             return " · ".join(errors)
-        before = copy.deepcopy(self.plan)
-        merge(self.plan, result)
-        if self.plan != before:
-            self.mark_dirty()
+        self._merge(result)
         return ""
 
     def save_plan(self, path: str | Path | None = None, *, quiet: bool = False) -> bool:
