@@ -318,8 +318,6 @@ class Transport:
         """Send ``request`` and read its answer, at most MAX_BODY bytes of it (decoded)."""
         import httpx
 
-        from wizard.errors import ServerError
-
         resp = await self._http.send(request, stream=True)
         chunks, size = [], 0
         try:
