@@ -245,7 +245,6 @@ class ReviewScreen(StepScreen):
         return ""
 
     # applying ----------------------------------------------------------------------
-    @on(Button.Pressed, "#apply")
     def _start(self, run) -> None:
         """Start an apply or an undo, unless one runs: the keys go off until it ends."""
         if self.busy:
@@ -260,6 +259,7 @@ class ReviewScreen(StepScreen):
             self.clear_error()
         self.refresh_bindings()
 
+    @on(Button.Pressed, "#apply")
     def action_apply(self) -> None:
         """Apply every change (after the open-SIP-URI warning, when it applies)."""
         if self.busy:

@@ -82,3 +82,13 @@ async def test_the_end_of_a_run_comes_back_as_a_message():
         assert scr.apply_button.display and not scr.retry_button.display
         made = app.session.emulator.dump_state()["credentials"]
         assert "carrier_trunk" not in [c["username"] for c in made]  # nothing was sent
+
+
+async def test_the_apply_button_applies_as_the_key_does():
+    app = demo_app()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await _to_review(app, pilot, "ip_acl_and_credential")
+        await pilot.click("#apply")
+        await app.workers.wait_for_complete()
+        await settle(app, pilot)
+        assert app.screen.applied and not app.screen.failed
