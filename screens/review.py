@@ -471,7 +471,6 @@ class ReviewScreen(StepScreen):
         """Show or hide that password (ctrl+r)."""
         self.password.toggle()
 
-    @on(Button.Pressed, "#next")
     def action_back(self) -> None:
         """Back to edit the plan, unless an apply or undo is running."""
         if self.busy:
@@ -479,6 +478,7 @@ class ReviewScreen(StepScreen):
             return
         super().action_back()
 
+    @on(Button.Pressed, "#next")
     def action_next(self) -> None:
         """On to the provider settings, once applied (offline: at once)."""
         if self.busy:

@@ -84,7 +84,7 @@ async def test_the_end_of_a_run_comes_back_as_a_message():
         assert "carrier_trunk" not in [c["username"] for c in made]  # nothing was sent
 
 
-async def test_the_apply_button_applies_as_the_key_does():
+async def test_the_apply_and_next_buttons_do_what_their_keys_do():
     app = demo_app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await _to_review(app, pilot, "ip_acl_and_credential")
@@ -92,3 +92,6 @@ async def test_the_apply_button_applies_as_the_key_does():
         await app.workers.wait_for_complete()
         await settle(app, pilot)
         assert app.screen.applied and not app.screen.failed
+        await pilot.click("#next")  # and Next goes on, as n does
+        await settle(app, pilot)
+        assert screen_name(app) == "ProviderScreen"
