@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Static
+from textual.worker import Worker
 
 from screens.widgets.base import StepScreen
 from screens.widgets.confirm import ConfirmScreen
@@ -106,7 +107,6 @@ class ReviewScreen(StepScreen):
         self.applied = False
         self.failed = False
         self.blocked = True  # until the plan has been checked
-        self.busy = False  # an apply or an undo is running
 
     def compose_body(self) -> ComposeResult:
         """Findings, the diff, one line per applied step, the new password, the buttons."""
@@ -245,19 +245,23 @@ class ReviewScreen(StepScreen):
         return ""
 
     # applying ----------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        """An apply or an undo is running."""
+        return self.working("apply")
+
     def _start(self, run) -> None:
         """Start an apply or an undo, unless one runs: the keys go off until it ends."""
         if self.busy:
             return
-        self.busy = True
-        self.refresh_bindings()
         run()
-
-    def _finished(self) -> None:
-        self.busy = False
-        if self.error_line.content == BUSY:  # said while it ran: no longer true
-            self.clear_error()
         self.refresh_bindings()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """An apply or undo ended (however): the wait it asked for is over."""
+        ended = event.worker.group == "apply" and event.worker.is_finished
+        if ended and self.error_line.content == BUSY:  # said while it ran: no longer true
+            self.clear_error()
 
     @on(Button.Pressed, "#apply")
     def action_apply(self) -> None:
@@ -348,12 +352,6 @@ class ReviewScreen(StepScreen):
     @work(exit_on_error=False, group="apply")
     async def run_apply(self) -> None:
         """Apply change by change; a failure keeps the earlier ones (retry or undo)."""
-        try:
-            await self._apply_changes()
-        finally:
-            self._finished()
-
-    async def _apply_changes(self) -> None:
         from wizard.plans.apply import render_change
 
         session = await self.app.wait_session()
@@ -417,12 +415,6 @@ class ReviewScreen(StepScreen):
     @work(exit_on_error=False, group="apply")
     async def run_undo(self) -> None:
         """Roll back this session's changes; what cannot be undone stays in the journal."""
-        try:
-            await self._undo_changes()
-        finally:
-            self._finished()
-
-    async def _undo_changes(self) -> None:
         session = await self.app.wait_session()
 
         def on_step(event) -> None:

@@ -445,7 +445,7 @@ class VerifyScreen(VerifyTools, StepScreen):
         if not self.app.session.is_demo:
             self.show_error("Simulated calls exist only in the demo; place a real test call.")
             return
-        if self._busy("simulate"):
+        if self.working("simulate"):
             self.show_error(
                 "A call is being placed: wait for its result, then press the key again."
             )
@@ -453,12 +453,6 @@ class VerifyScreen(VerifyTools, StepScreen):
         self._close_probe()  # the new call's diagnosis takes the room
         self.clear_error()
         self.simulate(scenario)
-
-    def _busy(self, group: str) -> bool:
-        """A worker of ``group`` is still at work on this screen."""
-        return any(
-            w.node is self and w.group == group and not w.is_finished for w in self.app.workers
-        )
 
     @work(exit_on_error=False, group="simulate")
     async def simulate(self, scenario: str) -> None:
@@ -539,7 +533,7 @@ class VerifyScreen(VerifyTools, StepScreen):
     @on(DataTable.RowHighlighted, "#calls")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
         if self.detail.probe_open:
-            if self._busy("probe"):
+            if self.working("probe"):
                 return  # the probe's own call arriving: its rows stay in view
             self.app.workers.cancel_group(self, "probe")
         if event.row_key is not None and event.row_key.value in self._rows:

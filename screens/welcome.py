@@ -158,15 +158,18 @@ class WelcomeScreen(StepScreen):
         self.clear_error()
         self._busy(True, "Checking the credentials with Plivo…")
         self.check(auth_id, token)
+        self.refresh_bindings()
 
-    busy = False  # a connect or the demo is starting: one at a time
+    @property
+    def busy(self) -> bool:
+        """A connect or the demo is starting: one at a time."""
+        return self.working("account")
 
     def _busy(self, busy: bool, text: str = "") -> None:
-        self.busy = busy
+        """The spinner, the Connect button and the status line for a start (or its end)."""
         self.checking.display = busy
         self.connect.disabled = busy
         self._say(text)
-        self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Demo, Connect and Offline wait while a start runs (a second would cancel it
@@ -232,6 +235,7 @@ class WelcomeScreen(StepScreen):
         self.clear_error()
         self._busy(True, "Starting the demo account…")
         self.start_demo()
+        self.refresh_bindings()
 
     @on(Button.Pressed, "#offline")
     def action_offline(self) -> None:

@@ -157,13 +157,23 @@ class StepScreen(Screen):
 
     # one place turns a failed worker into an in-place message with Plivo's text
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A worker failed: say why on the error line, then let the step recover."""
+        """A worker failed: say why on the error line, then let the step recover. Any
+        worker that ends may turn keys back on (``working`` gates them)."""
         if event.state == WorkerState.ERROR:
             self.show_error(self.app.describe_error(event.worker.error))
             self.worker_failed(event.worker)
+        if event.worker.is_finished:
+            self.refresh_bindings()
 
     def worker_failed(self, worker: Worker) -> None:
         """Hook: put the screen back in a state where the user can retry."""
+
+    def working(self, group: str) -> bool:
+        """A worker of ``group`` that this step started is still at work (it is listed
+        from the moment it is started, so a second key press sees it at once)."""
+        return any(
+            w.node is self and w.group == group and not w.is_finished for w in self.app.workers
+        )
 
     def on_input_changed(self) -> None:
         """Editing a field takes the line's complaint away (Next checks again), so a fixed
