@@ -291,7 +291,7 @@ class AuthScreen(StepScreen):
         self.acl_name.value = acl.name
         self.entries.replace(list(acl.ip_addresses))
         self._reused_acl = acl.ip_acl_uuid
-        self.app.notify(f"Reusing IP ACL {acl.name}.", markup=False)
+        self.app.notify(f"Reusing IP ACL {acl.name}.")
 
     @on(DataTable.RowSelected, "#creds")
     def _reuse_cred(self, event: DataTable.RowSelected) -> None:

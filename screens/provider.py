@@ -231,7 +231,7 @@ class ProviderScreen(StepScreen):
             return
         name, value, copyable = self._values[table.cursor_row]
         if not copyable and not is_placeholder(value):
-            self.app.notify(f"{name} is not a value to copy.", severity="warning", markup=False)
+            self.app.notify(f"{name} is not a value to copy.", severity="warning")
             return
         real = self._real(value)
         copy_value(self.app, real, name, secret=real != value, missing=f"{NOT_YET} (apply first)")

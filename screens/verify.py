@@ -409,7 +409,6 @@ class VerifyScreen(VerifyTools, StepScreen):
                 f"Could not restore the application's answer_url: "
                 f"{self.app.describe_error(exc)} The next byon run restores it.",
                 severity="error",
-                markup=False,
             )
         await session.stop_listener()
 

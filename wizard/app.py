@@ -367,7 +367,7 @@ class ByonApp(App[int]):
     def show_session_notices(self) -> None:
         """Say once what connecting did on its own (an answer_url restored after a crash)."""
         for notice in self.session.notices:
-            self.notify(notice, title="Restored", timeout=15, markup=False)
+            self.notify(notice, title="Restored", timeout=15)
         self.session.notices.clear()
 
     async def wait_session(self) -> Session:
@@ -379,9 +379,7 @@ class ByonApp(App[int]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failed session start: say why (live: back to welcome to type credentials)."""
         if event.worker.group == "session" and event.state == WorkerState.ERROR:
-            self.notify(
-                self.describe_error(event.worker.error), severity="error", timeout=15, markup=False
-            )
+            self.notify(self.describe_error(event.worker.error), severity="error", timeout=15)
             if self.start_mode == LIVE:  # let the user type working credentials instead
                 self.show_step("welcome")
 
@@ -400,6 +398,11 @@ class ByonApp(App[int]):
         """The plan changed: the account and the file do not have it yet."""
         self.dirty = True
         self.edited = True
+
+    def notify(self, message: str, *, markup: bool = False, **options: Any) -> None:
+        """Textual's toast, plain text by default: toasts carry paths, names and Plivo's
+        own words, and a ``[/]`` in one must be shown, not read as a tag."""
+        super().notify(message, markup=markup, **options)
 
     def take_form(self) -> str:
         """The shown step's typed values into the plan, as Next would put them: before a
@@ -427,7 +430,7 @@ class ByonApp(App[int]):
             written = save_plan(self.plan, target)
         except Exception as exc:
             error = self.describe_error(exc)
-            self.notify(f"Plan not saved: {error}", severity="error", markup=False)
+            self.notify(f"Plan not saved: {error}", severity="error")
             return False
         # shown in full from now on: a relative default lands in the folder byon started in
         self.plan_path = Path(written).absolute()
@@ -442,12 +445,9 @@ class ByonApp(App[int]):
                 title="Saved",
                 severity="warning",
                 timeout=10,
-                markup=False,
             )
         elif not quiet:
-            self.notify(
-                f"Plan saved to {self.plan_path} (no secrets in it).", title="Saved", markup=False
-            )
+            self.notify(f"Plan saved to {self.plan_path} (no secrets in it).", title="Saved")
         saved_hook = getattr(self.screen, "plan_saved", None)  # Done says "saved" at once
         if saved_hook is not None:
             saved_hook()
@@ -475,9 +475,7 @@ class ByonApp(App[int]):
         await self.session.learn_ids(self.plan, view)
         self.dirty = False
         if self.plan.source is not None and self.save_plan(self.plan.source, quiet=True):
-            self.notify(
-                f"Plan file {self.plan_path} updated from the account.", title="Saved", markup=False
-            )
+            self.notify(f"Plan file {self.plan_path} updated from the account.", title="Saved")
 
     async def action_quit(self) -> None:
         """Every way out (the palette's Quit too) goes through the unsaved-plan guard."""

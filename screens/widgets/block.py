@@ -24,9 +24,9 @@ def write_block(app: Any, path: Path, text: str, what: str) -> bool:
         write_atomic(path, text)
     except Exception as exc:
         problem = f"Could not write {path}: {app.describe_error(exc)}"
-        app.notify(problem, title="Not written", severity="error", timeout=10, markup=False)
+        app.notify(problem, title="Not written", severity="error", timeout=10)
         return False
-    app.notify(f"Wrote {what} to {path}", title="Written", markup=False)
+    app.notify(f"Wrote {what} to {path}", title="Written")
     return True
 
 

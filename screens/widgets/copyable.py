@@ -31,12 +31,12 @@ def copy_value(app: Any, value: str, what: str, *, secret: bool = False, missing
     a block of lines (it is counted); ``missing`` is the sentence for when there is nothing
     real to copy yet."""
     if not value or is_placeholder(value):
-        app.notify(f"Nothing to copy: {missing or f'{what} is {NOT_YET}.'}", markup=False)
+        app.notify(f"Nothing to copy: {missing or f'{what} is {NOT_YET}.'}")
         return False
     app.copy_to_clipboard(value)
     lines = len(value.strip().splitlines())
     shown = f"whole ({lines} lines)" if lines > 1 else "(not shown)" if secret else value
-    app.notify(f"Copied {what} {shown}", title="Copied", markup=False)
+    app.notify(f"Copied {what} {shown}", title="Copied")
     return True
 
 
