@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -277,12 +276,11 @@ class AuthScreen(StepScreen):
         self._creds = {c.credential_uuid: c for c in message.credentials}
         self.acl_table.display = self.cred_table.display = message.online
         for acl in message.acls:
-            # the account's values: plain text in the cells, never markup
             ips = plain(", ".join(acl.ip_addresses), 1000)
-            cells = (Text(plain(acl.name)), Text(plain(acl.ip_acl_uuid)), Text(ips))
+            cells = (plain(acl.name), plain(acl.ip_acl_uuid), ips)  # Table: plain text
             self.acl_table.add_row(*cells, key=acl.ip_acl_uuid)
         for cred in message.credentials:
-            cells = (Text(plain(cred.username)), Text(plain(cred.credential_uuid)))
+            cells = (plain(cred.username), plain(cred.credential_uuid))
             self.cred_table.add_row(*cells, key=cred.credential_uuid)
 
     @on(DataTable.RowSelected, "#acls")

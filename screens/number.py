@@ -137,10 +137,9 @@ class NumberScreen(StepScreen):
         self.rented.clear()
         for n in message.numbers:
             if n.voice_enabled:
-                # the account's values: plain text in the cells, never markup
                 row = (with_plus(n.number), n.number_type, n.region, n.app_id or "—")
-                cells = [Text(plain(v)) for v in row]
-                self.rented.add_row(*cells, Text(money(n.monthly_rental_rate, "mo")), key=n.number)
+                cells = [plain(v) for v in row]  # the account's: bounded, one line each
+                self.rented.add_row(*cells, money(n.monthly_rental_rate, "mo"), key=n.number)
 
     @on(DataTable.RowSelected, "#rented")
     def _pick(self, event: DataTable.RowSelected) -> None:
@@ -202,9 +201,9 @@ class NumberScreen(StepScreen):
         self._found = {n.number: n for n in message.found}
         for n in message.found:
             self.results.add_row(
-                *(Text(plain(v)) for v in (with_plus(n.number), n.type, n.region)),
-                Text(money(n.setup_rate)),
-                Text(money(n.monthly_rental_rate, "mo")),
+                *(plain(v) for v in (with_plus(n.number), n.type, n.region)),
+                money(n.setup_rate),
+                money(n.monthly_rental_rate, "mo"),
                 key=n.number,
             )
         self.results_box.display = bool(message.found)

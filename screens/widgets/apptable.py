@@ -103,5 +103,5 @@ class AppFilter:
                 url.append(f"\n{auth}")
                 table.add_row(Text(f"{name}\n{app_id}"), url, key=a.app_id, height=None)
             else:
-                table.add_row(Text(name), Text(app_id), url, Text(auth), key=a.app_id, height=None)
+                table.add_row(name, app_id, url, auth, key=a.app_id, height=None)
         return len(found)
