@@ -201,30 +201,27 @@ def _refused(args: Any, plan: Any, risks: list[Any], application: Any = None) ->
     ``application`` is the plan's application as the account has it now. One that is
     open already is not made open by this apply: that is a warning (``byon audit`` lists
     it), so a plan `byon export` wrote applies as it is. Creating an open one is refused."""
-    from wizard.plans.lines import LineIndex
+    from wizard.plans.plan import key_locator
 
+    if not risks:
+        return False
     allowed = {
         "--allow-wide-acl": getattr(args, "allow_wide_acl", False),
         "--allow-open-sip": getattr(args, "allow_open_sip", False),
     }
     already = [r for r in risks if r.kind == "open_sip_uri" and application is not None]
     refused = [r for r in risks if not allowed[r.flag] and r not in already]
-    try:
-        index = LineIndex(plan.source.read_text(encoding="utf-8"))
-    except (AttributeError, OSError, UnicodeDecodeError):
-        index = LineIndex("")
-
-    def where(r: Any) -> str:  # cli.md: a bad-input message names the file, line and key
-        return f"{plan.source}:{index.line_of(r.key)}: {r.key}" if plan.source else r.key
+    # cli.md: a bad-input message names the file, line and key
+    at = key_locator(plan.source) if plan.source else str
 
     for r in risks:
         if r in already and not allowed[r.flag]:
-            _err(f"byon: {where(r)}: warning: {r.message} (already so in the account)")
+            _err(f"byon: {at(r.key)}: warning: {r.message} (already so in the account)")
         elif r not in refused:
             _err(f"warning: {r.message} (accepted with {r.flag})")
     for r in refused:
         _err(
-            f"byon: {where(r)}: refused: {r.message}. Nothing was changed: {r.fix}, or pass "
+            f"byon: {at(r.key)}: refused: {r.message}. Nothing was changed: {r.fix}, or pass "
             f"{r.flag} to apply it knowing the risk."
         )
     if refused and getattr(args, "json", False):

@@ -14,6 +14,7 @@ import copy
 import re
 import sys
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -285,6 +286,13 @@ def format_warnings(
     warnings: list[Finding], path: str | Path, text: str | None = None
 ) -> list[str]:
     """``file:line: key: warning: message`` lines for warnings from a plan file."""
+    at = key_locator(path, text)
+    return [f"{at(w.key)}: warning: {w.message}" for w in warnings]
+
+
+def key_locator(path: str | Path, text: str | None = None) -> Callable[[str], str]:
+    """``key -> "file:line: key"`` for messages about a plan file's keys (cli.md: bad
+    input names the file, line and key); the file is read once, here."""
     path = Path(path)
     if text is None:
         try:
@@ -292,7 +300,7 @@ def format_warnings(
         except (OSError, UnicodeDecodeError):
             text = ""
     index = LineIndex(text)
-    return [f"{path}:{index.line_of(w.key)}: {w.key}: warning: {w.message}" for w in warnings]
+    return lambda key: f"{path}:{index.line_of(key)}: {key}"
 
 
 def load_plan_or_exit(path: str | Path) -> Plan:

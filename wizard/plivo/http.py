@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from wizard.errors import PlivoError, ServerError, scrub
-from wizard.text import plain
 
 if TYPE_CHECKING:
     import httpx
@@ -471,7 +470,7 @@ def too_many(op: Op, total: int, step: int, *, more: bool = False) -> ServerErro
     """The sentence for a list longer than byon reads (MAX_PAGES pages)."""
     count = f"more than {total:,}" if more else f"{total:,}"
     return ServerError(
-        f"The answer to the request to {op.action} claims {plain(count, 40)} objects in pages "
+        f"The answer to the request to {op.action} claims {count} objects in pages "
         f"of {step}; byon reads at most {MAX_PAGES} pages ({MAX_PAGES * step:,} objects), so "
         "it stopped before sending the rest.",
         hint="Check that --api-url points at Plivo's REST API; a real account this large "
