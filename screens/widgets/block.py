@@ -14,10 +14,10 @@ from textual.widgets import Static
 from screens.widgets.copyable import NOT_YET, copy_value, is_placeholder
 
 
-def write_block(app: Any, path: Path, text: str, what: str) -> bool:
-    """Write ``text`` to ``path`` (atomically, never through a symlink) and say so: the one
-    way a block or snippet reaches a file. A failure is the app's scrubbed sentence, as a
-    toast (a step redraws when the path prompt closes); nothing is left half-written."""
+def write_block(app: Any, path: Path, text: str, what: str) -> None:
+    """Write ``text`` to ``path`` (atomically, never through a symlink) and say so. A
+    failure is the app's scrubbed sentence, as a toast (a step redraws when the path
+    prompt closes); nothing is left half-written."""
     from wizard.files import write_atomic
 
     try:
@@ -25,9 +25,8 @@ def write_block(app: Any, path: Path, text: str, what: str) -> bool:
     except Exception as exc:
         problem = f"Could not write {path}: {app.describe_error(exc)}"
         app.notify(problem, title="Not written", severity="error", timeout=10)
-        return False
+        return
     app.notify(f"Wrote {what} to {path}", title="Written")
-    return True
 
 
 class CopyableBlock(Static, can_focus=True):

@@ -100,7 +100,10 @@ class CallDetail(VerticalScroll):
     CallDetail #probe { height: auto; margin-top: 1; }
     """
 
-    probe_open = False  # the probe's view is in place of the call
+    @property
+    def probe_open(self) -> bool:
+        """The probe's view is in place of the call."""
+        return self.probe.display
 
     def compose(self) -> ComposeResult:
         """The heading, diagnosis, probe view, parameters, headers and SIP ladder (kept:
@@ -125,7 +128,6 @@ class CallDetail(VerticalScroll):
 
     def show_probe(self, panel: Any, diagnosis: Any) -> None:
         """The SIP probe in place of the call: its diagnosis first, then its rows."""
-        self.probe_open = True
         self.diagnosis.update(diagnosis)
         self.probe.update(panel)
         self.probe.display = True
@@ -138,7 +140,6 @@ class CallDetail(VerticalScroll):
 
     def close_probe(self) -> None:
         """The probe's view goes; the caller shows the selected call (or the empty text)."""
-        self.probe_open = False
         self.probe.display = False
 
     def show_text(self, text: Any) -> None:

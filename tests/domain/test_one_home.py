@@ -112,10 +112,9 @@ FACTS = {
 }
 # where a fact's copies are looked for, when not in all of wizard/ and screens/
 SCOPE = {"demo mode": "screens/"}
-XFAIL: dict[str, pytest.MarkDecorator] = {}  # a fact whose home has not landed yet
 
 
-@pytest.mark.parametrize("fact", [pytest.param(f, marks=XFAIL.get(f, ())) for f in FACTS])
+@pytest.mark.parametrize("fact", list(FACTS))
 def test_each_fact_has_one_home(fact):
     """A copy of the fact outside its home fails; a home of None means only names of the
     fact may appear (no module spells it)."""
