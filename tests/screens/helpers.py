@@ -13,6 +13,13 @@ FROZEN = "10:42:07"
 FROZEN_MS = "3"  # the echo agent's measured first-audio time, as displayed in snapshots
 SIZE = (100, 32)
 SMALL = (80, 24)
+# the demo's keys from the first step to verify: the recommendation (credentials), auth,
+# app, apply, provider settings, verify
+TO_VERIFY = ("enter", "ctrl+n", "ctrl+n", "a", "n", "ctrl+n")
+# the same by IP ACL (tab, space, enter), and by DID forwarding (app, the first rented
+# number, review, apply with the open URI, provider)
+IP_ACL_TO_VERIFY = ("tab", "space", "enter", "ctrl+n", "ctrl+n", "a", "n", "ctrl+n")
+DID_TO_VERIFY = ("f", "ctrl+n", "enter", "ctrl+n", "a", "y", "n", "ctrl+n")
 
 
 def demo_app(**kwargs: Any) -> ByonApp:
@@ -85,6 +92,12 @@ async def apply_all(app: ByonApp, pilot: Any) -> None:
     await settle(app, pilot)
     await pilot.press("a")
     await settle(app, pilot)
+
+
+def error_text(app: ByonApp) -> str:
+    """The step's error line as the user sees it ("" when it is hidden)."""
+    line = app.screen.query_one("#error")
+    return str(line.content) if line.has_class("-shown") else ""
 
 
 def screen_text(app: ByonApp) -> str:

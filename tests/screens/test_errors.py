@@ -12,6 +12,7 @@ from tests.screens.helpers import (
     choose_direct_sip,
     create_application,
     demo_app,
+    error_text,
     fill_auth,
     ready,
     screen_name,
@@ -20,11 +21,6 @@ from tests.screens.helpers import (
 from wizard.app import ByonApp
 from wizard.plans.plan import load_plan
 from wizard.session import LIVE, OFFLINE
-
-
-def error_text(app) -> str:
-    line = app.screen.query_one("#error", Static)
-    return str(line.content) if line.has_class("-shown") else ""
 
 
 async def _type_credentials(app, pilot, auth_id: str, token: str) -> None:
@@ -297,12 +293,8 @@ async def test_refused_environment_credentials_say_so(emulator):
         app.screen.action_connect()
         await app.workers.wait_for_complete()
         await settle(app, pilot)
-        assert [screen_name_of(s) for s in app.screen_stack] == ["OptionScreen"]
+        assert [type(s).__name__ for s in app.screen_stack] == ["OptionScreen"]
         assert app.session.online
-
-
-def screen_name_of(screen) -> str:
-    return type(screen).__name__
 
 
 async def test_welcome_starts_one_account_at_a_time():

@@ -9,6 +9,7 @@ from textual.widgets import DataTable, Input
 
 from tests.screens.helpers import (
     SMALL,
+    TO_VERIFY,
     choose_direct_sip,
     demo_app,
     press_all,
@@ -19,8 +20,6 @@ from tests.screens.helpers import (
     static_text,
 )
 from wizard.verify.rows import CallRow
-
-TO_VERIFY = ("enter", "ctrl+n", "ctrl+n", "a", "n", "ctrl+n")
 
 
 async def test_step_one_opens_with_the_number_field_in_view():

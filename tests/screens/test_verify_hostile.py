@@ -7,10 +7,14 @@ are plain text and refused callbacks get rows of their own, marked as rejected."
 from __future__ import annotations
 
 import aiohttp
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Static
 
 from tests.screens.helpers import SIZE, screen_name, settle
-from tests.screens.test_verify_live import _agent_answer_server, _free_port, _live_app_at_verify
+from tests.screens.test_verify_live import (
+    _agent_answer_server,
+    _live_app_at_verify,
+    listen_on_loopback,
+)
 
 HOSTILE = {"From": "[/]", "To": "[bold red]x[/", "SIPAuthType": "[$error]credential"}
 
@@ -26,14 +30,7 @@ async def test_unsigned_markup_callback_is_its_own_rejected_row(emulator, client
     try:
         app, app_obj = await _live_app_at_verify(emulator, client, answer_url)
         async with app.run_test(size=SIZE, notifications=True) as pilot:
-            await app.wait_session()
-            app.show_step("verify")
-            await settle(app, pilot)
-            port = _free_port()
-            app.screen.query_one("#public-url", Input).value = f"http://127.0.0.1:{port}"
-            app.screen.query_one("#listen-on", Input).value = f"127.0.0.1:{port}"
-            await pilot.press("ctrl+l")
-            await settle(app, pilot)
+            await listen_on_loopback(app, pilot)
             out = await emulator.inbound(
                 request_uri=f"sip:{app_obj.app_id}@app.plivo.com",
                 source_ip="203.0.113.10",

@@ -80,6 +80,19 @@ async def _live_app_at_verify(emulator, client, answer_url):
     return wizard, app_obj
 
 
+async def listen_on_loopback(app, pilot) -> None:
+    """On the verify step, listen with the listener's own loopback address standing in for
+    the user's tunnel (ctrl+l), as a user with a public URL would."""
+    await app.wait_session()
+    app.show_step("verify")
+    await settle(app, pilot)
+    port = _free_port()
+    app.screen.query_one("#public-url", Input).value = f"http://127.0.0.1:{port}"
+    app.screen.query_one("#listen-on", Input).value = f"127.0.0.1:{port}"
+    await pilot.press("ctrl+l")
+    await settle(app, pilot)
+
+
 async def test_unreachable_public_url_leaves_the_app_alone(emulator, client):
     runner, answer_url, _seen = await _agent_answer_server()
     try:
@@ -107,15 +120,7 @@ async def test_listening_forwards_to_the_agent_and_restores_on_leaving(emulator,
     try:
         app, app_obj = await _live_app_at_verify(emulator, client, answer_url)
         async with app.run_test(size=SIZE, notifications=True) as pilot:
-            await app.wait_session()
-            app.show_step("verify")
-            await settle(app, pilot)
-            port = _free_port()
-            # the listener's own loopback address stands in for the user's tunnel
-            app.screen.query_one("#public-url", Input).value = f"http://127.0.0.1:{port}"
-            app.screen.query_one("#listen-on", Input).value = f"127.0.0.1:{port}"
-            await pilot.press("ctrl+l")
-            await settle(app, pilot)
+            await listen_on_loopback(app, pilot)
             assert "reachable" in str(app.screen.query_one("#status").content)
             listener_url = app.session.takeover.url  # the listener's, marked as byon's
             assert listener_url.startswith(app.session.listener.answer_url + "?byon_takeover=")
@@ -185,14 +190,7 @@ async def test_quitting_while_listening_says_it_puts_the_answer_url_back(emulato
     try:
         app, app_obj = await _live_app_at_verify(emulator, client, answer_url)
         async with app.run_test(size=SIZE, notifications=True) as pilot:
-            await app.wait_session()
-            app.show_step("verify")
-            await settle(app, pilot)
-            port = _free_port()
-            app.screen.query_one("#public-url", Input).value = f"http://127.0.0.1:{port}"
-            app.screen.query_one("#listen-on", Input).value = f"127.0.0.1:{port}"
-            await pilot.press("ctrl+l")
-            await settle(app, pilot)
+            await listen_on_loopback(app, pilot)
             assert app.session.takeover is not None
             await pilot.press("ctrl+q")
             await pilot.pause()

@@ -12,8 +12,12 @@ import screens.verify as verify
 from screens.widgets.calldetail import CallDetail
 from screens.widgets.verifytools import ProbeDone
 from tests.screens.helpers import (
+    DID_TO_VERIFY,
+    IP_ACL_TO_VERIFY,
     SMALL,
+    TO_VERIFY,
     demo_app,
+    error_text,
     press_all,
     ready,
     screen_name,
@@ -23,20 +27,9 @@ from tests.screens.helpers import (
 )
 from tests.screens.test_flows import cell
 
-# IP ACL (tab, space, enter), auth, app, apply, provider, verify: the walkthrough's keys
-IP_ACL_TO_VERIFY = ("tab", "space", "enter", "ctrl+n", "ctrl+n", "a", "n", "ctrl+n")
-# credential (the recommendation), auth, app, apply, provider, verify
-CREDENTIAL_TO_VERIFY = ("enter", "ctrl+n", "ctrl+n", "a", "n", "ctrl+n")
-# DID forwarding: app, the first rented number, review, apply with the open URI, provider
-DID_TO_VERIFY = ("f", "ctrl+n", "enter", "ctrl+n", "a", "y", "n", "ctrl+n")
-
 
 def _key(app, scenario: str) -> str:
     return next(k for k, s, _label in app.screen._calls if s == scenario)
-
-
-def _error(app) -> str:
-    return str(app.screen.query_one("#error").content)
 
 
 async def test_back_to_auth_and_a_new_auth_type_gives_verify_new_call_buttons():
@@ -64,7 +57,7 @@ async def test_the_status_line_survives_an_overlay():
     app = demo_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:
         await ready(app, pilot)
-        await press_all(app, pilot, *CREDENTIAL_TO_VERIFY)
+        await press_all(app, pilot, *TO_VERIFY)
         status = static_text(app.screen.query_one("#status"))
         assert "ready" in status
         await press_all(app, pilot, "f1")
@@ -97,7 +90,7 @@ async def test_a_lockout_and_the_probe_after_it_agree():
     app = demo_app()
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await ready(app, pilot)
-        await press_all(app, pilot, *CREDENTIAL_TO_VERIFY)
+        await press_all(app, pilot, *TO_VERIFY)
         await press_all(app, pilot, _key(app, "lockout"))
         diagnosis = static_text(app.screen.query_one("#diagnosis"))
         assert "198.51.100.200 is locked out" in diagnosis
@@ -134,7 +127,7 @@ async def test_did_forwarding_speaks_of_the_number_not_sip_auth():
         assert app.screen.query_one("#calls", DataTable).row_count == 2
         assert not app.screen.query_one(CallDetail).probe_open
         app.screen.action_probe()  # from the palette: says why there is none
-        assert "No SIP probe under DID forwarding" in _error(app)
+        assert "No SIP probe under DID forwarding" in error_text(app)
 
 
 async def test_the_table_shows_what_each_callback_carried():
@@ -163,7 +156,7 @@ async def test_the_probe_takes_the_details_room_and_closes():
     app = demo_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:
         await ready(app, pilot)
-        await press_all(app, pilot, *CREDENTIAL_TO_VERIFY)
+        await press_all(app, pilot, *TO_VERIFY)
         await press_all(app, pilot, "1", "p")
         text = screen_text(app)
         assert "Diagnosis (sip-probe): ✓" in text
@@ -185,10 +178,10 @@ async def test_a_second_call_key_while_a_call_is_placed_is_refused():
     app = demo_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:
         await ready(app, pilot)
-        await press_all(app, pilot, *CREDENTIAL_TO_VERIFY)
+        await press_all(app, pilot, *TO_VERIFY)
         app.screen.action_simulate_key("1")
         app.screen.action_simulate_key("2")  # while call 1 is still being placed
-        assert "A call is being placed" in _error(app)
+        assert "A call is being placed" in error_text(app)
         await settle(app, pilot)
         table = app.screen.query_one("#calls", DataTable)
         assert table.row_count == 1 and cell(table, 0, "result") == "✓ pass"  # call 1 whole
@@ -198,7 +191,7 @@ async def test_a_ladder_fetch_is_not_lost_to_a_newer_one():
     app = demo_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:
         await ready(app, pilot)
-        await press_all(app, pilot, *CREDENTIAL_TO_VERIFY)
+        await press_all(app, pilot, *TO_VERIFY)
         await press_all(app, pilot, "1", "2")
         scr = app.screen
         keys = list(scr._rows)
@@ -218,7 +211,7 @@ async def test_the_silence_timer_stops_when_leaving(monkeypatch):
     app = demo_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:
         await ready(app, pilot)
-        await press_all(app, pilot, *CREDENTIAL_TO_VERIFY)
+        await press_all(app, pilot, *TO_VERIFY)
         scr = app.screen
         scr._wait_for_calls()  # what listening on a real account starts
         await press_all(app, pilot, "escape")
@@ -234,7 +227,7 @@ async def test_late_results_change_only_what_is_still_on_show():
     app = demo_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:
         await ready(app, pilot)
-        await press_all(app, pilot, *CREDENTIAL_TO_VERIFY)
+        await press_all(app, pilot, *TO_VERIFY)
         await press_all(app, pilot, "1", "2")
         scr = app.screen
         first = next(iter(scr._rows))
