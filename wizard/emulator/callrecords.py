@@ -134,12 +134,24 @@ def close_call(
     record["call_state"] = state or ("ANSWER" if record["answered"] is not None else "FAILED")
 
 
-def durations(record: dict[str, Any]) -> tuple[int, int]:
-    """(call_duration, bill_duration) in whole seconds, as the hangup callback reports them."""
-    end = record["ended"] if record["ended"] is not None else record["initiated"]
-    total = int(end - record["initiated"])
-    billed = int(end - record["answered"]) if record["answered"] is not None else 0
+def completed(record: dict[str, Any] | None, answered: float, ended: float) -> None:
+    """A call answered at ``answered`` and hung up normally by the callee at ``ended``."""
+    answer_call(record, answered)
+    close_call(record, NORMAL, "Callee", ended)
+
+
+def durations_between(initiated: float, answered: float | None, ended: float) -> tuple[int, int]:
+    """(call_duration, bill_duration) in whole seconds: the one formula for the call record
+    and the hangup callback's Duration and BillDuration, so the two always agree."""
+    total = int(ended - initiated)
+    billed = int(ended - answered) if answered is not None else 0
     return max(total, 0), max(billed, 0)
+
+
+def durations(record: dict[str, Any]) -> tuple[int, int]:
+    """A record's (call_duration, bill_duration), as the hangup callback reports them."""
+    end = record["ended"] if record["ended"] is not None else record["initiated"]
+    return durations_between(record["initiated"], record["answered"], end)
 
 
 @contextlib.contextmanager
@@ -150,9 +162,7 @@ def carried(emu: Emulator, call_uuid: str, params: dict[str, str]) -> Iterator[N
     try:
         yield
     finally:
-        now = emu.clock.now()
-        answer_call(record, record["initiated"])
-        close_call(record, NORMAL, "Callee", now)
+        completed(record, record["initiated"], emu.clock.now())
 
 
 def _inbound_from_log(entry: dict[str, Any]) -> dict[str, Any]:
@@ -166,8 +176,7 @@ def _inbound_from_log(entry: dict[str, Any]) -> dict[str, Any]:
         direction=params.get("Direction", "inbound"),
         initiated=when,
     )
-    answer_call(record, when)
-    close_call(record, NORMAL, "Callee", when)
+    completed(record, when, when)
     return record
 
 
@@ -188,9 +197,12 @@ def find(emu: Emulator, call_uuid: str) -> dict[str, Any] | None:
     record = _table(emu).get(call_uuid)
     if record is not None:
         return record
-    for logged in reversed(_logged(emu)):
-        if logged["call_uuid"] == call_uuid:
-            return logged
+    for entry in reversed(emu.state.calls):  # a record is built only for the one asked for
+        leg = entry.get("outbound_leg")
+        if isinstance(leg, dict) and leg.get("call_uuid") == call_uuid:
+            return leg
+        if entry.get("call_uuid") == call_uuid:
+            return _inbound_from_log(entry)
     return None
 
 

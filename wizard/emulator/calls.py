@@ -7,10 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from wizard.emulator.callrecords import (
     INVALID_DESTINATION,
-    NORMAL,
     OUT_OF_SERVICE,
-    answer_call,
     close_call,
+    completed,
     new_record,
     open_call,
 )
@@ -129,8 +128,7 @@ def _end_leg(leg: dict[str, Any], entry: dict[str, Any], now: float) -> None:
     """The outbound leg ends with its delivery: answered when Plivo answered the inbound leg
     (which the HTTP route answers and ends at once), failed otherwise."""
     if entry.get("sip_status") == 200:
-        answer_call(leg, now)
-        close_call(leg, NORMAL, "Callee", now)
+        completed(leg, now, now)
     elif entry.get("route") is None:
         # Guess: the emulator cannot reach a number no route names: an invalid destination
         close_call(leg, INVALID_DESTINATION, "Plivo", now)

@@ -23,6 +23,7 @@ from wizard.emulator.callrecords import (
     UNANSWERED_XML,
     answer_call,
     close_call,
+    durations_between,
     open_from_params,
 )
 from wizard.emulator.sip import answer_params
@@ -323,8 +324,7 @@ class WireCall:
         hangup_url (answer_url when none), recorded."""
         ended = max(self.emu.clock.now(), self.started)
         close_call(self.cdr, cause, source, ended, state)
-        duration = int(ended - self.started)
-        billed = int(ended - self.answered) if self.answered is not None else 0
+        duration, billed = durations_between(self.started, self.answered, ended)
         params = {
             **(self.params or {"CallUUID": self.call_uuid, "Direction": "inbound"}),
             "CallStatus": "completed" if self.answered is not None else "no-answer",
