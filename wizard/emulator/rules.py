@@ -9,18 +9,23 @@ import re
 from typing import Any
 
 from wizard.emulator.httputil import ApiError
+from wizard.plivo.facts import (
+    ACL_MAX_ENTRIES,
+    APP_NAME_PATTERN,
+    PASSWORD_LENGTH,
+    USERNAME_PATTERN,
+)
 
-# Guess: the docs give the charset, not a length limit.
-APP_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
-USERNAME_RE = re.compile(r"^[A-Za-z0-9._-]{3,64}$")
+APP_NAME_RE = re.compile(rf"^{APP_NAME_PATTERN}$")
+USERNAME_RE = re.compile(rf"^{USERNAME_PATTERN}$")
 CREDENTIAL_QUOTA = 200
 ACL_QUOTA = 100
-ACL_MAX_ENTRIES = 50
 
 
 def check_password(password: str) -> None:
     """Plivo's SIP credential password rule: 12-128 characters with an upper, a lower, a digit."""
-    if not 12 <= len(password) <= 128:
+    shortest, longest = PASSWORD_LENGTH
+    if not shortest <= len(password) <= longest:
         raise ApiError(400, "password must be 12 to 128 characters long")
     classes = (r"[A-Z]", r"[a-z]", r"\d")
     if not all(re.search(c, password) for c in classes):

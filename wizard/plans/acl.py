@@ -10,8 +10,9 @@ import ipaddress
 
 from wizard.plans.findings import Finding, error, warning
 from wizard.plans.risks import SHARED_SPACE, wide_acl_entry
+from wizard.plivo.facts import ACL_MAX_ENTRIES
 
-MAX_ACL_ENTRIES = 50
+MAX_ACL_ENTRIES = ACL_MAX_ENTRIES  # Plivo's limit (wizard.plivo.facts)
 # Addresses Plivo can never see a provider's INVITE come from. Documentation
 # ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 2001:db8::/32) are left
 # out on purpose: examples use them, and they are harmless in an ACL.

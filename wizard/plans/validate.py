@@ -22,7 +22,14 @@ from wizard.plans.acl import check_acl_entry as check_acl_entry
 from wizard.plans.findings import Finding, error, warning
 from wizard.plans.risks import plain_http, plain_ws
 from wizard.plivo.env import is_credential_variable
-from wizard.plivo.facts import AUTH_TYPES, uses_credential, uses_ip_acl
+from wizard.plivo.facts import (
+    APP_NAME_PATTERN,
+    AUTH_TYPES,
+    PASSWORD_LENGTH,
+    USERNAME_PATTERN,
+    uses_credential,
+    uses_ip_acl,
+)
 
 if TYPE_CHECKING:
     from wizard.plans.plan import Plan
@@ -33,9 +40,8 @@ CONTENT_TYPES = ("audio/x-l16;rate=8000", "audio/x-l16;rate=16000", "audio/x-mul
 AUDIO_TRACKS = ("inbound", "outbound", "both")
 SEARCH_TYPES = ("local", "tollfree", "mobile", "national", "fixed", "any")
 
-_USERNAME = re.compile(r"[A-Za-z0-9._-]{3,64}")
-# Plivo documents the alphabet but no length; 255 matches the emulator's assumption.
-_APP_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
+_USERNAME = re.compile(USERNAME_PATTERN)
+_APP_NAME = re.compile(APP_NAME_PATTERN)
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 _AUTH_ID = re.compile(r"(MA|SA)[A-Z0-9]{18}")
 _APP_ID = re.compile(r"[0-9]{1,32}")
@@ -120,7 +126,8 @@ def check_password(pw: str) -> str | None:
         missing.append("a lower-case letter")
     if not any(c.isdigit() for c in pw):
         missing.append("a digit")
-    if not 12 <= len(pw) <= 128 or missing:
+    shortest, longest = PASSWORD_LENGTH
+    if not shortest <= len(pw) <= longest or missing:
         what = f"it has {len(pw)} characters"
         if missing:
             what += " and lacks " + ", ".join(missing)

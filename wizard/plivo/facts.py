@@ -11,6 +11,12 @@ IP_ACL = "ip_acl"
 CREDENTIAL = "credential"
 IP_ACL_AND_CREDENTIAL = "ip_acl_and_credential"
 AUTH_TYPES = (IP_ACL, CREDENTIAL, IP_ACL_AND_CREDENTIAL)
+# What Plivo accepts, checked by byon's validation before a request and enforced by the
+# emulator as Plivo would (each side keeps its own sentences).
+USERNAME_PATTERN = r"[A-Za-z0-9._-]{3,64}"  # a SIP credential's username
+APP_NAME_PATTERN = r"[A-Za-z0-9_-]{1,255}"  # Guess: the docs give the alphabet, not a length
+PASSWORD_LENGTH = (12, 128)  # a SIP password, which also needs an upper, a lower and a digit
+ACL_MAX_ENTRIES = 50  # addresses or ranges in one IP access control list
 
 
 def sip_uri(app_id: str) -> str:
