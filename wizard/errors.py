@@ -116,6 +116,15 @@ def basic_form(auth_id: str, token: str) -> str:
     return b64encode(f"{auth_id}:{token}".encode()).decode("ascii")
 
 
+def contains_secret(text: str, secret: str | None) -> bool:
+    """True when ``secret`` is in ``text`` as ``scrub`` would find it: in any form
+    ``secret_forms`` lists, in any letter case (secrets shorter than 4 never match)."""
+    if not secret or len(secret) < 4:
+        return False
+    low = text.lower()
+    return any(form.lower() in low for form in secret_forms(secret))
+
+
 def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
     """Replace every secret (by value, in every form ``secret_forms`` lists, in any letter
     case) and any ``Basic`` credential in ``text`` with ``***``. The one scrubber of byon."""

@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit
 
-from wizard.errors import ByonError, secret_forms
+from wizard.errors import ByonError, contains_secret
 from wizard.files import STATE_DIR_ENV
 from wizard.net import is_loopback_host
 
@@ -68,11 +68,8 @@ def api_url_from_env(explicit: str | None = None, *, token: str | None = None) -
 
 
 def _holds(text: str, secret: str) -> bool:
-    """True when ``secret`` (in any form ``secret_forms`` lists, any letter case) is in ``text``."""
-    if len(secret) < 4:
-        return False
-    hay = (text.lower(), unquote(text).lower())
-    return any(form.lower() in h for form in secret_forms(secret) for h in hay)
+    """True when ``secret`` is in ``text``, as written or percent-decoded (``scrub``'s rule)."""
+    return any(contains_secret(t, secret) for t in (text, unquote(text)))
 
 
 def check_api_url(url: str, *, source: str = "--api-url", token: str = "") -> str:
