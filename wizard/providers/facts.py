@@ -134,9 +134,7 @@ class Gotcha:
 
     def applies(self, option: str, auth_type: str) -> bool:
         """Whether the gotcha concerns this option and auth type."""
-        if self.option not in ("any", option):
-            return False
-        return not self.auth or auth_type in self.auth
+        return self.option in ("any", option) and _fits(self.auth, auth_type)
 
 
 @dataclass(frozen=True)
@@ -149,7 +147,12 @@ class Hint:
     def applies(self, auth_type: str) -> bool:
         """Whether the hint fits a plan with this auth type (an IP ACL hint does not fit a
         credential-only plan)."""
-        return not self.auth or auth_type in self.auth
+        return _fits(self.auth, auth_type)
+
+
+def _fits(auth: tuple[str, ...], auth_type: str) -> bool:
+    """A fact for these auth types (all when none are named) fits a plan of ``auth_type``."""
+    return not auth or auth_type in auth
 
 
 @dataclass(frozen=True)
@@ -355,6 +358,18 @@ def _read_routes(r: _Reader) -> tuple[Route, ...]:
     return tuple(routes)
 
 
+def _text_for_auth(r: _Reader, key: str, table: dict[str, Any]) -> tuple[Fact, tuple[str, ...]]:
+    """A table of a ``text`` fact (with its source) and the auth types it is for
+    (``auth = [...]``, all when absent): the shape of a gotcha and of a hint."""
+    auth = table.get("auth", [])
+    if not isinstance(auth, list) or not set(auth) <= set(AUTH_TYPES):
+        raise r.fail(f"{key}.auth", f"must be a list of {', '.join(AUTH_TYPES)}")
+    facts = r.group(key, {k: v for k, v in table.items() if k != "auth"}, {"text": r.text})
+    if "text" not in facts:
+        raise r.fail(f"{key}.text", "is required")
+    return facts["text"], tuple(auth)
+
+
 def _read_gotchas(r: _Reader) -> tuple[Gotcha, ...]:
     out = []
     for i, table in enumerate(r.data.get("gotchas", [])):
@@ -362,15 +377,9 @@ def _read_gotchas(r: _Reader) -> tuple[Gotcha, ...]:
         if not isinstance(table, dict):
             raise r.fail(key, "must be a table")
         option = table.get("option", "any")
-        auth = table.get("auth", [])
         r.one_of(OPTIONS)(f"{key}.option", option)
-        if not isinstance(auth, list) or not set(auth) <= set(AUTH_TYPES):
-            raise r.fail(f"{key}.auth", f"must be a list of {', '.join(AUTH_TYPES)}")
-        body = {k: v for k, v in table.items() if k not in ("option", "auth")}
-        facts = r.group(key, body, {"text": r.text})
-        if "text" not in facts:
-            raise r.fail(f"{key}.text", "is required")
-        out.append(Gotcha(facts["text"], option, tuple(auth)))
+        text, auth = _text_for_auth(r, key, {k: v for k, v in table.items() if k != "option"})
+        out.append(Gotcha(text, option, auth))
     return tuple(out)
 
 
@@ -387,14 +396,7 @@ def _read_hints(r: _Reader) -> dict[str, tuple[Hint, ...]]:
             key = f"hints.{row}" if len(tables) == 1 else f"hints.{row}[{i}]"
             if not isinstance(table, dict):
                 raise r.fail(key, "must be a table")
-            auth = table.get("auth", [])
-            if not isinstance(auth, list) or not set(auth) <= set(AUTH_TYPES):
-                raise r.fail(f"{key}.auth", f"must be a list of {', '.join(AUTH_TYPES)}")
-            body = {k: v for k, v in table.items() if k != "auth"}
-            facts = r.group(key, body, {"text": r.text})
-            if "text" not in facts:
-                raise r.fail(f"{key}.text", "is required")
-            hints.append(Hint(facts["text"], tuple(auth)))
+            hints.append(Hint(*_text_for_auth(r, key, table)))
         out[row] = tuple(hints)
     return out
 
