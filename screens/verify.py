@@ -99,7 +99,8 @@ class VerifyScreen(VerifyTools, StepScreen):
     STEP = "verify"
     TITLE = "Verify · place a test call and watch what Plivo sends"
     CSS_PATH = "verify.tcss"
-    # the call keys 1..n are bound per plan (_bind_calls): one per scenario, named
+    # the call keys 1..n are bound per plan (_bind_keys): one per scenario, named; ctrl+y
+    # is renamed there for the route, and listed here for its place in the footer
     BINDINGS = [
         Binding("p", "probe", "SIP probe", tooltip="byon sip-probe against the app's SIP URI"),
         Binding("ctrl+l", "listen", "Listen"),

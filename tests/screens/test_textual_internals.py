@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 
 import pytest
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
@@ -18,6 +19,7 @@ USED = [
     ("screens/widgets/table.py: Table", DataTable, "_update_count"),
     ("screens/widgets/base.py: StepFooter", Footer, "_bindings_ready"),
     ("screens/widgets/help.py: keys_table", Screen, "_modal_binding_chain"),
+    ("screens/verify.py: VerifyScreen._bind_keys", DOMNode, "_bindings"),
 ]
 
 
