@@ -14,7 +14,12 @@ $(STAMP): pyproject.toml
 	@# and compiles nothing: Python compiles what byon imports on first use). Where uv cannot
 	@# be had, pip does it all: upgraded first (the bundled one is slower), and --no-compile
 	@# (it would compile every module of every package, phonenumbers' 600 among them).
-	$(PY) -m pip install --quiet uv && $(VENV)/bin/uv pip install --quiet --python $(PY) -e '.[test]' \
+	@# uv does not read pip's settings: a mirror or wheel folder named for pip is passed on.
+	$(PY) -m pip install --quiet uv && env \
+	  $${PIP_INDEX_URL:+UV_INDEX_URL="$$PIP_INDEX_URL"} \
+	  $${PIP_EXTRA_INDEX_URL:+UV_EXTRA_INDEX_URL="$$PIP_EXTRA_INDEX_URL"} \
+	  $${PIP_FIND_LINKS:+UV_FIND_LINKS="$$PIP_FIND_LINKS"} \
+	  $(VENV)/bin/uv pip install --quiet --python $(PY) -e '.[test]' \
 	  || { echo "make: installing with pip instead of uv"; \
 	       $(PY) -m pip install --quiet --upgrade pip && \
 	       $(PY) -m pip install --quiet --no-compile -e '.[test]'; }
