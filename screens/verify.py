@@ -15,7 +15,15 @@ from textual.widgets import Button, DataTable, Input, ProgressBar, Static
 
 from screens.widgets.base import StepScreen
 from screens.widgets.calldetail import CallDetail, diagnosis_text
-from screens.widgets.calls import Layout, cell_values, cells, layout_for, merge, merged
+from screens.widgets.calls import (
+    Layout,
+    cell_values,
+    cells,
+    layout_for,
+    merge,
+    merged,
+    verdict_colours,
+)
 from screens.widgets.table import Table
 from screens.widgets.verifytools import COPY_NUMBER_TIP, COPY_URI_TIP, VerifyTools
 from wizard.plivo.facts import sip_uri
@@ -262,12 +270,7 @@ class VerifyScreen(VerifyTools, StepScreen):
         return dict(self._cells[key])
 
     def _colours(self) -> dict[str, str]:
-        theme = self.app.theme_variables
-        return {
-            "pass": theme.get("success", "green"),
-            "fail": theme.get("error", "red"),
-            "warn": theme.get("warning", "yellow"),
-        }
+        return verdict_colours(self.app.theme_variables)
 
     def _row_cells(self, values: dict[str, str]) -> list[Text]:
         return cells(self._layout or layout_for(self.app.size.width), values, self._colours())

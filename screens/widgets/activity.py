@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from screens.widgets.calls import verdict_colours
 from screens.widgets.table import Table
 from wizard.text import plain
 
@@ -25,8 +26,7 @@ def status_text(status: int | str, theme: dict[str, str] | None = None) -> Text:
     """The status cell: "200 ✓" / "404 ✗" / "ConnectError ✗", readable without colour,
     coloured with the theme's success and error colours when ``theme`` is given."""
     ok = isinstance(status, int) and 200 <= status < 300
-    colours = theme or {}
-    style = colours.get("success", "green") if ok else colours.get("error", "red")
+    style = verdict_colours(theme or {})["pass" if ok else "fail"]
     return Text(f"{plain(status, 14)} {'✓' if ok else '✗'}", style=style)
 
 

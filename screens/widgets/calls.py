@@ -140,3 +140,12 @@ def cells(layout: Layout, values: dict[str, str], colours: dict[str, str]) -> li
             text.append_text(_styled(bottom, fit(value, width), colours))
         out.append(text)
     return out
+
+
+def verdict_colours(theme: dict[str, str]) -> dict[str, str]:
+    """Pass, fail and warn in the theme's own colours (named ones when it lacks them)."""
+    return {
+        "pass": theme.get("success", "green"),
+        "fail": theme.get("error", "red"),
+        "warn": theme.get("warning", "yellow"),
+    }
