@@ -25,6 +25,7 @@ from tests.emulator.helpers import (
     rest_client,
 )
 from wizard.emulator import Emulator
+from wizard.sip import SipClient
 from wizard.sip.transport import Target
 
 PROVIDER_IP = "203.0.113.10"  # inside the test ACL 203.0.113.0/24
@@ -32,6 +33,19 @@ OUTSIDE_IP = "192.0.2.55"
 SOURCE_MAP = {"127.0.0.2": PROVIDER_IP, "127.0.0.3": OUTSIDE_IP}
 SPEAK = "<Response><Speak>Hello</Speak></Response>"
 WAIT = '<Response><Wait length="30"/></Response>'
+
+
+def phone(scale: float = 0.1) -> SipClient:
+    """A SIP phone at the provider's address (127.0.0.2), its timers scaled as the edge's."""
+    return SipClient(local_host="127.0.0.2", timer_scale=scale)
+
+
+async def call(edge, uri: str, *, hold: float = 0.0):
+    """One INVITE from the provider's address to ``uri``, held ``hold`` seconds once answered."""
+    async with phone() as client:
+        return await client.invite(
+            edge.target(), uri, "sip:caller@127.0.0.2", hold=hold, timeout=10
+        )
 
 
 async def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -57,3 +57,21 @@ async def make_acl(api: httpx.AsyncClient, entries=("203.0.113.0/24",), name="pr
     )
     assert r.status_code == 201, r.text
     return r.json()["ip_acl_uuid"]
+
+
+EXTERNAL = "14155550123"  # the number "at another carrier"
+
+
+async def buy_number(api: httpx.AsyncClient, app_id: str) -> str:
+    """Rent the first local US number for sale and point it at ``app_id``."""
+    found = await api.get("PhoneNumber/", params={"country_iso": "US", "type": "local"})
+    number = found.json()["objects"][0]["number"]
+    assert (await api.post(f"PhoneNumber/{number}/", json={"app_id": app_id})).status_code == 201
+    return number
+
+
+async def place_call(api: httpx.AsyncClient, to: str, from_: str = "14155550100") -> dict:
+    """``POST Call/`` from ``from_`` to ``to``; the answer's body (201 asserted)."""
+    r = await api.post("Call/", json={"from": from_, "to": to, "answer_url": "https://x.test/a"})
+    assert r.status_code == 201, r.text
+    return r.json()

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.emulator.helpers import make_app, rest_client
-from tests.sipedge_fixtures import WAIT, until
+from tests.emulator.helpers import EXTERNAL, buy_number, make_app, place_call, rest_client
+from tests.sipedge_fixtures import WAIT, call, phone, until
 from wizard.plivo.client import PlivoClient
-from wizard.sip import SipClient
-
-SCALE = 0.1
-EXTERNAL = "14155550123"  # the number "at another carrier"
 
 
 def plivo(emu) -> PlivoClient:
@@ -21,8 +17,10 @@ def plivo(emu) -> PlivoClient:
 async def test_an_answered_sip_call_is_live_until_the_caller_hangs_up(edge, apps, answers):
     answers.reply = WAIT
     async with plivo(edge.emu) as c:
-        async with SipClient(local_host="127.0.0.2", timer_scale=SCALE) as phone:
-            placed = await phone.call(edge.target(), apps.uri(apps.open), "sip:caller@127.0.0.2")
+        async with phone() as sip_phone:
+            placed = await sip_phone.call(
+                edge.target(), apps.uri(apps.open), "sip:caller@127.0.0.2"
+            )
             assert (await placed.wait_final(5)).status == 200
             call_uuid = answers.answers()[0]["CallUUID"]
             live = await c.get_live_call(call_uuid)
@@ -65,10 +63,7 @@ async def test_plivos_own_hangup_is_recorded_as_its_callback_says(
     edge, apps, answers, xml, source, code, name
 ):
     answers.reply = xml
-    async with SipClient(local_host="127.0.0.2", timer_scale=SCALE) as phone:
-        result = await phone.invite(
-            edge.target(), apps.uri(apps.open), "sip:caller@127.0.0.2", hold=10, timeout=10
-        )
+    result = await call(edge, apps.uri(apps.open), hold=10)
     assert result.status == 200 and result.ended_by == "remote"
     await until(lambda: bool(answers.hangups()))
     hangup = answers.hangups()[0]
@@ -88,8 +83,10 @@ async def test_plivos_own_hangup_is_recorded_as_its_callback_says(
 async def test_a_call_cancelled_while_ringing_was_live_then_never_answered(edge, apps, answers):
     answers.delay = 2.0
     async with plivo(edge.emu) as c:
-        async with SipClient(local_host="127.0.0.2", timer_scale=SCALE) as phone:
-            placed = await phone.call(edge.target(), apps.uri(apps.open), "sip:caller@127.0.0.2")
+        async with phone() as sip_phone:
+            placed = await sip_phone.call(
+                edge.target(), apps.uri(apps.open), "sip:caller@127.0.0.2"
+            )
             await until(lambda: bool(answers.got))
             call_uuid = answers.got[0]["form"]["CallUUID"]
             live = await c.get_live_call(call_uuid)
@@ -108,18 +105,12 @@ async def test_a_call_cancelled_while_ringing_was_live_then_never_answered(edge,
 
 # -- the Call API ----------------------------------------------------------------------------
 async def fire(api, to: str) -> str:
-    r = await api.post(
-        "Call/", json={"from": "+14155550100", "to": to, "answer_url": "https://x.test/a"}
-    )
-    assert r.status_code == 201, r.text
-    return r.json()["request_uuid"]
+    return (await place_call(api, to, "+14155550100"))["request_uuid"]
 
 
 async def test_every_call_api_leg_has_its_own_record(api, ctl, receiver):
     app = await make_app(api, answer_url=receiver.url + "/a")
-    found = await api.get("PhoneNumber/", params={"country_iso": "US", "type": "local"})
-    number = found.json()["objects"][0]["number"]
-    assert (await api.post(f"PhoneNumber/{number}/", json={"app_id": app})).status_code == 201
+    number = await buy_number(api, app)
     routes = [
         {"number": EXTERNAL, "mode": "forward", "target": number},
         {

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from tests.emulator.helpers import make_acl, make_app, make_credential
-
-EXTERNAL = "14155550123"  # the number "at another carrier"
-
-
-async def buy(api, app_id: str) -> str:
-    found = await api.get("PhoneNumber/", params={"country_iso": "US", "type": "local"})
-    number = found.json()["objects"][0]["number"]
-    assert (await api.post(f"PhoneNumber/{number}/", json={"app_id": app_id})).status_code == 201
-    return number
+from tests.emulator.helpers import (
+    EXTERNAL,
+    make_acl,
+    make_app,
+    make_credential,
+    place_call,
+)
+from tests.emulator.helpers import buy_number as buy
 
 
 async def fire(api, to: str = EXTERNAL) -> dict:
-    r = await api.post(
-        "Call/", json={"from": "14155550100", "to": to, "answer_url": "https://x.test/a"}
-    )
-    assert r.status_code == 201, r.text
-    body = r.json()
+    body = await place_call(api, to)
     assert body["message"] == "call fired" and body["request_uuid"] and body["api_id"]
     return body
 

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from tests.emulator.helpers import rest_client
-from tests.sipedge_fixtures import WAIT, until
+from tests.sipedge_fixtures import WAIT, call, until
 from wizard.sip import SipClient, SipEndpoint, SipRequest, build_offer
 from wizard.sip.message import Headers, new_tag
 
@@ -28,13 +28,6 @@ def request(method: str, uri: str, source: str = "127.0.0.2", body: bytes = b"")
     if body:
         headers.add("Content-Type", "application/sdp")
     return SipRequest(method, uri, headers, body)
-
-
-async def call(edge, uri, *, hold=0.0):
-    async with SipClient(local_host="127.0.0.2", timer_scale=SCALE) as client:
-        return await client.invite(
-            edge.target(), uri, "sip:caller@127.0.0.2", hold=hold, timeout=10
-        )
 
 
 async def update_app(edge, app_id: str, **fields) -> None:
