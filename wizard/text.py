@@ -53,3 +53,9 @@ def plain(value: object, limit: int = 200) -> str:
     # cut: keep room for the ellipsis
     result = "".join(out)
     return result[: max(0, limit - 1)] + ELLIPSIS
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, the last of them an ellipsis when it was cut
+    (for text already made plain)."""
+    return text if len(text) <= limit else text[: max(0, limit - 1)] + ELLIPSIS

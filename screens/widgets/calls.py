@@ -13,7 +13,7 @@ from typing import Any
 
 from rich.text import Text
 
-from wizard.text import plain
+from wizard.text import plain, shorten
 from wizard.verify.rows import CallRow
 
 # (key, label, width): one line per call from this many columns up
@@ -64,7 +64,7 @@ def layout_for(width: int) -> Layout:
 
 def fit(value: str, width: int) -> str:
     """Cut to ``width`` with an ellipsis (the details under the table show it whole)."""
-    return value if len(value) <= width else value[: width - 1] + "…"
+    return shorten(value, width)
 
 
 def result_word(row: Any) -> str:

@@ -127,4 +127,6 @@ async def _main(args: Any, auth_id: str, token: str) -> int:
 
 def _bounded(value: str) -> str:
     """``value`` cut to _JSON_FIELD characters (with "…"), for a JSON line."""
-    return value if len(value) <= _JSON_FIELD else value[: _JSON_FIELD - 1] + "…"
+    from wizard.text import shorten
+
+    return shorten(value, _JSON_FIELD)
