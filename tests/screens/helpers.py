@@ -102,7 +102,16 @@ def error_text(app: ByonApp) -> str:
 
 def screen_text(app: ByonApp) -> str:
     """The screen as a person reads it: plain lines, no colour (what a capture shows)."""
-    return "\n".join(strip.text.rstrip() for strip in app.screen._compositor.render_strips())
+    return "\n".join(strip.text.rstrip() for strip in screen_strips(app))
+
+
+def screen_strips(app: ByonApp) -> list:
+    """The screen drawn whole now, with the steps a dialog shows through (as Textual's own
+    full draw does: those come from the screens below, named for this draw)."""
+    from textual._context import visible_screen_stack
+
+    visible_screen_stack.set(list(app._background_screens))
+    return app.screen._compositor.render_strips()
 
 
 async def press_all(app: ByonApp, pilot: Any, *keys: str) -> None:

@@ -33,3 +33,22 @@ def test_the_footer_key_class_is_still_where_the_step_footer_imports_it():
     from textual.widgets._footer import FooterKey
 
     assert hasattr(FooterKey, "compact"), "StepFooter sets FooterKey.compact on each key"
+
+
+def test_what_the_screen_tests_harness_replaces_still_has_its_shape():
+    """tests/screens/conftest.py wraps two private methods and tests/screens/helpers.py sets
+    one private context variable: if any of them moved, the harness would be wrong."""
+    from textual import _context
+    from textual._compositor import Compositor
+    from textual.css.stylesheet import Stylesheet
+
+    def params(method) -> list[str]:
+        return list(inspect.signature(method).parameters)
+
+    assert params(Compositor.render_update) == ["self", "full", "screen_stack", "simplify"]
+    assert "_dirty_regions" in inspect.getsource(Compositor.render_update)
+    assert params(Stylesheet._parse_rules) == [
+        "self", "css", "read_from", "is_default_rules", "tie_breaker", "scope",
+    ]  # fmt: skip
+    assert "_variables" in inspect.getsource(Stylesheet.__init__)
+    assert hasattr(_context, "visible_screen_stack")

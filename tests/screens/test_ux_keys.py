@@ -14,6 +14,7 @@ from tests.screens.helpers import (
     press_all,
     ready,
     screen_name,
+    screen_strips,
     screen_text,
     settle,
 )
@@ -24,8 +25,7 @@ from wizard.session import OFFLINE
 def footer_text(app) -> str:
     footer = app.screen.query_one(Footer)
     return "\n".join(
-        strip.text
-        for strip in app.screen._compositor.render_strips()[footer.region.y : footer.region.bottom]
+        strip.text for strip in screen_strips(app)[footer.region.y : footer.region.bottom]
     )
 
 
