@@ -13,10 +13,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Checkbox, Input, Static
+from textual.widgets import Input, Static
 
 from screens.widgets.base import StepScreen
-from screens.widgets.toggles import Question
+from screens.widgets.question import Question
 from wizard.providers.words import AUTH_WORDS
 from wizard.session import recommend
 
@@ -83,10 +83,12 @@ class OptionScreen(StepScreen):
     def compose_body(self) -> ComposeResult:
         """Your number, the two options side by side, the questions (the widgets that
         change later are kept, not queried again)."""
-        with Horizontal(id="ext-row"):
+        # the number's field is mounted after the first paint too (an Input's styles and
+        # set-up cost it), in the row already laid out for it
+        self.ext_row = Horizontal(id="ext-row")
+        with self.ext_row:
             yield Static("Your number at the other provider", classes="ext-label")
-            self.external = Input(placeholder="e.g. +14155550100", id="external", compact=True)
-            yield self.external
+        self.external = Input(placeholder="e.g. +14155550100", id="external", compact=True)
         # the provider list is mounted after the first paint (its data and the Select cost)
         self.provider_row = Horizontal(id="provider-row")
         with self.provider_row:
@@ -106,7 +108,7 @@ class OptionScreen(StepScreen):
         yield Static(USE, id="use")
 
     def on_mount(self) -> None:
-        """Recommend from the default answers; the number's validator loads after paint."""
+        """Recommend from the default answers; the number's field loads after paint."""
         # the recommendation replaces a chosen (or loaded) auth type only when these change
         self._answered = self._answers()
         # after the first paint: the plan module and the phonenumbers data load then
@@ -114,9 +116,10 @@ class OptionScreen(StepScreen):
         self.call_after_refresh(self._attach_providers)
         self._update()
 
-    def _attach_validator(self) -> None:
+    async def _attach_validator(self) -> None:
         if self.app.exit_after_first_paint:  # exiting now: this work is for a user
             return
+        await self.ext_row.mount(self.external)
         # the demo's number is filled in, so the questions are what a presenter needs:
         # focused without scrolling, the number field stays in view at 80x24
         self.questions["q-sip"].focus(scroll_visible=False)
@@ -183,7 +186,7 @@ class OptionScreen(StepScreen):
         if event.select.id == "provider":
             self._update()
 
-    @on(Checkbox.Changed)
+    @on(Question.Changed)
     def _update(self) -> None:
         rec = self.current()
         text = Text("→ ")
@@ -233,6 +236,8 @@ class OptionScreen(StepScreen):
         from wizard.plans.validate import check_e164
         from wizard.steps import OptionResult
 
+        if not self.external.is_mounted:  # a key within the first frame: the field comes next
+            return
         external = self.external.value.strip()
         msg = problem(check_e164, external)
         if msg:

@@ -6,7 +6,6 @@ so a plain capture, a monochrome terminal or NO_COLOR shows no state at all.
 
 from __future__ import annotations
 
-from textual.binding import Binding
 from textual.widgets import Checkbox
 
 
@@ -26,9 +25,3 @@ class Tick(Marked, Checkbox):
 
     BUTTON_LEFT = "["
     BUTTON_RIGHT = "]"
-
-
-class Question(Tick, inherit_bindings=False):
-    """A yes/no question: space toggles it, and enter is left to the screen (its Next)."""
-
-    BINDINGS = [Binding("space", "toggle_button", "Toggle", show=False)]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual.widgets import Checkbox, Input, RadioButton
+from textual.widgets import Input, RadioButton
 
+from screens.widgets.question import Question
 from wizard.app import ByonApp
 from wizard.session import DEMO
 
@@ -51,9 +52,9 @@ async def ready(app: ByonApp, pilot: Any) -> None:
 
 
 async def choose_direct_sip(app: ByonApp, pilot: Any, *, stable: bool, shared: bool) -> None:
-    app.screen.query_one("#q-sip", Checkbox).value = True
-    app.screen.query_one("#q-stable", Checkbox).value = stable
-    app.screen.query_one("#q-shared", Checkbox).value = shared
+    app.screen.query_one("#q-sip", Question).value = True
+    app.screen.query_one("#q-stable", Question).value = stable
+    app.screen.query_one("#q-shared", Question).value = shared
     await pilot.pause()
     await pilot.press("enter")
     await settle(app, pilot)

@@ -7,8 +7,9 @@ import copy
 from xml.sax.saxutils import escape
 
 import pytest
-from textual.widgets import Checkbox, DataTable, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 
+from screens.widgets.question import Question
 from tests.screens.helpers import (
     apply_all,
     create_application,
@@ -141,7 +142,7 @@ async def test_the_provider_is_asked_on_the_option_step_and_shapes_the_advice():
         await ready(app, pilot)
         scr = app.screen
         assert type(scr).__name__ == "OptionScreen"
-        scr.query_one("#q-stable", Checkbox).value = False  # rotating IPs: credentials
+        scr.query_one("#q-stable", Question).value = False  # rotating IPs: credentials
         await _choose(app, pilot, "telnyx")
         text = str(scr.query_one("#recommendation", Static).render())
         assert "Telnyx" in text and "an IP ACL" in text  # Telnyx cannot answer the 407
@@ -257,7 +258,7 @@ async def _use_advice(app, pilot) -> None:
 async def _credential_with_twilio(app, pilot) -> None:
     """Option step: rotating IPs and Twilio (credential-only), applied, on to the provider step."""
     await ready(app, pilot)
-    app.screen.query_one("#q-stable", Checkbox).value = False
+    app.screen.query_one("#q-stable", Question).value = False
     await _choose(app, pilot, "twilio")
     await _use_advice(app, pilot)
     assert app.plan.auth.type == "credential"

@@ -8,8 +8,9 @@ the SVGs.
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Checkbox, Input, RadioButton
+from textual.widgets import Input, RadioButton
 
+from screens.widgets.question import Question
 from tests.screens.helpers import (
     SMALL,
     apply_all,
@@ -118,8 +119,8 @@ def test_option(snap_compare, size):
 
 def test_option_shared_ips(snap_compare, size):
     async def before(pilot):
-        pilot.app.screen.query_one("#q-stable", Checkbox).value = True
-        pilot.app.screen.query_one("#q-shared", Checkbox).value = True
+        pilot.app.screen.query_one("#q-stable", Question).value = True
+        pilot.app.screen.query_one("#q-shared", Question).value = True
 
     assert snap(snap_compare, demo_app(), before, size)
 

@@ -4,8 +4,9 @@ count of keystrokes from `byon demo` to a verified call."""
 
 from __future__ import annotations
 
-from textual.widgets import Checkbox, DataTable, Footer, RadioButton
+from textual.widgets import DataTable, Footer, RadioButton
 
+from screens.widgets.question import Question
 from tests.screens.helpers import (
     SMALL,
     choose_direct_sip,
@@ -112,7 +113,7 @@ async def test_enter_on_a_question_uses_the_recommendation_and_space_ticks_it():
     app = demo_app()
     async with app.run_test(size=SMALL) as pilot:
         await ready(app, pilot)
-        stable = app.screen.query_one("#q-stable", Checkbox)
+        stable = app.screen.query_one("#q-stable", Question)
         stable.focus()
         await pilot.press("space")
         await pilot.pause()

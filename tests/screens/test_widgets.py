@@ -16,6 +16,7 @@ from screens.widgets.copyable import CopyableValue, copy_value
 from screens.widgets.fields import problem
 from screens.widgets.password import PasswordField
 from screens.widgets.path_prompt import PathPrompt
+from screens.widgets.question import Question
 from screens.widgets.quit import QuitScreen
 from screens.widgets.steps import indicator_markup
 
@@ -276,3 +277,34 @@ def test_a_request_status_takes_the_themes_colours():
     assert str(status_text(200, theme).style) == "#00ff00"
     assert str(status_text(404, theme).style) == "#ff0000"
     assert status_text("ConnectError", theme).plain == "ConnectError ✗"  # without colour too
+
+
+async def test_a_question_toggles_by_space_and_click_and_reads_without_colour():
+    """Space and a click each flip the answer and post one Changed; the mark says it in
+    plain text; enter is left to the screen; the question is text, never markup."""
+    question = Question("Is it [b]stable[/b]?", id="q")
+    changes: list[bool] = []
+
+    class Asking(Host):
+        def on_question_changed(self, event: Question.Changed) -> None:
+            assert event.control is question
+            changes.append(event.value)
+
+    app = Asking(question, bindings=[("enter", "bell")])
+    async with app.run_test(size=(40, 3)) as pilot:
+        question.focus()
+        await pilot.pause()
+        assert not changes  # made with its answer: nothing changed yet
+        assert str(question.render()) == "[ ] Is it [b]stable[/b]? "
+        await pilot.press("space")
+        await pilot.pause()
+        assert question.value and str(question.render()).startswith("[X] ")
+        assert question.has_class("-on")
+        await pilot.click("#q")
+        await pilot.pause()
+        assert not question.value and changes == [True, False]
+        await pilot.press("enter")  # not a toggle: the screen's key
+        await pilot.pause()
+        assert changes == [True, False]
+    yes = Question("Yes?", value=True)
+    assert yes.value and yes.has_class("-on")
