@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from textual.widgets import DataTable, Input
 
 from tests.screens.helpers import (
@@ -217,3 +218,20 @@ async def test_a_fixed_field_drops_its_complaint_and_a_wide_acl_gets_a_note_at_o
         await pilot.pause()
         rule = static_text(app.screen.query_one("#acl-rule"))
         assert "16,777,216 addresses" in rule  # said while typing, not only at review
+
+
+@pytest.mark.parametrize("size", [SMALL, (120, 40)], ids=["80x24", "120x40"])
+async def test_a_one_line_field_keeps_an_invalid_value_in_view(size):
+    """A wrong number is tinted, not bordered: a border on a one-line field would cover
+    the very text the user has to correct."""
+    app = demo_app()
+    async with app.run_test(size=size) as pilot:
+        await ready(app, pilot)
+        field = app.screen.query_one("#external", Input)
+        field.focus()
+        field.value = ""
+        await pilot.press(*"+1415x")
+        await settle(app, pilot)
+        assert field.has_class("-invalid")
+        line = next(ln for ln in screen_text(app).splitlines() if "Your number at" in ln)
+        assert "+1415x" in line, line
