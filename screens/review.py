@@ -405,7 +405,7 @@ class ReviewScreen(StepScreen):
             "[$success]The account now matches the plan.[/] Next: your provider's settings (n)."
         )
         self._show_password()
-        self.app.notify("Applied. Every change is in your account.", title="Applied")
+        self.app.notify("Every change is in your account.", title="Applied")
 
     @on(Button.Pressed, "#undo")
     def action_undo(self) -> None:
