@@ -64,6 +64,7 @@ class NumberScreen(StepScreen):
         self._found: dict[str, Any] = {}
         self._search: tuple[str, str, str] = ("US", "local", "")  # of the results shown
         self._choice: NumberResult | None = None
+        self._answered_by: dict[str, str] = {}  # rented number -> the app it answers with
 
     def compose_body(self) -> ComposeResult:
         """Rented numbers, the search and its results, the choice."""
@@ -135,6 +136,7 @@ class NumberScreen(StepScreen):
                 )
             return
         self.rented.clear()
+        self._answered_by = {with_plus(n.number): n.app_id for n in message.numbers if n.app_id}
         for n in message.numbers:
             if n.voice_enabled:
                 row = (with_plus(n.number), n.number_type, n.region, n.app_id or "—")
@@ -161,6 +163,15 @@ class NumberScreen(StepScreen):
                 (choice.plivo_number, "bold"),
                 "; it is assigned to the application when you apply.",
             )
+            other = self._answered_by.get(choice.plivo_number, "")
+            app = self.plan.application
+            if other and other != (app.app_id if app else ""):
+                # a number in use elsewhere: applying takes its calls from that application
+                line.append(
+                    f"\n⚠ It answers with application {plain(other, 40)} now: applying moves "
+                    "it, and that application stops getting this number's calls.",
+                    style="bold",
+                )
         self.chosen.update(line)
 
     def _wanted_number(self, choice: NumberResult) -> str:

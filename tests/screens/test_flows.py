@@ -243,3 +243,25 @@ async def test_credential_auth_offers_only_the_calls_it_can_fail():
         await settle(app, pilot)
         table = app.screen.query_one("#calls", DataTable)
         assert cell(table, 0, "result") == "✗ 407"
+
+
+async def test_a_rented_number_in_use_by_another_application_is_said_before_it_is_taken():
+    """Picking a number that answers with another application names that application and
+    warns that applying moves its calls here; a free number is picked without a warning."""
+    app = demo_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(app, pilot)
+        await press_all(app, pilot, "f")
+        await create_application(app, pilot, name="forwarded-line")
+        rented = app.screen.query_one("#rented", DataTable)
+        numbers = app.session.emulator.dump_state()["numbers"]
+        owner = {n["number"]: n.get("app_id") or "" for n in numbers}
+        rows = [rented.coordinate_to_cell_key((i, 0)).row_key.value for i in range(2)]
+        assert sorted(bool(owner[r]) for r in rows) == [False, True]  # one busy, one free
+        for index, number in enumerate(rows):
+            rented.move_cursor(row=index)
+            await press_all(app, pilot, "enter")
+            chosen = str(app.screen.query_one("#chosen", Static).content)
+            warned = "stops getting this number's calls" in chosen
+            assert warned is bool(owner[number]), chosen
+            assert not owner[number] or owner[number] in chosen
