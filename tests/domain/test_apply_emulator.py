@@ -199,10 +199,14 @@ async def test_forwarding_reassigns_a_rented_number(demo_client, demo_emulator, 
     text = text.split("[forwarding.search]")[0]
     path = write_plan(tmp_path, text)
     before = {n["number"]: n["app_id"] for n in demo_emulator.dump_state()["numbers"]}
-    result, _ = await run_apply(demo_client, path)
+    result, events = await run_apply(demo_client, path)
     assert result.ok
     nums = {n["number"]: n["app_id"] for n in demo_emulator.dump_state()["numbers"]}
     assert nums["14155550150"] == result.ids["application"] != before["14155550150"]
+    said = {e.step: e.message for e in events if e.state == "done"}
+    # each says what it made once: a number is its own id, an application's id follows it
+    assert said["number"] == "updated number +14155550150"
+    assert said["application"].endswith(f"({result.ids['application']})")
     await assert_matches_plan(demo_client, path)
 
 

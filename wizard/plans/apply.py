@@ -235,7 +235,10 @@ class _Run:
         verb = "created" if c.action == "create" else "updated"
         if c.kind == "number" and c.action == "create":
             verb = "bought"
-        self.emit(c.kind, "done", f"{verb} {c.kind} {c.name} ({self.ids.get(c.kind, '')})".strip())
+        made = self.ids.get(c.kind, "")
+        # a number's id is the number itself: said once, not again in brackets
+        said = f" ({made})" if made and made.lstrip("+") != c.name.lstrip("+") else ""
+        self.emit(c.kind, "done", f"{verb} {c.kind} {c.name}{said}")
 
     async def settle_unknown(self, changes: list[Change]) -> list[str]:
         """After a failure: find out what in-flight creates really did.
