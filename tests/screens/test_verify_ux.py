@@ -123,8 +123,12 @@ async def test_did_forwarding_speaks_of_the_number_not_sip_auth():
         no_xml = " ".join(static_text(app.screen.query_one("#diagnosis")).split())
         assert "The forwarded call reached your Plivo number but no XML executes" in no_xml
         assert "SIP authentication passed" not in no_xml
+        await press_all(app, pilot, _key(app, "did_unassigned"))  # refused: no callback
+        table = app.screen.query_one("#calls", DataTable)
+        # every forwarded call comes from the caller's number, the refused one too
+        assert {cell(table, i, "from") for i in range(3)} == {app.plan.external_number}
         await press_all(app, pilot, "p")  # no probe on this route: no row, no panel
-        assert app.screen.query_one("#calls", DataTable).row_count == 2
+        assert table.row_count == 3
         assert not app.screen.query_one(CallDetail).probe_open
         app.screen.action_probe()  # from the palette: says why there is none
         assert "No SIP probe under DID forwarding" in error_text(app)

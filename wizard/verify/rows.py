@@ -120,7 +120,7 @@ def row_from_simulation(
     return CallRow(
         key=str(out.get("call_uuid") or key),
         time=time_text,
-        from_=str(params.get("From") or from_),
+        from_=str(params.get("From") or out.get("from") or from_),
         to=str(params.get("To") or _uri_user(str(out.get("request_uri") or "")) or to),
         sip_auth_type=str(params.get("SIPAuthType") or ""),
         sip_auth_user=str(params.get("SIPAuthUser") or ""),

@@ -9,7 +9,7 @@ ladder) comes from ``GET /__emulator__/calls``. ``HttpRoute`` is the fallback wh
 edge could not start: the same legs as ``POST /__emulator__/inbound``.
 
 Both return one outcome dict per leg, in the shape the diagnosis reads: ``sip_status``,
-``reason``, ``call_uuid``, ``callback``, ``source_ip``, ``request_uri``, ``username``
+``reason``, ``call_uuid``, ``callback``, ``source_ip``, ``request_uri``, ``from``, ``username``
 and, on the wire, ``ladder`` and ``call_id``.
 """
 
@@ -79,6 +79,7 @@ class HttpRoute:
             if resp.status >= 400 and "sip_status" not in answer:
                 raise ByonError(f"The emulator refused the simulated call: {answer}.")
         out = dict(answer)
+        out.setdefault("from", leg.from_)
         out.setdefault("source_ip", source_ip)
         out.setdefault("request_uri", leg.request_uri)
         if leg.username:
@@ -183,6 +184,7 @@ class SipRoute:
             "callback": callback or None,
             "source_ip": record.get("source") or leg.source,
             "request_uri": leg.request_uri,
+            "from": leg.from_,
             "username": leg.username,
             "ladder": ladder_rows(record.get("ladder") or []),
             "statuses": result.statuses,
