@@ -35,7 +35,7 @@ from wizard.errors import (
     RateLimited,
     scrub,
 )
-from wizard.numbers import digits_only, with_plus
+from wizard.numbers import digits_only, same_number, with_plus
 from wizard.plans.account import AccountView, read_account
 from wizard.plans.diff import NEW, Change, change_json, diff, render_change
 from wizard.plans.journal import (
@@ -237,7 +237,7 @@ class _Run:
             verb = "bought"
         made = self.ids.get(c.kind, "")
         # a number's id is the number itself: said once, not again in brackets
-        said = f" ({made})" if made and made.lstrip("+") != c.name.lstrip("+") else ""
+        said = f" ({made})" if made and not same_number(made, c.name) else ""
         self.emit(c.kind, "done", f"{verb} {c.kind} {c.name}{said}")
 
     async def settle_unknown(self, changes: list[Change]) -> list[str]:
