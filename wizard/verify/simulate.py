@@ -359,14 +359,14 @@ class Play:
 
     async def _did(self, scenario: str) -> SimulationResult:
         """DID forwarding: the provider forwards the call to the Plivo number, so it arrives
-        with the number in the Request-URI and To, and no SIP authentication runs."""
+        with the number in the Request-URI and To, and no SIP authentication runs. The
+        caller's number stays in From, as forwarding carriers keep the caller ID."""
         from wizard.emulator.seed import DEMO_NUMBER_FREE
 
         number = digits_only(self.exp.plivo_number or await self._app_number())
         if scenario == "did_unassigned":
             number = await self._unassigned_number(number) or DEMO_NUMBER_FREE
-        leg = self.leg(request_uri=sip_uri(number), to=number, username=None,
-                       password=None, from_=self.exp.external_number or self.from_)  # fmt: skip
+        leg = self.leg(request_uri=sip_uri(number), to=number, username=None, password=None)
         if scenario == "did_no_xml":
             return await self._invalid_xml(scenario, leg)
         out = await self.route.place(leg)
