@@ -30,7 +30,7 @@ async def check_dns(opts: ProbeOptions, budget: Budget) -> tuple[CheckResult, li
             Hop(t, host, (opts.tls_port or 5061) if t == "TLS" else (opts.port or 5060))
             for t in transports
         ]
-        row = CheckResult("dns", True, "skipped", f"not resolved: --host {host} given", 0.0)
+        row = CheckResult("dns", True, "skipped", f"not resolved: sent straight to {host}", 0.0)
         return row, hops
     name = opts.uri_host
     found = await resolve(
