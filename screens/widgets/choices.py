@@ -1,8 +1,8 @@
 """Radio buttons and switches whose state reads without colour: (●)/( ) and on/off.
 
 Textual draws every toggle with the same glyph and tells on from off by colour alone,
-so a plain capture, a monochrome terminal or NO_COLOR shows no state at all. Apart from
-the check boxes (toggles.py): the first screen has only those, and paints before these load.
+so a plain capture, a monochrome terminal or NO_COLOR shows no state at all. (The first
+step's yes/no questions are their own small widget, question.py, drawn "[X]"/"[ ]".)
 """
 
 from __future__ import annotations
@@ -10,7 +10,16 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import RadioButton, Switch
 
-from screens.widgets.toggles import Marked  # loaded with the first screen already
+
+class Marked:
+    """For a toggle button: its MARK between the brackets when on, a space when off."""
+
+    MARK = "X"
+
+    @property
+    def BUTTON_INNER(self) -> str:
+        """What Textual draws between the brackets: MARK when on, a space when off."""
+        return self.MARK if self.value else " "
 
 
 class Choice(Marked, RadioButton):
