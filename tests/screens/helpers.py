@@ -46,9 +46,11 @@ async def settle(app: ByonApp, pilot: Any) -> None:
     await pilot.pause()
 
 
-async def ready(app: ByonApp, pilot: Any) -> None:
+async def ready(app: ByonApp, pilot: Any, *keys: str) -> None:
+    """The session is up and the first step settled; then each key, as ``press_all``."""
     await app.wait_session()
     await settle(app, pilot)
+    await press_all(app, pilot, *keys)
 
 
 async def choose_direct_sip(app: ByonApp, pilot: Any, *, stable: bool, shared: bool) -> None:

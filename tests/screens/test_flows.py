@@ -250,8 +250,7 @@ async def test_a_rented_number_in_use_by_another_application_is_said_before_it_i
     warns that applying moves its calls here; a free number is picked without a warning."""
     app = demo_app()
     async with app.run_test(size=SIZE) as pilot:
-        await ready(app, pilot)
-        await press_all(app, pilot, "f")
+        await ready(app, pilot, "f")
         await create_application(app, pilot, name="forwarded-line")
         rented = app.screen.query_one("#rented", DataTable)
         numbers = app.session.emulator.dump_state()["numbers"]

@@ -28,8 +28,7 @@ from wizard.session import OFFLINE
 async def test_activity_pane_lists_each_request_without_bodies_or_secrets():
     app = demo_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:
-        await ready(app, pilot)
-        await press_all(app, pilot, "enter", "ctrl+n", "ctrl+n", "a", "f2")
+        await ready(app, pilot, "enter", "ctrl+n", "ctrl+n", "a", "f2")
         table = app.screen.query_one("#activity", DataTable)
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
         assert rows == [
@@ -108,8 +107,7 @@ def test_an_unusable_state_folder_costs_the_list_not_the_save(tmp_path, monkeypa
 async def test_provider_table_keeps_its_width_whichever_provider_is_viewed():
     app = demo_app()
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
-        await ready(app, pilot)
-        await press_all(app, pilot, "enter", "ctrl+n", "ctrl+n", "a", "n")
+        await ready(app, pilot, "enter", "ctrl+n", "ctrl+n", "a", "n")
         table = app.screen.query_one("#fields", DataTable)
         select = app.screen.query_one("#provider", Select)
         widths = []
@@ -123,8 +121,7 @@ async def test_provider_table_keeps_its_width_whichever_provider_is_viewed():
 async def test_number_step_shows_prices_in_dollars_and_an_empty_search_without_quotes():
     app = demo_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:
-        await ready(app, pilot)
-        await press_all(app, pilot, "f")
+        await ready(app, pilot, "f")
         await create_application(app, pilot, name="forwarded-line")
         assert screen_name(app) == "NumberScreen"
         assert "$0.80/mo" in screen_text(app)

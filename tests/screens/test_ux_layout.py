@@ -83,8 +83,7 @@ async def test_no_value_the_user_needs_is_cut_at_80x24():
     """URIs, ids, IPs and prices appear whole on every screen that shows them."""
     app = demo_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:
-        await ready(app, pilot)
-        await press_all(app, pilot, "enter", "ctrl+n", "ctrl+n", "a")
+        await ready(app, pilot, "enter", "ctrl+n", "ctrl+n", "a")
         app_id = app.plan.application.app_id
         cred_uuid = app.plan.auth.credential.credential_uuid
         text = screen_text(app)
@@ -104,8 +103,7 @@ async def test_no_value_the_user_needs_is_cut_at_80x24():
 async def test_verify_follows_new_calls_and_shows_the_selected_one_whole():
     app = demo_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:
-        await ready(app, pilot)
-        await press_all(app, pilot, *TO_VERIFY)
+        await ready(app, pilot, *TO_VERIFY)
         for key in "1245":
             await press_all(app, pilot, key)
         table = app.screen.query_one("#calls", DataTable)
@@ -130,8 +128,7 @@ async def test_outside_values_in_a_call_are_plain_text():
 
     app = demo_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:
-        await ready(app, pilot)
-        await press_all(app, pilot, *TO_VERIFY)
+        await ready(app, pilot, *TO_VERIFY)
         hostile = "[b]PASS[/b]\x1b]0;owned\x07\nline"
         row = CallRow(
             key="evil",
@@ -158,8 +155,7 @@ async def test_real_mode_says_what_silence_means():
     """No callback for a minute: Plivo refused the call before the answer_url."""
     app = demo_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:
-        await ready(app, pilot)
-        await press_all(app, pilot, *TO_VERIFY)
+        await ready(app, pilot, *TO_VERIFY)
         app.screen.no_call_hint()  # what the timer calls after NO_CALL_AFTER seconds
         await pilot.pause()
         text = static_text(app.screen.query_one("#diagnosis"))

@@ -36,8 +36,7 @@ async def test_back_to_auth_and_a_new_auth_type_gives_verify_new_call_buttons():
     """Escape x4 to Auth, ACL + credential, on to Verify again: new buttons, no crash."""
     app = demo_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:
-        await ready(app, pilot)
-        await press_all(app, pilot, *IP_ACL_TO_VERIFY)
+        await ready(app, pilot, *IP_ACL_TO_VERIFY)
         assert screen_name(app) == "VerifyScreen" and app.plan.auth.type == "ip_acl"
         await press_all(app, pilot, "1")
         await press_all(app, pilot, "escape", "escape", "escape", "escape")
@@ -56,8 +55,7 @@ async def test_back_to_auth_and_a_new_auth_type_gives_verify_new_call_buttons():
 async def test_the_status_line_survives_an_overlay():
     app = demo_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:
-        await ready(app, pilot)
-        await press_all(app, pilot, *TO_VERIFY)
+        await ready(app, pilot, *TO_VERIFY)
         status = static_text(app.screen.query_one("#status"))
         assert "ready" in status
         await press_all(app, pilot, "f1")
@@ -71,8 +69,7 @@ async def test_the_status_line_survives_an_overlay():
 async def test_the_keys_overlay_lists_each_real_call_by_name():
     app = demo_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:
-        await ready(app, pilot)
-        await press_all(app, pilot, *IP_ACL_TO_VERIFY)
+        await ready(app, pilot, *IP_ACL_TO_VERIFY)
         calls = app.screen._calls
         assert len(calls) == 6
         await press_all(app, pilot, "f1")
@@ -89,8 +86,7 @@ async def test_a_lockout_and_the_probe_after_it_agree():
     from the same address a second later is no contradiction."""
     app = demo_app()
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
-        await ready(app, pilot)
-        await press_all(app, pilot, *TO_VERIFY)
+        await ready(app, pilot, *TO_VERIFY)
         await press_all(app, pilot, _key(app, "lockout"))
         diagnosis = static_text(app.screen.query_one("#diagnosis"))
         assert "198.51.100.200 is locked out" in diagnosis
@@ -103,8 +99,7 @@ async def test_a_lockout_and_the_probe_after_it_agree():
 async def test_did_forwarding_speaks_of_the_number_not_sip_auth():
     app = demo_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:
-        await ready(app, pilot)
-        await press_all(app, pilot, *DID_TO_VERIFY)
+        await ready(app, pilot, *DID_TO_VERIFY)
         assert screen_name(app) == "VerifyScreen"
         plivo = app.plan.forwarding.plivo_number
         status = " ".join(static_text(app.screen.query_one("#status")).split())
@@ -139,8 +134,7 @@ async def test_did_forwarding_speaks_of_the_number_not_sip_auth():
 async def test_the_table_shows_what_each_callback_carried():
     app = demo_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:
-        await ready(app, pilot)
-        await press_all(app, pilot, *IP_ACL_TO_VERIFY)
+        await ready(app, pilot, *IP_ACL_TO_VERIFY)
         for scenario in ("number_in_uri", "invalid_xml", "wrong_ip"):
             await press_all(app, pilot, _key(app, scenario))
         table = app.screen.query_one("#calls", DataTable)
@@ -161,8 +155,7 @@ async def test_the_probe_takes_the_details_room_and_closes():
     p again or escape brings the selected call's diagnosis back."""
     app = demo_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:
-        await ready(app, pilot)
-        await press_all(app, pilot, *TO_VERIFY)
+        await ready(app, pilot, *TO_VERIFY)
         await press_all(app, pilot, "1", "p")
         text = screen_text(app)
         assert "Diagnosis (sip-probe): ✓" in text
@@ -183,8 +176,7 @@ async def test_the_probe_takes_the_details_room_and_closes():
 async def test_a_second_call_key_while_a_call_is_placed_is_refused():
     app = demo_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:
-        await ready(app, pilot)
-        await press_all(app, pilot, *TO_VERIFY)
+        await ready(app, pilot, *TO_VERIFY)
         app.screen.action_simulate_key("1")
         app.screen.action_simulate_key("2")  # while call 1 is still being placed
         assert "A call is being placed" in error_text(app)
@@ -196,8 +188,7 @@ async def test_a_second_call_key_while_a_call_is_placed_is_refused():
 async def test_a_ladder_fetch_is_not_lost_to_a_newer_one():
     app = demo_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:
-        await ready(app, pilot)
-        await press_all(app, pilot, *TO_VERIFY)
+        await ready(app, pilot, *TO_VERIFY)
         await press_all(app, pilot, "1", "2")
         scr = app.screen
         keys = list(scr._rows)
@@ -216,8 +207,7 @@ async def test_the_silence_timer_stops_when_leaving(monkeypatch):
     monkeypatch.setattr(verify, "NO_CALL_AFTER", 0.05)
     app = demo_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:
-        await ready(app, pilot)
-        await press_all(app, pilot, *TO_VERIFY)
+        await ready(app, pilot, *TO_VERIFY)
         scr = app.screen
         scr._wait_for_calls()  # what listening on a real account starts
         await press_all(app, pilot, "escape")
@@ -232,8 +222,7 @@ async def test_late_results_change_only_what_is_still_on_show():
     result arriving after its view was closed does not open it again."""
     app = demo_app()
     async with app.run_test(size=SMALL, notifications=True) as pilot:
-        await ready(app, pilot)
-        await press_all(app, pilot, *TO_VERIFY)
+        await ready(app, pilot, *TO_VERIFY)
         await press_all(app, pilot, "1", "2")
         scr = app.screen
         first = next(iter(scr._rows))
