@@ -22,44 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+# the apply tests' two plans: direct SIP with both auths, and forwarding to a bought number
+from tests.domain.test_apply_helpers import BUY_PLAN, SIP_PLAN
 from wizard.emulator import Emulator
 from wizard.plans.apply import Change, apply_changes, diff, read_account
 from wizard.plans.plan import load_plan
 from wizard.plivo.client import PlivoClient
-
-SIP_PLAN = """\
-version = 1
-[route]
-option = "direct_sip"
-external_number = "+14155550100"
-[application]
-name = "ai-agent-inbound"
-answer_url = "https://agent.example.com/answer"
-[auth]
-type = "ip_acl_and_credential"
-[auth.ip_acl]
-name = "carrier-edge"
-entries = ["203.0.113.10", "198.51.100.0/28"]
-[auth.credential]
-username = "carrier_trunk"
-password_env = "BYON_BENCH_UNSET"
-"""
-
-BUY_PLAN = """\
-version = 1
-[route]
-option = "did_forwarding"
-external_number = "+14155550100"
-[application]
-name = "forwarded-agent"
-answer_url = "https://agent.example.com/answer"
-[forwarding]
-plivo_number = "buy"
-[forwarding.search]
-country_iso = "US"
-type = "local"
-pattern = "415"
-"""
 
 
 def chain_requests(changes: list[Change]) -> int:
