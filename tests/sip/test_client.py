@@ -7,6 +7,7 @@ import itertools
 import socket
 import ssl
 from array import array
+from typing import Any
 
 import pytest
 
@@ -66,9 +67,14 @@ async def test_call_answers_the_challenge_streams_and_hangs_up(uas, transport):
     ladder = uas.lines()
     assert ladder[:4] == ["INVITE", "100 INVITE", "407 INVITE", "ACK"]  # ACK for the 407
     assert ladder.count("ACK") == 2 and ladder[-2:] == ["BYE", "200 BYE"]
-    sent = [m for way, _, m in uas.ladder if way == "in" and m.method == "INVITE"]
-    assert sent[1].call_id == sent[0].call_id and sent[1].cseq[0] == sent[0].cseq[0] + 1
-    assert sent[1].from_addr.tag == sent[0].from_addr.tag
+    # one INVITE per CSeq: on a loaded machine the first can be retransmitted (Timer A)
+    sent: dict[int, Any] = {}
+    for way, _, m in uas.ladder:
+        if way == "in" and m.method == "INVITE":
+            sent.setdefault(m.cseq[0], m)
+    first, authed = list(sent.values())[:2]
+    assert authed.call_id == first.call_id and authed.cseq[0] == first.cseq[0] + 1
+    assert authed.from_addr.tag == first.from_addr.tag
 
 
 async def test_wrong_password_is_forbidden_without_a_loop(uas):
