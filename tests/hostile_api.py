@@ -160,14 +160,9 @@ class HostileServer:
 
     def byon(self, *args: str, **env: str) -> subprocess.CompletedProcess:
         """`byon ARGS` against this server; the timeout turns a hang into a failure."""
-        return subprocess.run(
-            [sys.executable, "-m", "wizard", *args],
-            env=self.env(**env),
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=60,
-        )
+        from tests.runner import run_byon
+
+        return run_byon(*args, env=self.env(**env))
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -14,13 +14,11 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import httpx
 
 from tests.pipes import read_line
-
-BYON = str(Path(sys.executable).with_name("byon"))
+from tests.runner import BYON, run_byon
 
 
 @dataclass
@@ -85,6 +83,8 @@ class Served:
     def byon(self, *args: str, stdin: int | None = subprocess.DEVNULL, **env: str):
         argv = [*self.command, *args]
         assert self.auth_token not in " ".join(argv)
+        if self.command == [BYON]:
+            return run_byon(*args, env=self.env(**env), stdin=stdin)
         return subprocess.run(
             argv, env=self.env(**env), capture_output=True, text=True, stdin=stdin, timeout=60
         )

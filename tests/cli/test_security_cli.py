@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -16,6 +15,7 @@ import pytest
 from tests.cli.served import BYON, Served
 from tests.cli.test_apply_cli import PASSWORD, plan_file
 from tests.pipes import read_until
+from tests.runner import run_byon
 from wizard.files import write_atomic
 from wizard.plans.journal import STRAY_NAME, Undo, journal_path_for, write_journal
 from wizard.plivo.http import plain_http_context
@@ -284,14 +284,7 @@ def byon_offline(*args: str) -> subprocess.CompletedProcess:
         PLIVO_AUTH_TOKEN="offline-token-0000",
         PLIVO_API_URL="http://127.0.0.1:9",
     )
-    return subprocess.run(
-        [sys.executable, "-m", "wizard", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=60,
-    )
+    return run_byon(*args, env=env)
 
 
 # ---------------------------------------------------------------- issue 10 #18

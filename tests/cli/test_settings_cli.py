@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.runner import run_byon
 from wizard.providers.templates import PROVIDERS
-
-BYON = [sys.executable, "-m", "wizard"]  # this worktree's code (PYTHONPATH is inherited)
 
 PLAN = """\
 version = 1
@@ -45,9 +44,7 @@ def byon(*args: str, env_password: str | None = None) -> subprocess.CompletedPro
     env = dict(os.environ)
     if env_password:
         env["BYON_SIP_PASSWORD"] = env_password
-    return subprocess.run(
-        [*BYON, *args], capture_output=True, text=True, timeout=60, env=env, check=False
-    )
+    return run_byon(*args, env=env, stdin=None)
 
 
 @pytest.fixture

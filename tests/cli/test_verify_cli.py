@@ -17,6 +17,7 @@ import pytest
 from aiohttp import web
 
 from tests.domain.test_verify_support import PASSWORD, expectation, make_app
+from tests.runner import run_byon
 from wizard.verify.listener import simulate
 from wizard.verify.takeover import journal_path_for, mark_of
 
@@ -53,14 +54,7 @@ def env_for(emulator, tmp_path, **extra) -> dict[str, str]:
 
 
 def run_sync(args, env, timeout=60) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "wizard", "verify", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return run_byon("verify", *args, env=env, cwd=ROOT, stdin=None, timeout=timeout)
 
 
 class Verify:

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.domain.test_providers import KEYS, direct, forwarding
+from tests.runner import run_byon
 from wizard.providers.advice import advise
 from wizard.providers.facts import (
     DATA_DIR,
@@ -303,14 +302,7 @@ def test_plan_warnings_say_not_confirmed_with_the_source():
 
 
 def _byon(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wizard", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=dict(os.environ),
-        check=False,
-    )
+    return run_byon(*args, stdin=None)
 
 
 def test_list_providers_json_lists_facts_with_stale_ones_marked():

@@ -9,11 +9,17 @@ Two costs of the hundreds of Textual apps these tests start, each paid for nothi
 - **Parsing the same CSS again.** Each new app parses every stylesheet (Textual's own
   widgets and the steps' sheets) from text, though the text and the theme's variables are
   the same for every app. Parsed rules are shared between the apps of a test process.
+- **Reading the same signature again.** Before each press and pause, a Pilot hands every
+  widget on the screen a new closure to call back, and Textual reads each new closure's
+  signature to count its parameters: over a thousand reads in a walk to the provider step,
+  about a tenth of its CPU. A plain function's parameters are those of its code object, so
+  the count is kept per code object.
 """
 
 from __future__ import annotations
 
 import pytest
+from textual import _callback
 from textual._compositor import Compositor
 from textual.css.stylesheet import Stylesheet
 
@@ -51,3 +57,30 @@ def parsed_css_is_shared():
     Stylesheet._parse_rules = _parse_rules
     yield
     Stylesheet._parse_rules = parse
+
+
+@pytest.fixture(autouse=True, scope="session")
+def parameter_counts_are_kept_per_code():
+    """One signature read per code object for plain functions (a closure made anew each
+    time has the same parameters as the last one made by the same code)."""
+    count = _callback._count_parameters
+    counts: dict = {}
+    function = type(lambda: None)
+
+    def _count_parameters(func):
+        # a wrapper or a set signature may say otherwise than the code: read those each time
+        if (
+            type(func) is not function
+            or "__wrapped__" in vars(func)
+            or "__signature__" in vars(func)
+        ):
+            return count(func)
+        code = func.__code__
+        n = counts.get(code)
+        if n is None:
+            n = counts[code] = count(func)
+        return n
+
+    _callback._count_parameters = _count_parameters
+    yield
+    _callback._count_parameters = count

@@ -36,9 +36,10 @@ def test_the_footer_key_class_is_still_where_the_step_footer_imports_it():
 
 
 def test_what_the_screen_tests_harness_replaces_still_has_its_shape():
-    """tests/screens/conftest.py wraps two private methods and tests/screens/helpers.py sets
-    one private context variable: if any of them moved, the harness would be wrong."""
-    from textual import _context
+    """tests/screens/conftest.py wraps two private methods and one private function, and
+    tests/screens/helpers.py sets one private context variable: if any of them moved, the
+    harness would be wrong."""
+    from textual import _callback, _context
     from textual._compositor import Compositor
     from textual.css.stylesheet import Stylesheet
 
@@ -52,3 +53,32 @@ def test_what_the_screen_tests_harness_replaces_still_has_its_shape():
     ]  # fmt: skip
     assert "_variables" in inspect.getsource(Stylesheet.__init__)
     assert hasattr(_context, "visible_screen_stack")
+    # count_parameters looks the helper up by name at each call, so the wrapper is used
+    assert params(_callback._count_parameters) == ["func"]
+    assert "_count_parameters(" in inspect.getsource(_callback.count_parameters)
+
+
+def test_a_parameter_count_kept_per_code_object_is_the_signatures():
+    """The harness's count (tests/screens/conftest.py) agrees with Textual's own reading."""
+    import functools
+    from inspect import signature
+
+    from textual._callback import _count_parameters
+
+    def make(n: int):
+        def callback(a, b=n):
+            return a + b
+
+        return callback
+
+    first, second = make(1), make(2)
+    assert _count_parameters(first) == _count_parameters(second) == 2
+
+    @functools.wraps(first)
+    def wrapper(*args):
+        return first(*args)
+
+    # a wrapper says its parameters through __wrapped__: read each time, as Textual does
+    assert _count_parameters(wrapper) == len(signature(wrapper).parameters) == 2
+    wrapper.__signature__ = signature(lambda: None)
+    assert _count_parameters(wrapper) == 0
