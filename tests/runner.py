@@ -6,9 +6,10 @@ importing byon, httpx and asyncio (about 0.3 s of the 0.5 s of a `byon audit`), 
 suite runs hundreds of them. Here a server process imports all of that once per test
 process; each command is a fork of it: its own pid, its own stdin, stdout and stderr (files
 handed over the server's socket), its own environment and working directory, its own exit
-status. What runs in it is what the `byon` script runs: ``wizard.cli.main`` with the
-arguments, then the interpreter's normal exit. The installed script itself is still run
-as a real subprocess by the tests that are about it (help, start-up, signals, terminals).
+status. What runs in it is what the `byon` script runs, from this checkout (the server
+starts in its root): ``wizard.cli.main`` with the arguments, then the interpreter's exit.
+The installed script itself is still run as a real subprocess by the tests that are about
+it (help, start-up, signals, terminals).
 
 Where fork is missing, or with BYON_TEST_SUBPROCESS=1, every command is a plain subprocess.
 """

@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -30,8 +29,6 @@ class Served:
     auth_id: str
     auth_token: str
     seed: str | None = None
-    # how `byon` is run: the installed console script, or this checkout's module
-    command: list[str] = field(default_factory=lambda: [BYON])
     # one client for the control surface: a new one per call would load the CA bundle
     # each time (about 35 ms of CPU), and the tests make hundreds of these calls
     http: httpx.Client | None = field(default=None, repr=False)
@@ -44,10 +41,6 @@ class Served:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
             info = json.loads(read_line(proc, errfile=err))
         return cls(proc, info["api_url"], info["auth_id"], info["auth_token"], seed)
-
-    def as_module(self) -> Served:
-        """The same emulator, with byon run as this checkout's code (python -m wizard)."""
-        return replace(self, command=[sys.executable, "-m", "wizard"])
 
     def reset(self) -> None:
         self.control("POST", "reset", {"seed": self.seed})
@@ -81,13 +74,9 @@ class Served:
         return env
 
     def byon(self, *args: str, stdin: int | None = subprocess.DEVNULL, **env: str):
-        argv = [*self.command, *args]
-        assert self.auth_token not in " ".join(argv)
-        if self.command == [BYON]:
-            return run_byon(*args, env=self.env(**env), stdin=stdin)
-        return subprocess.run(
-            argv, env=self.env(**env), capture_output=True, text=True, stdin=stdin, timeout=60
-        )
+        """`byon ARGS` against this emulator (this checkout's code, see tests/runner.py)."""
+        assert self.auth_token not in " ".join(args)
+        return run_byon(*args, env=self.env(**env), stdin=stdin)
 
     def stop(self) -> None:
         if self.http is not None:

@@ -328,6 +328,18 @@ def test_export_unknown_app_exits_1_with_the_fix(served):
     assert "no application named 'nope'" in r.stderr and "--app APP_ID" in r.stderr
 
 
+def _signal_masks(pid: int) -> str:
+    """How SIGINT stands in this test process and in ``pid`` (blocked, ignored, caught)."""
+    here = f"test: handler {signal.getsignal(signal.SIGINT)!r}, "
+    here += f"blocked {sorted(signal.pthread_sigmask(signal.SIG_BLOCK, []))}"
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            lines = [ln.strip() for ln in status if ln.startswith(("SigBlk", "SigIgn", "SigCgt"))]
+    except OSError:
+        lines = ["(no /proc)"]
+    return f"{here}; byon: {', '.join(lines)}"
+
+
 def test_ctrl_c_during_apply_rolls_back_and_exits_130(served, tmp_path):
     before = served.state()
     # The application is created at once but its answer is held back: Ctrl-C lands mid-flight.
@@ -357,6 +369,7 @@ def test_ctrl_c_during_apply_rolls_back_and_exits_130(served, tmp_path):
         time.sleep(0.05)
     assert made, "the emulator never made the application"
     late = time.monotonic() - started
+    masks = _signal_masks(proc.pid)
     proc.send_signal(signal.SIGINT)
     rest = proc.stderr.read()
     if proc.wait(timeout=30) != 130:
@@ -367,6 +380,7 @@ def test_ctrl_c_during_apply_rolls_back_and_exits_130(served, tmp_path):
             f"\n--- stderr after the create began:\n{rest}"
             f"\n--- the emulator's writes:\n{json.dumps(served.writes(), indent=1)}"
             f"\n--- faults left:\n{served.control('GET', 'faults')}"
+            f"\n--- signals: {masks}"
         )
     assert "rolled back" in rest
     after = served.state()

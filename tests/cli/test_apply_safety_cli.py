@@ -16,12 +16,6 @@ RESOURCES = ("applications", "credentials", "ip_acls", "numbers")
 ENTRIES = 'entries = ["203.0.113.10", "198.51.100.0/28"]'
 
 
-@pytest.fixture
-def served(emulators, own_state_dir) -> Served:
-    """The emulator, with byon run as this worktree's code (python -m wizard)."""
-    return emulators.fresh(None).as_module()
-
-
 def resources(served: Served) -> dict:
     state = served.state()
     return {k: state[k] for k in RESOURCES}
