@@ -14,20 +14,37 @@ Two costs of the hundreds of Textual apps these tests start, each paid for nothi
   signature to count its parameters: over a thousand reads in a walk to the provider step,
   about a tenth of its CPU. A plain function's parameters are those of its code object, so
   the count is kept per code object.
+- **Waking widgets that have nothing to do.** That closure goes to every widget so the
+  Pilot can wait until each has handled what was sent to it before; each one handled is
+  also an idle round for its widget. A widget waiting for its next message with none queued
+  has handled everything already, so it is not woken; the others are waited for as before.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 from textual import _callback
 from textual._compositor import Compositor
 from textual.css.stylesheet import Stylesheet
+from textual.message_pump import MessagePump
+from textual.pilot import Pilot, WaitForScreenTimeout
+
+# Textual's own versions, as imported (tests/screens/test_textual_internals.py checks them)
+TEXTUAL = {
+    "render_update": Compositor.render_update,
+    "_parse_rules": Stylesheet._parse_rules,
+    "_count_parameters": _callback._count_parameters,
+    "_get_message": MessagePump._get_message,
+    "_wait_for_screen": Pilot._wait_for_screen,
+}
 
 
 @pytest.fixture(autouse=True, scope="session")
 def unseen_frames_are_not_drawn():
     """Skip drawing the partial updates a headless app discards (full frames still draw)."""
-    draw = Compositor.render_update
+    draw = TEXTUAL["render_update"]
 
     def render_update(self, full=False, screen_stack=None, simplify=False):
         if full:  # a screenshot, or the test reading the screen
@@ -43,7 +60,7 @@ def unseen_frames_are_not_drawn():
 @pytest.fixture(autouse=True, scope="session")
 def parsed_css_is_shared():
     """One parse of each stylesheet text (with its theme variables) per test process."""
-    parse = Stylesheet._parse_rules
+    parse = TEXTUAL["_parse_rules"]
     parsed: dict[tuple, list] = {}
 
     def _parse_rules(self, css, read_from, is_default_rules=False, tie_breaker=0, scope=""):
@@ -63,7 +80,7 @@ def parsed_css_is_shared():
 def parameter_counts_are_kept_per_code():
     """One signature read per code object for plain functions (a closure made anew each
     time has the same parameters as the last one made by the same code)."""
-    count = _callback._count_parameters
+    count = TEXTUAL["_count_parameters"]
     counts: dict = {}
     function = type(lambda: None)
 
@@ -84,3 +101,60 @@ def parameter_counts_are_kept_per_code():
     _callback._count_parameters = _count_parameters
     yield
     _callback._count_parameters = count
+
+
+@pytest.fixture(autouse=True, scope="session")
+def idle_widgets_are_not_woken():
+    """A Pilot waits only for the widgets that have something left to handle."""
+    get_message, wait_for_screen = TEXTUAL["_get_message"], TEXTUAL["_wait_for_screen"]
+
+    async def _get_message(self):
+        self._waiting_for_a_message = True  # seen by others only while it awaits the queue
+        try:
+            return await get_message(self)
+        finally:
+            self._waiting_for_a_message = False
+
+    async def _wait_for_screen(self, timeout: float = 30.0) -> bool:
+        # Textual's Pilot._wait_for_screen, less the widgets with nothing queued or in hand
+        try:
+            screen = self.app.screen
+        except Exception:
+            return False
+        children = [self.app, *screen.walk_children(with_self=True)]
+        count = 0
+        count_zero_event = asyncio.Event()
+
+        def decrement_counter() -> None:
+            nonlocal count
+            count -= 1
+            if count == 0:
+                count_zero_event.set()
+
+        for child in children:
+            idle = getattr(child, "_waiting_for_a_message", False)
+            if idle and child._message_queue.empty():
+                continue
+            if child.call_later(decrement_counter):
+                count += 1
+        if count:
+            wait_for = [
+                asyncio.create_task(count_zero_event.wait()),
+                asyncio.create_task(self.app._exception_event.wait()),
+            ]
+            _, pending = await asyncio.wait(
+                wait_for, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in pending:
+                task.cancel()
+            if len(wait_for) == len(pending):
+                raise WaitForScreenTimeout(
+                    "Timed out while waiting for widgets to process pending messages."
+                )
+            if count > 0:
+                return False
+        return True
+
+    MessagePump._get_message, Pilot._wait_for_screen = _get_message, _wait_for_screen
+    yield
+    MessagePump._get_message, Pilot._wait_for_screen = get_message, wait_for_screen

@@ -6,12 +6,15 @@ at once which of them moved, instead of a screen that silently draws wrong."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 
 import pytest
 from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
+
+from tests.screens.conftest import TEXTUAL
 
 # (where it is used, the object, the private name it needs)
 USED = [
@@ -36,25 +39,30 @@ def test_the_footer_key_class_is_still_where_the_step_footer_imports_it():
 
 
 def test_what_the_screen_tests_harness_replaces_still_has_its_shape():
-    """tests/screens/conftest.py wraps two private methods and one private function, and
-    tests/screens/helpers.py sets one private context variable: if any of them moved, the
-    harness would be wrong."""
+    """tests/screens/conftest.py wraps three private methods and one private function and
+    keeps its own copy of one more; tests/screens/helpers.py sets one private context
+    variable: if any of them moved, the harness would be wrong."""
     from textual import _callback, _context
-    from textual._compositor import Compositor
     from textual.css.stylesheet import Stylesheet
 
     def params(method) -> list[str]:
         return list(inspect.signature(method).parameters)
 
-    assert params(Compositor.render_update) == ["self", "full", "screen_stack", "simplify"]
-    assert "_dirty_regions" in inspect.getsource(Compositor.render_update)
-    assert params(Stylesheet._parse_rules) == [
+    assert params(TEXTUAL["render_update"]) == ["self", "full", "screen_stack", "simplify"]
+    assert "_dirty_regions" in inspect.getsource(TEXTUAL["render_update"])
+    assert params(TEXTUAL["_parse_rules"]) == [
         "self", "css", "read_from", "is_default_rules", "tie_breaker", "scope",
     ]  # fmt: skip
     assert "_variables" in inspect.getsource(Stylesheet.__init__)
     assert hasattr(_context, "visible_screen_stack")
+    # the Pilot's wait, of which the harness keeps its own copy, is still the one it copied
+    waits = inspect.getsource(TEXTUAL["_wait_for_screen"])
+    for part in ("walk_children(with_self=True)", "call_later(decrement_counter)"):
+        assert part in waits, part
+    assert params(TEXTUAL["_get_message"]) == ["self"]
+    assert "_message_queue.get()" in inspect.getsource(TEXTUAL["_get_message"])
     # count_parameters looks the helper up by name at each call, so the wrapper is used
-    assert params(_callback._count_parameters) == ["func"]
+    assert params(TEXTUAL["_count_parameters"]) == ["func"]
     assert "_count_parameters(" in inspect.getsource(_callback.count_parameters)
 
 
@@ -82,3 +90,34 @@ def test_a_parameter_count_kept_per_code_object_is_the_signatures():
     assert _count_parameters(wrapper) == len(signature(wrapper).parameters) == 2
     wrapper.__signature__ = signature(lambda: None)
     assert _count_parameters(wrapper) == 0
+
+
+async def test_the_pilot_still_waits_for_a_widget_busy_with_a_message():
+    """The harness skips widgets waiting for a message with none queued; one still handling
+    a message is waited for, as by Textual's own Pilot."""
+    from textual.app import App
+    from textual.message import Message
+    from textual.widgets import Static
+
+    class Slow(Message):
+        pass
+
+    class Busy(Static):
+        handled = False
+
+        async def on_slow(self, _: Slow) -> None:
+            await asyncio.sleep(0.2)
+            self.handled = True
+
+    class One(App):
+        def compose(self):
+            yield Busy()
+            yield Static("idle")
+
+    app = One()
+    async with app.run_test() as pilot:
+        busy = app.query_one(Busy)
+        busy.post_message(Slow())
+        await asyncio.sleep(0)  # it takes the message and is now inside its handler
+        await pilot._wait_for_screen()
+        assert busy.handled
