@@ -41,6 +41,14 @@ TEXTUAL = {
 }
 
 
+def _kept(cache: dict, key: object, make):
+    """``cache[key]``, made by ``make()`` the first time."""
+    value = cache.get(key)
+    if value is None:
+        value = cache[key] = make()
+    return value
+
+
 @pytest.fixture(autouse=True, scope="session")
 def unseen_frames_are_not_drawn():
     """Skip drawing the partial updates a headless app discards (full frames still draw)."""
@@ -66,10 +74,7 @@ def parsed_css_is_shared():
     def _parse_rules(self, css, read_from, is_default_rules=False, tie_breaker=0, scope=""):
         key = (css, read_from, is_default_rules, tie_breaker, scope)
         key += (tuple(sorted(self._variables.items())),)
-        rules = parsed.get(key)
-        if rules is None:
-            rules = parsed[key] = parse(self, css, read_from, is_default_rules, tie_breaker, scope)
-        return rules
+        return _kept(parsed, key, lambda: parse(self, *key[:5]))
 
     Stylesheet._parse_rules = _parse_rules
     yield
@@ -92,11 +97,7 @@ def parameter_counts_are_kept_per_code():
             or "__signature__" in vars(func)
         ):
             return count(func)
-        code = func.__code__
-        n = counts.get(code)
-        if n is None:
-            n = counts[code] = count(func)
-        return n
+        return _kept(counts, func.__code__, lambda: count(func))
 
     _callback._count_parameters = _count_parameters
     yield
