@@ -44,7 +44,6 @@ def run_byon(
     *args: str,
     env: dict[str, str] | None = None,
     stdin: int | IO | None = subprocess.DEVNULL,
-    input: str | None = None,
     cwd: str | Path | None = None,
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
@@ -57,14 +56,13 @@ def run_byon(
         return subprocess.run(
             [BYON, *args],
             env=env,
-            stdin=stdin if input is None else None,
-            input=input,
+            stdin=stdin,
             cwd=cwd,
             capture_output=True,
             text=True,
             timeout=timeout,
         )
-    return server.run(list(args), env, stdin, input, str(cwd or os.getcwd()), timeout)
+    return server.run(list(args), env, stdin, str(cwd or os.getcwd()), timeout)
 
 
 class _Server:
@@ -90,14 +88,13 @@ class _Server:
         argv: list[str],
         env: dict[str, str],
         stdin: int | IO | None,
-        input: str | None,
         cwd: str,
         timeout: float,
     ) -> subprocess.CompletedProcess[str]:
         with (
             tempfile.TemporaryFile() as out,
             tempfile.TemporaryFile() as err,
-            _stdin_file(stdin, input) as fd_in,
+            _stdin_fd(stdin) as fd_in,
             socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn,
         ):
             conn.connect(self.path)
@@ -105,48 +102,39 @@ class _Server:
             socket.send_fds(conn, [HEADER.pack(len(body))], [fd_in, out.fileno(), err.fileno()])
             conn.sendall(body)
             conn.settimeout(timeout)
-            answers = conn.makefile("r")
-            pid = int(answers.readline())
-            try:
-                code = int(answers.readline())
-            except TimeoutError:
-                os.kill(pid, signal.SIGKILL)
-                raise subprocess.TimeoutExpired([BYON, *argv], timeout) from None
+            with conn.makefile("r") as answers:
+                pid = int(answers.readline())
+                code = _status(answers, pid, argv, timeout)
             return subprocess.CompletedProcess([BYON, *argv], code, _text(out), _text(err))
 
     def stop(self) -> None:
         self.proc.kill()
         self.proc.wait()
         self.proc.stdout.close()
-        for leftover in (self.path, self.dir):
-            try:
-                os.rmdir(leftover) if leftover == self.dir else os.unlink(leftover)
-            except OSError:
-                pass
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+            os.rmdir(self.dir)
 
 
-class _stdin_file:
-    """The child's stdin as a file descriptor: /dev/null, the caller's, or ``input``."""
+def _status(answers: IO[str], pid: int, argv: list[str], timeout: float) -> int:
+    """The command's exit status, as the server reports it; killed past ``timeout``."""
+    try:
+        return int(answers.readline())
+    except TimeoutError:
+        os.kill(pid, signal.SIGKILL)
+        raise subprocess.TimeoutExpired([BYON, *argv], timeout) from None
 
-    def __init__(self, stdin: int | IO | None, input: str | None) -> None:
-        self.stdin, self.input, self.opened = stdin, input, None
 
-    def __enter__(self) -> int:
-        if self.input is not None:
-            self.opened = tempfile.TemporaryFile()
-            self.opened.write(self.input.encode())
-            self.opened.seek(0)
-            return self.opened.fileno()
-        if self.stdin == subprocess.DEVNULL:
-            self.opened = open(os.devnull, "rb")  # closed in __exit__
-            return self.opened.fileno()
-        if self.stdin is None:
-            return 0
-        return self.stdin if isinstance(self.stdin, int) else self.stdin.fileno()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.opened is not None:
-            self.opened.close()
+@contextlib.contextmanager
+def _stdin_fd(stdin: int | IO | None):
+    """The command's stdin as a file descriptor: /dev/null, this process's, or the one given."""
+    if stdin == subprocess.DEVNULL:
+        with open(os.devnull, "rb") as null:
+            yield null.fileno()
+    elif stdin is None:
+        yield 0
+    else:
+        yield stdin if isinstance(stdin, int) else stdin.fileno()
 
 
 def _text(file: IO[bytes]) -> str:
@@ -156,18 +144,19 @@ def _text(file: IO[bytes]) -> str:
     return io.TextIOWrapper(io.BytesIO(file.read()), encoding=encoding).read()
 
 
-_started: list[_Server | None] = []
+_started: list[_Server] = []
 
 
 def _server() -> _Server | None:
-    """This process's server, started on first use (None: plain subprocesses)."""
-    if not _started:
-        usable = hasattr(os, "fork") and hasattr(socket, "send_fds")
-        usable = usable and os.environ.get("BYON_TEST_SUBPROCESS") != "1"
-        _started.append(_Server() if usable else None)
-        if _started[0] is not None:
-            atexit.register(_started[0].stop)
-    return _started[0]
+    """This process's server, started on first use and again if it died (None: plain
+    subprocesses)."""
+    usable = hasattr(os, "fork") and hasattr(socket, "send_fds")
+    if not usable or os.environ.get("BYON_TEST_SUBPROCESS") == "1":
+        return None
+    if not _started or _started[-1].proc.poll() is not None:
+        _started.append(_Server())
+        atexit.register(_started[-1].stop)
+    return _started[-1]
 
 
 # --- the server ---------------------------------------------------------------------------

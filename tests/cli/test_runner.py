@@ -79,3 +79,15 @@ def test_a_command_past_its_time_is_killed_and_the_next_one_runs(tmp_path):
     with pytest.raises(subprocess.TimeoutExpired):
         run_byon("emulator", "--port", "0", env=_env(), cwd=tmp_path, timeout=1.5)
     assert run_byon("--version", env=_env(), cwd=tmp_path).returncode == 0
+
+
+def test_a_server_that_died_is_started_again(tmp_path):
+    from tests.runner import _server
+
+    first = _server()
+    if first is None:
+        pytest.skip("commands run as plain subprocesses here (no fork, or BYON_TEST_SUBPROCESS)")
+    first.proc.kill()
+    first.proc.wait()
+    assert run_byon("--version", env=_env(), cwd=tmp_path).returncode == 0
+    assert _server() is not first
