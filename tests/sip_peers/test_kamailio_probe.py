@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.kamailio_run import stop
 from wizard.sip import Credentials
 from wizard.sip.probe import ProbeOptions, exit_code, run_probe
 
@@ -64,12 +65,7 @@ async def kamailio(tmp_path):
         await _wait_listening(proc, port)
         yield port, password
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        stop(proc)
 
 
 async def _wait_listening(proc: subprocess.Popen, port: int) -> None:
