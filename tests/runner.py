@@ -21,7 +21,6 @@ import contextlib
 import importlib
 import io
 import json
-import locale
 import os
 import pkgutil
 import signal
@@ -69,6 +68,8 @@ class _Server:
     """The forking server of this test process, and how to ask it for one command."""
 
     def __init__(self) -> None:
+        from tests.pipes import read_line  # here: the server itself needs no pytest
+
         self.dir = tempfile.mkdtemp(prefix="byon-runner-")
         self.path = os.path.join(self.dir, "socket")
         self.proc = subprocess.Popen(
@@ -78,10 +79,9 @@ class _Server:
             stdout=subprocess.PIPE,
             text=True,
         )
-        ready = self.proc.stdout.readline().strip()
-        if ready != "ready":
+        if read_line(self.proc).strip() != "ready":
             self.proc.kill()
-            raise RuntimeError(f"the byon runner did not start: {ready or 'no answer'}")
+            raise RuntimeError("the byon runner did not start")
 
     def run(
         self,
@@ -138,10 +138,9 @@ def _stdin_fd(stdin: int | IO | None):
 
 
 def _text(file: IO[bytes]) -> str:
-    """What a text-mode pipe would have given: the locale's encoding, universal newlines."""
+    """What a text-mode pipe would have given: the default encoding, universal newlines."""
     file.seek(0)
-    encoding = locale.getpreferredencoding(False)
-    return io.TextIOWrapper(io.BytesIO(file.read()), encoding=encoding).read()
+    return io.TextIOWrapper(io.BytesIO(file.read())).read()
 
 
 _started: list[_Server] = []
@@ -192,13 +191,8 @@ def _serve(path: str) -> None:
         conn, _ = listener.accept()
         with conn:
             head, fds, _, _ = socket.recv_fds(conn, HEADER.size, 3)
-            while len(head) < HEADER.size:
-                head += conn.recv(HEADER.size - len(head))
-            (size,) = HEADER.unpack(head)
-            body = b""
-            while len(body) < size:
-                body += conn.recv(size - len(body))
-            request = json.loads(body)
+            (size,) = HEADER.unpack(_received(conn, HEADER.size, head))
+            request = json.loads(_received(conn, size))
             pid = os.fork()
             if pid == 0:
                 listener.close()
@@ -214,12 +208,21 @@ def _serve(path: str) -> None:
                 conn.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
 
 
+def _received(conn: socket.socket, size: int, got: bytes = b"") -> bytes:
+    """``size`` bytes from ``conn``, ``got`` being the first of them."""
+    while len(got) < size:
+        chunk = conn.recv(size - len(got))
+        if not chunk:
+            raise ConnectionError("the asker hung up mid-request")
+        got += chunk
+    return got
+
+
 def _child(request: dict[str, Any], fds: list[int]) -> None:
     """Become the command: its stdio, environment and directory, then byon's main and an
     exit as the interpreter's own (atexit handlers, threads joined, stdio flushed, the exit
     status), less the teardown of every module the server imported, which would cost more
     than the command (each object freed is a page copied from the server)."""
-    import atexit
     import random
     import threading
 

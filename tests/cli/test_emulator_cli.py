@@ -7,14 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.pipes import read_line
+from tests.runner import BYON
 
-BYON = str(Path(sys.executable).parent / "byon")
 GUARD = 30  # seconds; only so a broken server fails the test instead of hanging it
 
 

@@ -133,8 +133,7 @@ def idle_widgets_are_not_woken():
                 count_zero_event.set()
 
         for child in children:
-            idle = getattr(child, "_waiting_for_a_message", False)
-            if idle and child._message_queue.empty():
+            if child._waiting_for_a_message and child._message_queue.empty():
                 continue
             if child.call_later(decrement_counter):
                 count += 1
@@ -156,6 +155,8 @@ def idle_widgets_are_not_woken():
                 return False
         return True
 
+    MessagePump._waiting_for_a_message = False  # until a pump first waits for a message
     MessagePump._get_message, Pilot._wait_for_screen = _get_message, _wait_for_screen
     yield
     MessagePump._get_message, Pilot._wait_for_screen = get_message, wait_for_screen
+    del MessagePump._waiting_for_a_message
