@@ -170,21 +170,26 @@ class ByonApp(App[int]):
 
         Textual reads a screen's CSS_PATH when the screen is first pushed, and each new
         sheet re-parses every rule and restyles every widget of every installed screen:
-        about 0.1 s on each Next. One read of all of them costs that once, while the user
+        about 0.1 s on each Next. One read of all of them costs a parse once, while the user
         reads the first step (its own sheet is read at start)."""
         if self._step_css_loaded:
             return
         self._step_css_loaded = True
-        added = False
+        added = set()
         for step in SCREENS:  # in the steps' order, always: a later sheet wins a tie
             path = step_sheet(step)
             if not self.stylesheet.has_source(str(path)) and path.is_file():
                 self.stylesheet.read(path)
-                added = True
+                added.add(step)
         if added:
             # only the new sheets are parsed: the others come from the stylesheet's cache
             self.stylesheet.parse()
-            self.stylesheet.update(self)
+            # A step's sheet styles only its own screen (a test keeps every rule scoped so),
+            # and a widget mounted from now on is styled with all of them: only a screen of
+            # a step just read would need restyling, and none is up before its sheet is read.
+            for screen in self.screen_stack:
+                if getattr(screen, "STEP", "") in added:
+                    self.stylesheet.update(screen)
 
     def show_step(self, step: str) -> None:
         """Show a step; its screen is made once and kept."""
