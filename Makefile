@@ -4,23 +4,30 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# pip inside .venv, for the ways in that need one (setup makes none when it can)
+VENV_PIP := { $(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip >/dev/null; }
 
 .PHONY: demo test lint setup bench clean tools
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "byon needs Python 3.11 or newer; found " + sys.version.split()[0])'
-	$(PYTHON) -m venv $(VENV)
+	@# No pip in .venv: making one (ensurepip installs and compiles pip) takes longer than
+	@# all that uv installs after it. uv comes from the interpreter's own pip where it has
+	@# one (--python installs into .venv), else from a pip made in .venv after all.
+	$(PYTHON) -m venv --without-pip $(VENV)
 	@# uv installs the dependencies in about a third of pip's time (it downloads in parallel
 	@# and compiles nothing: Python compiles what byon imports on first use). Where uv cannot
 	@# be had, pip does it all: upgraded first (the bundled one is slower), and --no-compile
 	@# (it would compile every module of every package, phonenumbers' 600 among them).
 	@# uv does not read pip's settings: a mirror or wheel folder named for pip is passed on.
-	$(PY) -m pip install --quiet uv && env \
+	{ $(PYTHON) -m pip --python $(PY) install --quiet uv 2>/dev/null \
+	  || { $(VENV_PIP) && $(PY) -m pip install --quiet uv; }; } && env \
 	  $${PIP_INDEX_URL:+UV_INDEX_URL="$$PIP_INDEX_URL"} \
 	  $${PIP_EXTRA_INDEX_URL:+UV_EXTRA_INDEX_URL="$$PIP_EXTRA_INDEX_URL"} \
 	  $${PIP_FIND_LINKS:+UV_FIND_LINKS="$$PIP_FIND_LINKS"} \
 	  $(VENV)/bin/uv pip install --quiet --python $(PY) -e '.[test]' \
 	  || { echo "make: installing with pip instead of uv"; \
+	       $(VENV_PIP) && \
 	       $(PY) -m pip install --quiet --upgrade pip && \
 	       $(PY) -m pip install --quiet --no-compile -e '.[test]'; }
 	@touch $(STAMP)
@@ -62,14 +69,19 @@ tools:
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 2) * 2 )))
 # One collection first: it compiles what the tests import and rewrites the test modules'
 # asserts once, where each worker would otherwise do both at the same time. It runs as two
-# halves side by side, one per core (on a fresh clone 9 s instead of 14).
+# halves side by side, one per core (on a fresh clone 9 s instead of 14). The house checks
+# (lint) run beside them, in the time the halves spend waiting on the disk; their report
+# comes after, and a failed check stops the run before any test.
 COLLECT := $(PY) -m pytest --collect-only -q
-test: lint tools
+test: $(STAMP) tools
 	@export PYTHONDONTWRITEBYTECODE=; out=$$(mktemp -d); \
+	$(MAKE) --no-print-directory lint > $$out/lint 2>&1 & lint=$$!; \
 	$(COLLECT) tests/screens tests/cli > $$out/a 2>&1 & half=$$!; \
 	$(COLLECT) tests --ignore=tests/screens --ignore=tests/cli > $$out/b 2>&1; rc=$$?; \
 	wait $$half || rc=$$?; \
-	if [ $$rc -ne 0 ]; then tail -n 40 $$out/a $$out/b; \
+	wait $$lint; linted=$$?; cat $$out/lint; \
+	if [ $$linted -ne 0 ]; then rc=$$linted; echo "make test: the house checks failed" >&2; \
+	elif [ $$rc -ne 0 ]; then tail -n 40 $$out/a $$out/b; \
 	else $(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal -q; rc=$$?; fi; \
 	rm -rf $$out; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no test; failing" >&2; fi; \

@@ -33,23 +33,30 @@ def module_name(path: Path, root: Path = ROOT) -> str:
     return ".".join(parts)
 
 
-def _type_checking_lines(tree: ast.AST) -> set[int]:
-    skip: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            for inner in node.body:
-                skip.update(range(inner.lineno, (inner.end_lineno or inner.lineno) + 1))
-    return skip
+def _statements(tree: ast.AST):
+    """Every statement of ``tree`` but those under ``if TYPE_CHECKING:``. An import is a
+    statement, so expressions (most of a tree's nodes) are never visited."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            if field == "body" and isinstance(node, ast.If) and _is_type_checking(node.test):
+                continue
+            children = getattr(node, field, None)
+            if isinstance(children, list):
+                stack.extend(children)
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return "TYPE_CHECKING" in ast.unparse(test)
 
 
 def imports_of(path: Path) -> list[tuple[int, str]]:
     """(line, module) for every absolute import in the file, outside TYPE_CHECKING blocks."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    skip = _type_checking_lines(tree)
     found = []
-    for node in ast.walk(tree):
-        if getattr(node, "lineno", None) in skip:
-            continue
+    for node in _statements(tree):
         if isinstance(node, ast.Import):
             found += [(node.lineno, a.name) for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -57,7 +64,7 @@ def imports_of(path: Path) -> list[tuple[int, str]]:
                 found.append((node.lineno, node.module))
             else:  # `from wizard.plans import plan` names the module wizard.plans.plan
                 found += [(node.lineno, f"{node.module}.{a.name}") for a in node.names]
-    return found
+    return sorted(found)
 
 
 def _folder(module: str) -> str | None:
