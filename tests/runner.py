@@ -11,11 +11,18 @@ starts in its root): ``wizard.cli.main`` with the arguments, then the interprete
 The installed script itself is still run as a real subprocess by the tests that are about
 it (help, start-up, signals, terminals).
 
+``run_byon`` runs a command to its end; ``start_byon`` (a ``subprocess.Popen``) and
+``start_byon_async`` (as ``asyncio.create_subprocess_exec`` gives) start one that runs until
+told to stop: an emulator, a listener, an agent. Each command has a waiter of its own in the
+server, which forks it and reports its pid and then its exit status, so such commands run
+side by side; a command dies with its waiter, and a waiter with the server.
+
 Where fork is missing, or with BYON_TEST_SUBPROCESS=1, every command is a plain subprocess.
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import importlib
@@ -23,6 +30,7 @@ import io
 import json
 import os
 import pkgutil
+import select
 import signal
 import socket
 import struct
@@ -64,6 +72,119 @@ def run_byon(
     return server.run(list(args), env, stdin, str(cwd or os.getcwd()), timeout)
 
 
+def start_byon(*args: str, **popen: Any) -> subprocess.Popen:
+    """Start ``byon ARGS`` and return at once: a ``subprocess.Popen`` (pipes, ``communicate``,
+    ``wait``, signals) for a command that runs until told to stop (an emulator, a listener).
+    Takes Popen's ``stdin``, ``stdout``, ``stderr``, ``text``, ``env`` and ``cwd``."""
+    if _server() is None:
+        return subprocess.Popen([BYON, *args], **popen)
+    return _Forked([BYON, *args], **popen)
+
+
+class _Forked(subprocess.Popen):
+    """A Popen whose process is forked by the server rather than by this one.
+
+    Popen makes the pipes and reads and writes them; the process itself is a child of the
+    server's waiter, which reports its pid and then its exit status on a socket, where
+    Popen would ask the kernel (``waitpid`` works only on one's own children)."""
+
+    def _execute_child(self, args, executable, preexec_fn, close_fds, pass_fds, cwd, env,
+                       startupinfo, creationflags, shell, p2cread, p2cwrite, c2pread,
+                       c2pwrite, errread, errwrite, *rest) -> None:  # fmt: skip
+        env = dict(os.environ if env is None else env)
+        cwd = os.fspath(cwd) if cwd is not None else os.getcwd()
+        fds = [p2cread if p2cread != -1 else 0, c2pwrite if c2pwrite != -1 else 1]
+        fds.append(errwrite if errwrite != -1 else 2)
+        try:
+            self._answers = _server().ask(list(args[1:]), env, cwd, fds)
+            self.pid = int(self._answers.readline())
+        finally:
+            self._close_pipe_fds(p2cread, p2cwrite, c2pread, c2pwrite, errread, errwrite)
+        self._child_created = True
+
+    def _internal_poll(self, _deadstate=None, **_ignored):
+        if self.returncode is None and select.select([self._answers], [], [], 0)[0]:
+            self._wait(None)
+        return self.returncode
+
+    def _wait(self, timeout):
+        if self.returncode is None:
+            self._answers.settimeout(timeout)
+            try:
+                self._ended(self._answers.readline())
+            except TimeoutError:
+                raise subprocess.TimeoutExpired(self.args, timeout) from None
+        return self.returncode
+
+    async def wait_async(self) -> int:
+        """``wait()`` for a test's event loop: the loop goes on while the command runs."""
+        if self.returncode is None:
+            self._ended(await self._answers.readline_async())
+        return self.returncode
+
+    def _ended(self, status: str) -> None:
+        # no status: the waiter died with the server, and took the command with it
+        self.returncode = int(status) if status.strip() else -signal.SIGKILL
+        self._answers.close()
+
+
+async def start_byon_async(
+    *args: str, env: dict[str, str] | None = None, cwd: str | Path | None = None
+) -> Any:
+    """Start ``byon ARGS`` from a test's event loop, its stdout and stderr piped: what
+    ``asyncio.create_subprocess_exec`` gives (``stdout`` and ``stderr`` stream readers,
+    ``wait``, ``communicate``, signals), while the loop goes on serving."""
+    if _server() is None:
+        return await asyncio.create_subprocess_exec(
+            BYON, *args, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    popen = _Forked(
+        [BYON, *args], env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    return _AsyncForked(popen, await _reader(popen.stdout), await _reader(popen.stderr))
+
+
+async def _reader(pipe: IO[bytes]) -> asyncio.StreamReader:
+    """An event-loop reader of ``pipe`` (closed with the pipe's end)."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+    return reader
+
+
+class _AsyncForked:
+    """A forked command as ``asyncio.subprocess.Process`` presents one."""
+
+    def __init__(
+        self, popen: _Forked, stdout: asyncio.StreamReader, stderr: asyncio.StreamReader
+    ) -> None:
+        self.popen, self.stdout, self.stderr, self.stdin = popen, stdout, stderr, None
+        self.pid = popen.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return self.popen.returncode
+
+    async def wait(self) -> int:
+        return await self.popen.wait_async()
+
+    async def communicate(self, input: bytes | None = None) -> tuple[bytes, bytes]:
+        out, err = await asyncio.gather(self.stdout.read(), self.stderr.read())
+        await self.wait()
+        return out, err
+
+    def send_signal(self, sig: int) -> None:
+        self.popen.send_signal(sig)
+
+    def terminate(self) -> None:
+        self.popen.terminate()
+
+    def kill(self) -> None:
+        self.popen.kill()
+
+
 class _Server:
     """The forking server of this test process, and how to ask it for one command."""
 
@@ -95,17 +216,26 @@ class _Server:
             tempfile.TemporaryFile() as out,
             tempfile.TemporaryFile() as err,
             _stdin_fd(stdin) as fd_in,
-            socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn,
+            self.ask(argv, env, cwd, [fd_in, out.fileno(), err.fileno()]) as answers,
         ):
+            answers.settimeout(timeout)
+            pid = int(answers.readline())
+            code = _status(answers, pid, argv, timeout)
+            return subprocess.CompletedProcess([BYON, *argv], code, _text(out), _text(err))
+
+    def ask(self, argv: list[str], env: dict[str, str], cwd: str, fds: list[int]) -> _Answers:
+        """Have ``byon ARGV`` started with ``fds`` as its stdin, stdout and stderr; the
+        answers: a line with its pid, then one with its exit status when it ends."""
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
             conn.connect(self.path)
             body = json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode()
-            socket.send_fds(conn, [HEADER.pack(len(body))], [fd_in, out.fileno(), err.fileno()])
+            socket.send_fds(conn, [HEADER.pack(len(body))], fds)
             conn.sendall(body)
-            conn.settimeout(timeout)
-            with conn.makefile("r") as answers:
-                pid = int(answers.readline())
-                code = _status(answers, pid, argv, timeout)
-            return subprocess.CompletedProcess([BYON, *argv], code, _text(out), _text(err))
+        except BaseException:
+            conn.close()
+            raise
+        return _Answers(conn)
 
     def stop(self) -> None:
         self.proc.kill()
@@ -116,7 +246,53 @@ class _Server:
             os.rmdir(self.dir)
 
 
-def _status(answers: IO[str], pid: int, argv: list[str], timeout: float) -> int:
+class _Answers:
+    """The server's answers about one command, a line at a time, each read bounded by the
+    timeout set last (None: no bound). Read unbuffered, so the socket is readable exactly
+    when an answer is waiting."""
+
+    def __init__(self, conn: socket.socket) -> None:
+        self.conn = conn
+
+    def settimeout(self, timeout: float | None) -> None:
+        self.conn.settimeout(timeout)
+
+    def readline(self) -> str:
+        """The next line ("" when the server hung up first)."""
+        line = b""
+        while not line.endswith(b"\n"):
+            byte = self.conn.recv(1)
+            if not byte:
+                break
+            line += byte
+        return line.decode()
+
+    async def readline_async(self) -> str:
+        """``readline`` for an event loop."""
+        loop = asyncio.get_running_loop()
+        self.conn.setblocking(False)
+        line = b""
+        while not line.endswith(b"\n"):
+            byte = await loop.sock_recv(self.conn, 1)
+            if not byte:
+                break
+            line += byte
+        return line.decode()
+
+    def fileno(self) -> int:
+        return self.conn.fileno()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> _Answers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _status(answers: _Answers, pid: int, argv: list[str], timeout: float) -> int:
     """The command's exit status, as the server reports it; killed past ``timeout``."""
     try:
         return int(answers.readline())
@@ -175,10 +351,7 @@ def _preload() -> None:
 
 
 def _serve(path: str) -> None:
-    if sys.platform == "linux":  # gone with the test process, however it ends
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    _gone_with_parent()  # the test process
     _preload()
     import gc
 
@@ -187,25 +360,48 @@ def _serve(path: str) -> None:
     listener.bind(path)
     listener.listen(8)
     print("ready", flush=True)
+    # each command has a waiter of its own (below), so long-running commands run side by
+    # side; a waiter that ends is reaped by the kernel
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     while True:
         conn, _ = listener.accept()
         with conn:
             head, fds, _, _ = socket.recv_fds(conn, HEADER.size, 3)
             (size,) = HEADER.unpack(_received(conn, HEADER.size, head))
             request = json.loads(_received(conn, size))
-            pid = os.fork()
-            if pid == 0:
+            if os.fork() == 0:
                 listener.close()
-                conn.close()
-                _child(request, fds)  # never returns
+                _wait_for(request, fds, conn)  # never returns
             for fd in fds:
                 os.close(fd)
-            # the asker may be gone (it timed out and killed the command): serve on
-            with contextlib.suppress(OSError):
-                conn.sendall(f"{pid}\n".encode())
-            _, status = os.waitpid(pid, 0)
-            with contextlib.suppress(OSError):
-                conn.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
+
+
+def _wait_for(request: dict[str, Any], fds: list[int], conn: socket.socket) -> None:
+    """The waiter: fork the command, tell the asker its pid, then its exit status."""
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # its own child is waited for
+    _gone_with_parent()
+    pid = os.fork()
+    if pid == 0:
+        conn.close()
+        _gone_with_parent()
+        _child(request, fds)  # never returns
+    for fd in fds:  # the command's ends only: the asker sees the end of its output
+        os.close(fd)
+    # the asker may be gone (it timed out and killed the command): the status goes nowhere
+    with contextlib.suppress(OSError):
+        conn.sendall(f"{pid}\n".encode())
+    _, status = os.waitpid(pid, 0)
+    with contextlib.suppress(OSError):
+        conn.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
+    os._exit(0)
+
+
+def _gone_with_parent() -> None:
+    """Die with the parent process, however it ends (Linux; elsewhere nothing)."""
+    if sys.platform == "linux":
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def _received(conn: socket.socket, size: int, got: bytes = b"") -> bytes:
@@ -231,6 +427,10 @@ def _child(request: dict[str, Any], fds: list[int]) -> None:
         os.close(fd)
     os.environ.clear()
     os.environ.update(request["env"])
+    # buffered as a new interpreter's would be for these files and this environment
+    unbuffered = bool(os.environ.get("PYTHONUNBUFFERED"))
+    sys.stdout.reconfigure(line_buffering=unbuffered or os.isatty(1), write_through=unbuffered)
+    sys.stderr.reconfigure(line_buffering=True, write_through=unbuffered)
     os.chdir(request["cwd"])
     random.seed()  # a fork copies the generator's state: each command gets its own
     sys.argv = [BYON, *request["argv"]]

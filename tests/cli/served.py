@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from tests.pipes import read_line
-from tests.runner import BYON, run_byon
+from tests.runner import run_byon, start_byon
 
 
 @dataclass
@@ -35,10 +35,10 @@ class Served:
 
     @classmethod
     def start(cls, seed: str | None = None) -> Served:
-        cmd = [BYON, "emulator", "--port", "0"] + (["--seed", seed] if seed else [])
+        args = ["emulator", "--port", "0"] + (["--seed", seed] if seed else [])
         # stderr (a line per request) goes to a file: a pipe nobody reads would fill up
         with tempfile.TemporaryFile() as err:
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+            proc = start_byon(*args, stdout=subprocess.PIPE, stderr=err, text=True)
             info = json.loads(read_line(proc, errfile=err))
         return cls(proc, info["api_url"], info["auth_id"], info["auth_token"], seed)
 

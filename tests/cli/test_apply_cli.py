@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.served import BYON
 from tests.domain.test_apply_helpers import BUY_PLAN, SIP_PLAN
 from tests.pipes import read_until
+from tests.runner import BYON
 from wizard.plans.journal import journal_path_for
 
 PASSWORD = "Carrier-Trunk-2024x"

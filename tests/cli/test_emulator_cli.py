@@ -12,14 +12,17 @@ import httpx
 import pytest
 
 from tests.pipes import read_line
-from tests.runner import BYON
+from tests.runner import BYON, start_byon
 
 GUARD = 30  # seconds; only so a broken server fails the test instead of hanging it
 
 
 def start(*args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [BYON, "emulator", "--port", "0", *args],
+    return start_byon(
+        "emulator",
+        "--port",
+        "0",
+        *args,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

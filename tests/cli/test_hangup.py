@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from tests.cli.served import BYON
+from tests.runner import BYON
 
 # A session leader that takes the hangup and waits for its child, as make does under
 # `make demo`: the kernel signals only the leader, so byon itself gets no SIGHUP.

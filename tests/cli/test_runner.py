@@ -3,12 +3,18 @@ installed script does when run as a plain subprocess."""
 
 from __future__ import annotations
 
+import functools
+import json
 import os
+import signal
 import subprocess
+import sys
+import time
 
 import pytest
 
-from tests.runner import BYON, run_byon
+from tests.pipes import read_line
+from tests.runner import BYON, run_byon, start_byon, start_byon_async
 
 PLAN = """\
 version = 1
@@ -91,3 +97,80 @@ def test_a_server_that_died_is_started_again(tmp_path):
     first.proc.wait()
     assert run_byon("--version", env=_env(), cwd=tmp_path).returncode == 0
     assert _server() is not first
+
+
+def _forked_server():
+    from tests.runner import _server
+
+    server = _server()
+    if server is None:
+        pytest.skip("commands run as plain subprocesses here (no fork, or BYON_TEST_SUBPROCESS)")
+    return server
+
+
+def _emulator(starter, tmp_path):
+    proc = starter(
+        "emulator", "--port", "0", "--no-sip", env=_env(), cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    return proc, json.loads(read_line(proc))
+
+
+def test_a_started_command_runs_beside_others_and_stops_as_the_script_does(tmp_path):
+    """Two forked emulators at once and a plain one: each answers its first line, is still
+    running, and ends on SIGTERM with the same status and last words."""
+    _forked_server()
+    plain_popen = functools.partial(lambda *a, **kw: subprocess.Popen([BYON, *a], **kw))
+    runs = [_emulator(start_byon, tmp_path), _emulator(start_byon, tmp_path)]
+    runs.append(_emulator(plain_popen, tmp_path))
+    assert len({info["api_url"] for _proc, info in runs}) == 3
+    assert [sorted(info) for _proc, info in runs[:2]] == [sorted(runs[2][1])] * 2
+    ended = []
+    for proc, _info in runs:
+        assert proc.poll() is None
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(timeout=0.2)
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+        ended.append((proc.returncode, err.strip().splitlines()[-1]))
+    assert ended == [(0, "byon emulator: stopped")] * 3
+
+
+async def test_a_command_started_from_the_event_loop_reads_as_create_subprocess_exec(tmp_path):
+    import asyncio
+
+    _forked_server()
+    env = _env(BYON_STATE_DIR=str(tmp_path / "state"))
+    forked = await start_byon_async("--version", env=env, cwd=tmp_path)
+    plain = await asyncio.create_subprocess_exec(
+        BYON, "--version", env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert await forked.communicate() == await plain.communicate()
+    assert forked.returncode == plain.returncode == 0
+    running = await start_byon_async("emulator", "--port", "0", "--no-sip", env=env)
+    assert "api_url" in json.loads(await asyncio.wait_for(running.stdout.readline(), 30))
+    running.send_signal(signal.SIGINT)
+    assert await asyncio.wait_for(running.wait(), 30) == 0
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the server's commands die with it on Linux")
+def test_commands_still_running_end_with_their_server(tmp_path):
+    """A test process that dies takes its server along (see _serve), and the server each
+    command it started: none is left running."""
+    server = _forked_server()
+    proc, _info = _emulator(start_byon, tmp_path)
+    server.proc.kill()
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+    deadline = time.monotonic() + 30
+    while _running(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(proc.pid)
+
+
+def _running(pid: int) -> bool:
+    """The process exists and has not ended (an ended one may wait a while to be reaped)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False

@@ -12,10 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli.served import BYON, Served
+from tests.cli.served import Served
 from tests.cli.test_apply_cli import PASSWORD, plan_file
 from tests.pipes import read_until
-from tests.runner import run_byon
+from tests.runner import BYON, run_byon, start_byon
 from wizard.files import write_atomic
 from wizard.plans.journal import STRAY_NAME, Undo, journal_path_for, write_journal
 from wizard.plivo.http import plain_http_context
@@ -155,8 +155,10 @@ def test_a_second_concurrent_apply_is_refused_and_names_the_first(served, tmp_pa
         "faults",
         {"method": "POST", "path": "IPAccessControlList/$", "latency_ms": 3000, "when": "after"},
     )
-    first = subprocess.Popen(
-        [BYON, "apply", str(path), "--yes"],
+    first = start_byon(
+        "apply",
+        str(path),
+        "--yes",
         env=served.env(BYON_TEST_SIP_PASSWORD=PASSWORD),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -177,8 +179,10 @@ def test_a_second_concurrent_apply_is_refused_and_names_the_first(served, tmp_pa
 def test_two_applies_started_together_make_no_duplicates(served, tmp_path):
     path = plan_file(tmp_path)
     procs = [
-        subprocess.Popen(
-            [BYON, "apply", str(path), "--yes"],
+        start_byon(
+            "apply",
+            str(path),
+            "--yes",
             env=served.env(BYON_TEST_SIP_PASSWORD=PASSWORD),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

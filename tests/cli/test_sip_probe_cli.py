@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sys
 
 import pytest
+
+from tests.runner import start_byon_async
 
 EDGE_SCALE = 0.1
 KEYS = ["check", "ok", "result", "detail", "ms"]
@@ -16,11 +17,7 @@ KEYS = ["check", "ok", "result", "detail", "ms"]
 
 async def byon(*argv: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     """Run `byon` in a subprocess while this loop keeps serving the edge."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "wizard", *argv,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, **(env or {})},
-    )  # fmt: skip
+    proc = await start_byon_async(*argv, env={**os.environ, **(env or {})})
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     return proc.returncode or 0, out.decode(), err.decode()
 

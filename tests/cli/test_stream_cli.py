@@ -14,21 +14,15 @@ from contextlib import asynccontextmanager
 import pytest
 from aiohttp import web
 
+from tests.runner import start_byon_async
+
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 ENV.pop("PLIVO_AUTH_ID", None)
 ENV.pop("PLIVO_AUTH_TOKEN", None)
 
 
 async def byon(*args: str, timeout: float = 60, env=None) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "wizard",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env or ENV,
-    )
+    proc = await start_byon_async(*args, env=env or ENV)
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
     except TimeoutError:
@@ -40,18 +34,7 @@ async def byon(*args: str, timeout: float = 60, env=None) -> tuple[int, str, str
 
 @asynccontextmanager
 async def echo_agent_process(*extra: str):
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "wizard",
-        "echo-agent",
-        "--port",
-        "0",
-        *extra,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=ENV,
-    )
+    proc = await start_byon_async("echo-agent", "--port", "0", *extra, env=ENV)
     try:
         first = await asyncio.wait_for(proc.stdout.readline(), 30)
         yield proc, json.loads(first)

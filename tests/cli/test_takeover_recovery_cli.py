@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.runner import start_byon_async
 from wizard.files import write_atomic
 from wizard.verify.takeover import journal_path_for, marked_url
 
@@ -66,16 +67,7 @@ async def test_next_command_restores_the_answer_url(argv, demo_emulator, demo_cl
         PLIVO_API_URL=demo_emulator.api_url,
         BYON_STATE_DIR=str(state),
     )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "wizard",
-        *argv,
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await start_byon_async(*argv, cwd=ROOT, env=env)
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     stderr = err.decode()
 

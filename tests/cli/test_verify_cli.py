@@ -9,7 +9,6 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import aiohttp
@@ -17,7 +16,7 @@ import pytest
 from aiohttp import web
 
 from tests.domain.test_verify_support import PASSWORD, expectation, make_app
-from tests.runner import run_byon
+from tests.runner import run_byon, start_byon_async
 from wizard.verify.listener import simulate
 from wizard.verify.takeover import journal_path_for, mark_of
 
@@ -66,18 +65,7 @@ class Verify:
 
     @classmethod
     async def start(cls, args, env):
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "wizard",
-            "verify",
-            *args,
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        return cls(proc)
+        return cls(await start_byon_async("verify", *args, cwd=ROOT, env=env))
 
     async def wait_for_err(self, pattern: str) -> re.Match:
         while True:
