@@ -5,7 +5,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 # pip inside .venv, for the ways in that need one (setup makes none when it can)
-VENV_PIP := { $(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip --default-pip >/dev/null; }
+VENV_PIP := { $(PY) -m pip --version >/dev/null 2>&1 \
+  || $(PY) -m ensurepip --default-pip >/dev/null 2>&1 \
+  || { echo "make: no pip to install with: $(PYTHON) has neither pip nor ensurepip" \
+       "(on Debian and Ubuntu: apt install python3-pip python3-venv)" >&2; false; }; }
 
 .PHONY: demo test lint setup bench clean tools
 
