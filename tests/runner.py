@@ -268,16 +268,16 @@ class _Answers:
         return line.decode()
 
     async def readline_async(self) -> str:
-        """``readline`` for an event loop."""
+        """``readline`` for an event loop, which goes on until the answer has come (each
+        is sent whole, so it is all there once the socket is readable)."""
         loop = asyncio.get_running_loop()
-        self.conn.setblocking(False)
-        line = b""
-        while not line.endswith(b"\n"):
-            byte = await loop.sock_recv(self.conn, 1)
-            if not byte:
-                break
-            line += byte
-        return line.decode()
+        come = loop.create_future()
+        loop.add_reader(self.conn, lambda: come.done() or come.set_result(None))
+        try:
+            await come
+        finally:
+            loop.remove_reader(self.conn)
+        return self.readline()
 
     def fileno(self) -> int:
         return self.conn.fileno()
