@@ -367,8 +367,13 @@ def _serve(path: str) -> None:
         conn, _ = listener.accept()
         with conn:
             head, fds, _, _ = socket.recv_fds(conn, HEADER.size, 3)
-            (size,) = HEADER.unpack(_received(conn, HEADER.size, head))
-            request = json.loads(_received(conn, size))
+            try:
+                (size,) = HEADER.unpack(_received(conn, HEADER.size, head))
+                request = json.loads(_received(conn, size))
+            except (ConnectionError, ValueError):  # an asker gone mid-request: serve on
+                for fd in fds:
+                    os.close(fd)
+                continue
             if os.fork() == 0:
                 listener.close()
                 _wait_for(request, fds, conn)  # never returns

@@ -174,3 +174,14 @@ def _running(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
     except FileNotFoundError:
         return False
+
+
+def test_an_asker_gone_mid_request_leaves_the_server_serving(tmp_path):
+    import socket
+
+    server = _forked_server()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as half:
+        half.connect(server.path)
+        half.sendall(b"\x00\x00")  # two bytes of a four-byte header, then gone
+    assert run_byon("--version", env=_env(), cwd=tmp_path).returncode == 0
+    assert server.proc.poll() is None
