@@ -26,7 +26,6 @@ import asyncio
 import atexit
 import contextlib
 import importlib
-import io
 import json
 import os
 import pkgutil
@@ -56,29 +55,25 @@ def run_byon(
 ) -> subprocess.CompletedProcess[str]:
     """Run ``byon ARGS`` to its end; stdout and stderr come back as text, as from
     ``subprocess.run(..., capture_output=True, text=True)``, and a command that outlives
-    ``timeout`` is killed and raises ``subprocess.TimeoutExpired``."""
-    env = dict(os.environ if env is None else env)
-    server = _server()
-    if server is None:
-        return subprocess.run(
-            [BYON, *args],
-            env=env,
-            stdin=stdin,
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-    return server.run(list(args), env, stdin, str(cwd or os.getcwd()), timeout)
+    ``timeout`` is killed and raises ``subprocess.TimeoutExpired`` (what ``subprocess.run``
+    does, with the command started by ``start_byon``)."""
+    piped = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    with start_byon(*args, env=env, stdin=stdin, cwd=cwd, **piped) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def start_byon(*args: str, **popen: Any) -> subprocess.Popen:
     """Start ``byon ARGS`` and return at once: a ``subprocess.Popen`` (pipes, ``communicate``,
     ``wait``, signals) for a command that runs until told to stop (an emulator, a listener).
     Takes Popen's ``stdin``, ``stdout``, ``stderr``, ``text``, ``env`` and ``cwd``."""
-    if _server() is None:
-        return subprocess.Popen([BYON, *args], **popen)
-    return _Forked([BYON, *args], **popen)
+    started = subprocess.Popen if _server() is None else _Forked
+    return started([BYON, *args], **popen)
 
 
 class _Forked(subprocess.Popen):
@@ -204,25 +199,6 @@ class _Server:
             self.proc.kill()
             raise RuntimeError("the byon runner did not start")
 
-    def run(
-        self,
-        argv: list[str],
-        env: dict[str, str],
-        stdin: int | IO | None,
-        cwd: str,
-        timeout: float,
-    ) -> subprocess.CompletedProcess[str]:
-        with (
-            tempfile.TemporaryFile() as out,
-            tempfile.TemporaryFile() as err,
-            _stdin_fd(stdin) as fd_in,
-            self.ask(argv, env, cwd, [fd_in, out.fileno(), err.fileno()]) as answers,
-        ):
-            answers.settimeout(timeout)
-            pid = int(answers.readline())
-            code = _status(answers, pid, argv, timeout)
-            return subprocess.CompletedProcess([BYON, *argv], code, _text(out), _text(err))
-
     def ask(self, argv: list[str], env: dict[str, str], cwd: str, fds: list[int]) -> _Answers:
         """Have ``byon ARGV`` started with ``fds`` as its stdin, stdout and stderr; the
         answers: a line with its pid, then one with its exit status when it ends."""
@@ -284,39 +260,6 @@ class _Answers:
 
     def close(self) -> None:
         self.conn.close()
-
-    def __enter__(self) -> _Answers:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def _status(answers: _Answers, pid: int, argv: list[str], timeout: float) -> int:
-    """The command's exit status, as the server reports it; killed past ``timeout``."""
-    try:
-        return int(answers.readline())
-    except TimeoutError:
-        os.kill(pid, signal.SIGKILL)
-        raise subprocess.TimeoutExpired([BYON, *argv], timeout) from None
-
-
-@contextlib.contextmanager
-def _stdin_fd(stdin: int | IO | None):
-    """The command's stdin as a file descriptor: /dev/null, this process's, or the one given."""
-    if stdin == subprocess.DEVNULL:
-        with open(os.devnull, "rb") as null:
-            yield null.fileno()
-    elif stdin is None:
-        yield 0
-    else:
-        yield stdin if isinstance(stdin, int) else stdin.fileno()
-
-
-def _text(file: IO[bytes]) -> str:
-    """What a text-mode pipe would have given: the default encoding, universal newlines."""
-    file.seek(0)
-    return io.TextIOWrapper(io.BytesIO(file.read())).read()
 
 
 _started: list[_Server] = []
