@@ -175,21 +175,18 @@ class ByonApp(App[int]):
         if self._step_css_loaded:
             return
         self._step_css_loaded = True
-        added = set()
+        added = False
         for step in SCREENS:  # in the steps' order, always: a later sheet wins a tie
             path = step_sheet(step)
             if not self.stylesheet.has_source(str(path)) and path.is_file():
                 self.stylesheet.read(path)
-                added.add(step)
+                added = True
         if added:
-            # only the new sheets are parsed: the others come from the stylesheet's cache
+            # only the new sheets are parsed: the others come from the stylesheet's cache.
+            # Nothing is restyled: a step's sheet styles only its own screen (a test keeps
+            # every rule scoped so), and every step but the first (whose sheet was read at
+            # start) is made by show_step, after this, and styled with all of them.
             self.stylesheet.parse()
-            # A step's sheet styles only its own screen (a test keeps every rule scoped so),
-            # and a widget mounted from now on is styled with all of them: only a screen of
-            # a step just read would need restyling, and none is up before its sheet is read.
-            for screen in self.screen_stack:
-                if getattr(screen, "STEP", "") in added:
-                    self.stylesheet.update(screen)
 
     def show_step(self, step: str) -> None:
         """Show a step; its screen is made once and kept."""
