@@ -21,10 +21,14 @@ from __future__ import annotations
 import argparse
 import ast
 import gc
-from collections.abc import Iterator
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.check_layers import statements  # noqa: E402 (one walk of statements for both)
+
 FOLDERS = ("wizard", "screens")  # the source: docstring coverage is measured here
 CHECKED = ("tests", "benchmarks")  # held to the same size limits, listed apart
 MAX_LINES = 600
@@ -44,20 +48,6 @@ def line_count(path: Path) -> int:
 def tree_of(path: Path) -> ast.Module:
     """A file's syntax tree."""
     return ast.parse(path.read_text(encoding="utf-8"))
-
-
-def functions(tree: ast.AST) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
-    """Every function defined anywhere in ``tree``. A definition is a statement, so only
-    statement bodies are searched: far fewer nodes than every expression's."""
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            yield node
-        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
-            children = getattr(node, field, None)
-            if isinstance(children, list):
-                stack.extend(children)
 
 
 def is_accessor(node: ast.AST) -> bool:
@@ -97,8 +87,9 @@ def print_limits(label: str, folders: tuple[str, ...]) -> int:
     long = [
         (n.end_lineno - n.lineno + 1, f"{p.relative_to(ROOT)}:{n.name}")
         for p in files
-        for n in functions(tree_of(p))
-        if n.end_lineno - n.lineno + 1 > MAX_FUNCTION_LINES
+        for n in statements(tree_of(p))
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+        and n.end_lineno - n.lineno + 1 > MAX_FUNCTION_LINES
     ]
     print(f"{label}: functions over {MAX_FUNCTION_LINES} lines: {len(long)}")
     for size, where in sorted(long, reverse=True):

@@ -11,6 +11,7 @@ Run as a script (``make lint``) or through tests/domain/test_layers.py.
 
 import ast
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,30 +34,31 @@ def module_name(path: Path, root: Path = ROOT) -> str:
     return ".".join(parts)
 
 
-def _statements(tree: ast.AST):
-    """Every statement of ``tree`` but those under ``if TYPE_CHECKING:``. An import is a
-    statement, so expressions (most of a tree's nodes) are never visited."""
+def statements(tree: ast.AST, *, type_checking: bool = True) -> Iterator[ast.AST]:
+    """Every statement of ``tree`` (and the tree itself). Imports and definitions are
+    statements, so expressions, most of a tree's nodes, are never visited. With
+    ``type_checking=False``, none under ``if TYPE_CHECKING:``."""
     stack = [tree]
     while stack:
         node = stack.pop()
         yield node
         for field in ("body", "orelse", "finalbody", "handlers", "cases"):
-            if field == "body" and isinstance(node, ast.If) and _is_type_checking(node.test):
+            if field == "body" and not type_checking and _is_type_checking(node):
                 continue
             children = getattr(node, field, None)
             if isinstance(children, list):
                 stack.extend(children)
 
 
-def _is_type_checking(test: ast.expr) -> bool:
-    return "TYPE_CHECKING" in ast.unparse(test)
+def _is_type_checking(node: ast.AST) -> bool:
+    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
 
 
 def imports_of(path: Path) -> list[tuple[int, str]]:
     """(line, module) for every absolute import in the file, outside TYPE_CHECKING blocks."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found = []
-    for node in _statements(tree):
+    for node in statements(tree, type_checking=False):
         if isinstance(node, ast.Import):
             found += [(node.lineno, a.name) for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
