@@ -3,10 +3,11 @@ installed script does when run as a plain subprocess."""
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,7 +15,7 @@ import time
 import pytest
 
 from tests.pipes import read_line
-from tests.runner import BYON, run_byon, start_byon, start_byon_async
+from tests.runner import BYON, _server, run_byon, start_byon, start_byon_async
 
 PLAN = """\
 version = 1
@@ -87,25 +88,23 @@ def test_a_command_past_its_time_is_killed_and_the_next_one_runs(tmp_path):
     assert run_byon("--version", env=_env(), cwd=tmp_path).returncode == 0
 
 
-def test_a_server_that_died_is_started_again(tmp_path):
-    from tests.runner import _server
-
-    first = _server()
-    if first is None:
+def _forked_server():
+    server = _server()
+    if server is None:
         pytest.skip("commands run as plain subprocesses here (no fork, or BYON_TEST_SUBPROCESS)")
+    return server
+
+
+def test_a_server_that_died_is_started_again(tmp_path):
+    first = _forked_server()
     first.proc.kill()
     first.proc.wait()
     assert run_byon("--version", env=_env(), cwd=tmp_path).returncode == 0
     assert _server() is not first
 
 
-def _forked_server():
-    from tests.runner import _server
-
-    server = _server()
-    if server is None:
-        pytest.skip("commands run as plain subprocesses here (no fork, or BYON_TEST_SUBPROCESS)")
-    return server
+def _plain_popen(*args: str, **popen) -> subprocess.Popen:
+    return subprocess.Popen([BYON, *args], **popen)
 
 
 def _emulator(starter, tmp_path):
@@ -120,9 +119,8 @@ def test_a_started_command_runs_beside_others_and_stops_as_the_script_does(tmp_p
     """Two forked emulators at once and a plain one: each answers its first line, is still
     running, and ends on SIGTERM with the same status and last words."""
     _forked_server()
-    plain_popen = functools.partial(lambda *a, **kw: subprocess.Popen([BYON, *a], **kw))
     runs = [_emulator(start_byon, tmp_path), _emulator(start_byon, tmp_path)]
-    runs.append(_emulator(plain_popen, tmp_path))
+    runs.append(_emulator(_plain_popen, tmp_path))
     assert len({info["api_url"] for _proc, info in runs}) == 3
     assert [sorted(info) for _proc, info in runs[:2]] == [sorted(runs[2][1])] * 2
     ended = []
@@ -137,8 +135,6 @@ def test_a_started_command_runs_beside_others_and_stops_as_the_script_does(tmp_p
 
 
 async def test_a_command_started_from_the_event_loop_reads_as_create_subprocess_exec(tmp_path):
-    import asyncio
-
     _forked_server()
     env = _env(BYON_STATE_DIR=str(tmp_path / "state"))
     forked = await start_byon_async("--version", env=env, cwd=tmp_path)
@@ -177,8 +173,6 @@ def _running(pid: int) -> bool:
 
 
 def test_an_asker_gone_mid_request_leaves_the_server_serving(tmp_path):
-    import socket
-
     server = _forked_server()
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as half:
         half.connect(server.path)
