@@ -1,6 +1,6 @@
 """The screen tests' harness: what a headless app does that nobody sees, done once or not at all.
 
-Two costs of the hundreds of Textual apps these tests start, each paid for nothing:
+What the hundreds of Textual apps these tests start would do for nothing, or do against the test:
 
 - **Frames nobody sees.** A headless app still draws every frame (each widget's lines, then
   the update) and throws it away: about a fifth of a screen test's CPU. Here the partial
@@ -14,6 +14,11 @@ Two costs of the hundreds of Textual apps these tests start, each paid for nothi
   signature to count its parameters: over a thousand reads in a walk to the provider step,
   about a tenth of its CPU. A plain function's parameters are those of its code object, so
   the count is kept per code object.
+- **Animations in flight.** A scroll the app starts itself (a Collapsible opened scrolls
+  into view) glides for 0.2 s of real time, and a Pilot's click aimed at a widget in the
+  middle of it lands wherever the widget was when the click was aimed: under load, on
+  something else. Tests read the screen at rest, so animations end where they start, as
+  under ``TEXTUAL_ANIMATIONS=none`` (the product keeps them).
 - **Waking widgets that have nothing to do.** That closure goes to every widget so the
   Pilot can wait until each has handled what was sent to it before; each one handled is
   also an idle round for its widget. A widget waiting for its next message with none queued
@@ -25,7 +30,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from textual import _callback
+from textual import _callback, constants
 from textual._compositor import Compositor
 from textual.css.stylesheet import Stylesheet
 from textual.message_pump import MessagePump
@@ -38,6 +43,7 @@ TEXTUAL = {
     "_count_parameters": _callback._count_parameters,
     "_get_message": MessagePump._get_message,
     "_wait_for_screen": Pilot._wait_for_screen,
+    "TEXTUAL_ANIMATIONS": constants.TEXTUAL_ANIMATIONS,
 }
 
 
@@ -63,6 +69,14 @@ def unseen_frames_are_not_drawn():
     Compositor.render_update = render_update
     yield
     Compositor.render_update = draw
+
+
+@pytest.fixture(autouse=True, scope="session")
+def animations_end_where_they_start():
+    """Every app made in a test runs with animations off (App reads the level when made)."""
+    constants.TEXTUAL_ANIMATIONS = "none"
+    yield
+    constants.TEXTUAL_ANIMATIONS = TEXTUAL["TEXTUAL_ANIMATIONS"]
 
 
 @pytest.fixture(autouse=True, scope="session")

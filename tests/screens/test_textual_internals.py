@@ -121,3 +121,25 @@ async def test_the_pilot_still_waits_for_a_widget_busy_with_a_message():
         await asyncio.sleep(0)  # it takes the message and is now inside its handler
         await pilot._wait_for_screen()
         assert busy.handled
+
+
+async def test_an_app_made_in_a_test_scrolls_to_where_it_goes_at_once():
+    """The harness turns animations off (App reads the level when made): a scroll that
+    would glide for 0.2 s is where it goes before the next message, so a Pilot's click
+    aimed after it lands on what the screen shows."""
+    from textual.app import App
+    from textual.containers import VerticalScroll
+    from textual.widgets import Static
+
+    class Tall(App):
+        def compose(self):
+            with VerticalScroll():
+                yield from (Static(f"line {i}") for i in range(60))
+
+    app = Tall()
+    assert app.animation_level == "none"
+    async with app.run_test(size=(40, 10)) as pilot:
+        box = app.query_one(VerticalScroll)
+        box.scroll_to(y=30)  # animated unless the level says none
+        await pilot.pause()
+        assert box.scroll_y == 30
