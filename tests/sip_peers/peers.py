@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+import signal
 import socket
 from pathlib import Path
 
@@ -74,17 +75,43 @@ def sipp_scenario(folder: Path, name: str, username: str = "", password: str = "
 
 
 async def run(
-    args: list[str], cwd: Path, timeout: float = 60.0, stdin: bytes = b""
+    args: list[str],
+    cwd: Path,
+    timeout: float = 60.0,
+    stdin: bytes = b"",
+    interrupt_after: str = "",
 ) -> tuple[int, str]:
-    """Run a tool beside the test's event loop; (exit code, output). Killed after ``timeout``."""
+    """Run a tool beside the test's event loop; (exit code, output). Killed after ``timeout``.
+
+    With ``interrupt_after``, the tool gets a Ctrl-C (SIGINT) once a line of its output
+    holds that text: for a tool whose work is done there but which then idles on a timer
+    of its own, and which reports what it found when interrupted."""
     proc = await asyncio.create_subprocess_exec(
         *args, cwd=cwd, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     try:
-        out, _ = await asyncio.wait_for(proc.communicate(stdin), timeout)
+        out = await asyncio.wait_for(_output(proc, stdin, interrupt_after), timeout)
     except TimeoutError:
         proc.kill()
         out, _ = await proc.communicate()
         return -9, out.decode(errors="replace")
     return proc.returncode or 0, out.decode(errors="replace")
+
+
+async def _output(proc: asyncio.subprocess.Process, stdin: bytes, interrupt_after: str) -> bytes:
+    """All ``proc`` writes until it exits; SIGINT after the line holding ``interrupt_after``."""
+    if not interrupt_after:
+        return (await proc.communicate(stdin))[0]
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(stdin)
+    proc.stdin.close()
+    lines = []
+    while line := await proc.stdout.readline():
+        lines.append(line)
+        if interrupt_after.encode() in line:
+            proc.send_signal(signal.SIGINT)
+            break
+    lines.append(await proc.stdout.read())
+    await proc.wait()
+    return b"".join(lines)

@@ -1,6 +1,10 @@
 """SIPVicious' password cracker against a credential app meets the lockout: after 10
 wrong answers the source is locked out, and even the right password (last in the
-dictionary) gets 403."""
+dictionary) gets 403.
+
+Once its dictionary is spent, svcrack reads the edge's retransmitted answers until ten
+quiet seconds pass (a socket timeout it does not let one set): it is given Ctrl-C there
+instead, and reports what it found, as it does at the end of a run."""
 
 from __future__ import annotations
 
@@ -35,9 +39,10 @@ async def test_svcrack_meets_the_lockout(edge, apps, answers, tmp_path):
     args = [
         cracker, "-u", apps.username, "-d", str(words), "-m", "INVITE",
         "--requesturi", apps.uri(apps.credential), "-x", "127.0.0.1",
-        "-p", str(edge.port), "--maximumtime", "1", "127.0.0.1",
+        "-p", str(edge.port), "--maximumtime", "1", "-v", "127.0.0.1",
     ]  # fmt: skip
-    _code, out = await run(args, tmp_path, timeout=90)
+    _code, out = await run(args, tmp_path, timeout=90, interrupt_after="no more passwords")
+    assert "no more passwords" in out, out[-2000:]  # every guess was answered
     assert "found nothing" in out, out[-2000:]  # the right password came too late
     assert ATTACKER in edge.emu.state.locked_until
     assert answers.got == []  # no call ever reached the application
