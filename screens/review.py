@@ -404,8 +404,7 @@ class ReviewScreen(StepScreen):
         self.diff_view.update(
             "[$success]The account now matches the plan.[/] Next: your provider's settings (n)."
         )
-        self._show_password()
-        self.app.notify("Every change is in your account.", title="Applied")
+        self._show_password()  # no toast besides: it would still cover the provider step
 
     @on(Button.Pressed, "#undo")
     def action_undo(self) -> None:

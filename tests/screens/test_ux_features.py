@@ -152,3 +152,20 @@ async def test_the_stream_panel_opens_and_closes_from_its_title():
         await pilot.click("#stream CollapsibleTitle")
         await settle(app, pilot)
         assert app.screen.query_one("#stream").collapsed and url.region.height == 0
+
+
+async def test_the_provider_step_opens_with_no_toast_over_its_warnings():
+    """An apply's success is said on the review step itself (its banner and a ✓ per
+    change): no toast saying it again is left over the provider step that comes next,
+    where the first thing at 80x24 is the warning about the Request-URI."""
+    from textual.widgets._toast import Toast
+
+    app = demo_app()
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
+        await ready(app, pilot, "enter", "ctrl+n", "ctrl+n", "a")
+        assert "The account now matches the plan" in screen_text(app)
+        assert not app.screen.query(Toast)
+        await press_all(app, pilot, "n")
+        assert screen_name(app) == "ProviderScreen"
+        assert not app.screen.query(Toast)
+        assert "Plivo routes by the Request-URI" in screen_text(app).replace("\n ", " ")
