@@ -67,12 +67,13 @@ tools:
 # (on 2 cores, pytest took 178 s with four workers, 142 s with six, 116 s with eight, the
 # cores then busy throughout; with two other busy processes beside it, 246 s and 176 s).
 # worksteal hands a finished worker the tests still queued on a busy one, so no long test
-# ends the run alone.
+# ends the run alone. At most 16 on a big machine: each worker holds about 150 MB and
+# collects the whole suite (about 2 s of CPU) before its first test.
 # The suite starts hundreds of Python processes (workers, `byon` commands, emulators):
 # with PYTHONDONTWRITEBYTECODE set, each would compile byon's modules (and pytest would
 # re-rewrite every test module and plugin) from source, so the test run clears it.
 # pytest exits 5 when it collected nothing: that is a failure here, said out loud.
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 2) * 4 )))
+TEST_WORKERS ?= $(shell n=$$(( $$(nproc 2>/dev/null || echo 2) * 4 )); echo $$(( n < 16 ? n : 16 )))
 # One collection first: it compiles what the tests import and rewrites the test modules'
 # asserts once, where each worker would otherwise do both at the same time. It runs as two
 # halves side by side, one per core (on a fresh clone 9 s instead of 14). The house checks
