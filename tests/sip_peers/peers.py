@@ -90,28 +90,31 @@ async def run(
         *args, cwd=cwd, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
+    read: list[bytes] = []  # what was read before a timeout is kept for the report
     try:
-        out = await asyncio.wait_for(_output(proc, stdin, interrupt_after), timeout)
+        await asyncio.wait_for(_output(proc, stdin, interrupt_after, read), timeout)
     except TimeoutError:
         proc.kill()
-        out, _ = await proc.communicate()
-        return -9, out.decode(errors="replace")
-    return proc.returncode or 0, out.decode(errors="replace")
+        read.append((await proc.communicate())[0])
+        return -9, b"".join(read).decode(errors="replace")
+    return proc.returncode or 0, b"".join(read).decode(errors="replace")
 
 
-async def _output(proc: asyncio.subprocess.Process, stdin: bytes, interrupt_after: str) -> bytes:
-    """All ``proc`` writes until it exits; SIGINT after the line holding ``interrupt_after``."""
+async def _output(
+    proc: asyncio.subprocess.Process, stdin: bytes, interrupt_after: str, read: list[bytes]
+) -> None:
+    """All ``proc`` writes into ``read`` until it exits; SIGINT after the line holding
+    ``interrupt_after``."""
     if not interrupt_after:
-        return (await proc.communicate(stdin))[0]
+        read.append((await proc.communicate(stdin))[0])
+        return
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write(stdin)
     proc.stdin.close()
-    lines = []
     while line := await proc.stdout.readline():
-        lines.append(line)
+        read.append(line)
         if interrupt_after.encode() in line:
             proc.send_signal(signal.SIGINT)
             break
-    lines.append(await proc.stdout.read())
+    read.append(await proc.stdout.read())
     await proc.wait()
-    return b"".join(lines)
