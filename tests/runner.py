@@ -11,7 +11,8 @@ starts in its root): ``wizard.cli.main`` with the arguments, then the interprete
 The installed script itself is still run as a real subprocess by the tests that are about
 it (help, start-up, signals, terminals).
 
-``run_byon`` runs a command to its end; ``start_byon`` (a ``subprocess.Popen``) and
+``run_byon`` (and ``run_byon_async``, from an event loop) runs a command to its end;
+``start_byon`` (a ``subprocess.Popen``) and
 ``start_byon_async`` (as ``asyncio.create_subprocess_exec`` gives) start one that runs until
 told to stop: an emulator, a listener, an agent. Each command has a waiter of its own in the
 server, which forks it and reports its pid and then its exit status, so such commands run
@@ -121,6 +122,25 @@ class _Forked(subprocess.Popen):
         # no status: the waiter died with the server, and took the command with it
         self.returncode = int(status) if status.strip() else -signal.SIGKILL
         self._answers.close()
+
+
+async def run_byon_async(
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: str | Path | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
+    """``run_byon`` for a test's event loop, which goes on serving (an emulator or an edge
+    in the same loop, say) while the command runs; past ``timeout`` it is killed and
+    ``TimeoutError`` raised."""
+    proc = await start_byon_async(*args, env=env, cwd=cwd)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise
+    return subprocess.CompletedProcess([BYON, *args], proc.returncode, out.decode(), err.decode())
 
 
 async def start_byon_async(

@@ -3,13 +3,12 @@ password only ever read from the variable named by --password-env."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 
 import pytest
 
-from tests.runner import start_byon_async
+from tests.runner import run_byon_async
 
 EDGE_SCALE = 0.1
 KEYS = ["check", "ok", "result", "detail", "ms"]
@@ -17,9 +16,8 @@ KEYS = ["check", "ok", "result", "detail", "ms"]
 
 async def byon(*argv: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     """Run `byon` in a subprocess while this loop keeps serving the edge."""
-    proc = await start_byon_async(*argv, env={**os.environ, **(env or {})})
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    return proc.returncode or 0, out.decode(), err.decode()
+    done = await run_byon_async(*argv, env={**os.environ, **(env or {})})
+    return done.returncode, done.stdout, done.stderr
 
 
 def edge_args(edge, app_id: str) -> list[str]:

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 import pytest
 from aiohttp import web
 
-from tests.runner import start_byon_async
+from tests.runner import run_byon_async, start_byon_async
 
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 ENV.pop("PLIVO_AUTH_ID", None)
@@ -22,14 +22,8 @@ ENV.pop("PLIVO_AUTH_TOKEN", None)
 
 
 async def byon(*args: str, timeout: float = 60, env=None) -> tuple[int, str, str]:
-    proc = await start_byon_async(*args, env=env or ENV)
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise
-    return proc.returncode, out.decode(), err.decode()
+    done = await run_byon_async(*args, env=env or ENV, timeout=timeout)
+    return done.returncode, done.stdout, done.stderr
 
 
 @asynccontextmanager

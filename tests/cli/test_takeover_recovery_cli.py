@@ -3,7 +3,6 @@ that has credentials, whichever it is, and the command says so."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.runner import start_byon_async
+from tests.runner import run_byon_async
 from wizard.files import write_atomic
 from wizard.verify.takeover import journal_path_for, marked_url
 
@@ -67,14 +66,13 @@ async def test_next_command_restores_the_answer_url(argv, demo_emulator, demo_cl
         PLIVO_API_URL=demo_emulator.api_url,
         BYON_STATE_DIR=str(state),
     )
-    proc = await start_byon_async(*argv, cwd=ROOT, env=env)
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    stderr = err.decode()
+    done = await run_byon_async(*argv, cwd=ROOT, env=env)
+    stderr = done.stderr
 
     assert (await demo_client.get_application(app.app_id)).answer_url == app.answer_url
     assert not journal.exists()
     assert f"Restored the answer_url of app {app.app_id}" in stderr
-    assert demo_emulator.auth_token not in stderr + out.decode()
+    assert demo_emulator.auth_token not in stderr + done.stdout
     if argv[0] == "export":
-        assert app.answer_url in out.decode()
-        assert DEAD_LISTENER not in out.decode()
+        assert app.answer_url in done.stdout
+        assert DEAD_LISTENER not in done.stdout
