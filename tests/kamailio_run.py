@@ -9,11 +9,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from tests.pipes import kill_group
 
 KAMAILIO = shutil.which("kamailio") or (
     "/usr/sbin/kamailio" if Path("/usr/sbin/kamailio").exists() else None
@@ -95,10 +96,6 @@ def stop(proc: subprocess.Popen) -> None:
     """Stop Kamailio started in a session of its own, and any of its workers that outlive
     it: one caught being forked as the main process exits is left to run otherwise."""
     proc.terminate()
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)  # its group: pgid is its pid (start_new_session)
+    kill_group(proc)

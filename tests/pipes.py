@@ -2,11 +2,15 @@
 running) fails its test with what it said on stderr, instead of hanging the suite.
 
 A plain ``proc.stdout.readline()`` waits forever; here the read runs in a daemon thread and
-the test gives up after ``GUARD`` seconds, kills the process and fails.
+the test gives up after ``GUARD`` seconds, kills the process and fails. And ending a process
+started in a session of its own together with whatever it started (``kill_group``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import threading
 from collections.abc import Callable
@@ -29,6 +33,14 @@ def _within(read: Callable[[], Any], timeout: float) -> tuple[bool, Any]:
 
 def _text(data: Any) -> str:
     return data.decode(errors="replace") if isinstance(data, bytes) else str(data or "")
+
+
+def kill_group(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """Kill ``proc``'s process group, children it left behind included, and reap it. For a
+    process started with ``start_new_session=True``: its group's id is its pid."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout)
 
 
 def give_up(proc: subprocess.Popen, why: str, errfile: IO | None = None, said: str = "") -> None:

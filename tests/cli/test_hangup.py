@@ -8,7 +8,6 @@ import fcntl
 import os
 import pty
 import select
-import signal
 import struct
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import time
 
 import pytest
 
+from tests.pipes import kill_group
 from tests.runner import BYON
 
 # A session leader that takes the hangup and waits for its child, as make does under
@@ -74,7 +74,5 @@ def test_a_closed_terminal_ends_the_wizard_with_129(leader, tmp_path):
             os.close(master)  # the terminal window closes
         code = proc.wait(timeout=30)
     finally:
-        if proc.poll() is None:  # whatever failed: no wizard left behind on a dead terminal
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        kill_group(proc)  # whatever failed: no wizard left behind on a dead terminal
     assert code == 129

@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from tests.pipes import read_line
+from tests.pipes import kill_group, read_line
 from wizard.commands.serve import exposure_warning, wizard_command
 from wizard.net import is_loopback_host
 
@@ -78,9 +78,7 @@ def _start(*args, env=NO_CREDS):
 
 
 def _cleanup(proc):
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
+    kill_group(proc)
 
 
 def _wait_http(url: str, limit: float = 30.0) -> str:

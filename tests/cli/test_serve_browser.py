@@ -25,6 +25,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.pipes import kill_group
+
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
     pytest.mark.browser,
@@ -95,10 +97,7 @@ async def serve_process():
             proc.send_signal(signal.SIGTERM)
             with suppress(subprocess.TimeoutExpired):
                 await asyncio.to_thread(proc.wait, 15)
-        with suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)  # any wizard child left behind
-        if proc.poll() is None:
-            proc.wait(10)
+        kill_group(proc)  # any wizard child left behind
 
 
 @asynccontextmanager
@@ -138,9 +137,7 @@ async def chromium(profile: str):
             await asyncio.sleep(0.1)
         yield int(port_file.read_text().split()[0])
     finally:
-        with suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
+        kill_group(proc)
 
 
 class Cdp:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import pytest
 
-from tests.pipes import read_line
+from tests.pipes import kill_group, read_line
 
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("PLIVO_AUTH_")}
 
@@ -50,9 +50,7 @@ def served():
                 time.sleep(0.1)
         yield base, token, proc
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
+        kill_group(proc)
 
 
 async def _status(url: str, **kw) -> tuple[int, str, aiohttp.ClientResponse]:
