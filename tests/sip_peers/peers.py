@@ -105,15 +105,12 @@ async def _output(
 ) -> None:
     """All ``proc`` writes into ``read`` until it exits; SIGINT after the line holding
     ``interrupt_after``."""
-    if not interrupt_after:
-        read.append((await proc.communicate(stdin))[0])
-        return
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write(stdin)
     proc.stdin.close()
     while line := await proc.stdout.readline():
         read.append(line)
-        if interrupt_after.encode() in line:
+        if interrupt_after and interrupt_after.encode() in line:
             proc.send_signal(signal.SIGINT)
             break
     read.append(await proc.stdout.read())
