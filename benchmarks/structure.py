@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import gc
 import sys
 from pathlib import Path
@@ -40,14 +41,21 @@ def python_files(folder: str) -> list[Path]:
     return sorted((ROOT / folder).rglob("*.py"))
 
 
+@functools.cache
+def source(path: Path) -> str:
+    """A file's text, read once however many figures count it."""
+    return path.read_text(encoding="utf-8")
+
+
 def line_count(path: Path) -> int:
     """Lines in a file, as `wc -l` counts them."""
-    return path.read_text(encoding="utf-8").count("\n")
+    return source(path).count("\n")
 
 
+@functools.cache
 def tree_of(path: Path) -> ast.Module:
-    """A file's syntax tree."""
-    return ast.parse(path.read_text(encoding="utf-8"))
+    """A file's syntax tree, parsed once for the size limits and the docstrings both."""
+    return ast.parse(source(path))
 
 
 def is_accessor(node: ast.AST) -> bool:
@@ -80,7 +88,7 @@ def print_limits(label: str, folders: tuple[str, ...]) -> int:
     """Print files over MAX_LINES and functions over MAX_FUNCTION_LINES in ``folders``;
     returns how many there are, so --check can fail on them."""
     files = [p for folder in folders for p in python_files(folder)]
-    big = [(line_count(p), p.relative_to(ROOT)) for p in files if line_count(p) > MAX_LINES]
+    big = [(n, p.relative_to(ROOT)) for p in files if (n := line_count(p)) > MAX_LINES]
     print(f"{label}: files over {MAX_LINES} lines: {len(big)}")
     for lines, rel in sorted(big, reverse=True):
         print(f"  {lines:5d}  {rel}")
@@ -116,7 +124,7 @@ def main() -> int:
 
     screen_files = python_files("screens")
     lines = sum(line_count(p) for p in screen_files)
-    calls = sum(p.read_text(encoding="utf-8").count("query_one(") for p in screen_files)
+    calls = sum(source(p).count("query_one(") for p in screen_files)
     print(
         f"screens/: {calls} query_one in {lines} lines = "
         f"{1000 * calls / max(lines, 1):.1f} per 1,000 lines (anchors: 9-18)"
