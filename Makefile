@@ -23,8 +23,9 @@ $(STAMP): pyproject.toml
 	@# be had, pip does it all: upgraded first (the bundled one is slower), and --no-compile
 	@# (it would compile every module of every package, phonenumbers' 600 among them).
 	@# uv does not read pip's settings: a mirror or wheel folder named for pip is passed on.
+	@# With no pip anywhere, nothing below can install: the hint is said once, and setup stops.
 	{ $(PYTHON) -m pip --python $(PY) install --quiet uv 2>/dev/null \
-	  || { $(VENV_PIP) && $(PY) -m pip install --quiet uv; }; } && env \
+	  || { $(VENV_PIP) || exit 1; $(PY) -m pip install --quiet uv; }; } && env \
 	  $${PIP_INDEX_URL:+UV_INDEX_URL="$$PIP_INDEX_URL"} \
 	  $${PIP_EXTRA_INDEX_URL:+UV_EXTRA_INDEX_URL="$$PIP_EXTRA_INDEX_URL"} \
 	  $${PIP_FIND_LINKS:+UV_FIND_LINKS="$$PIP_FIND_LINKS"} \
