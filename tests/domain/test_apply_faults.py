@@ -52,9 +52,9 @@ COUNTS = {"once": 1, "lasting": 50}
 
 @pytest.fixture
 async def fragile_client(emulator, request):
-    """Short timeout and deadline, so lasting faults exhaust the retries quickly (two or
-    three attempts: as many as a longer deadline shows, and a ninth of the suite's waiting
-    when it was 1.5 s); a single fault gets room for its retry even on a loaded machine."""
+    """Short timeout and deadline, so lasting faults exhaust the retries quickly (in two or
+    three attempts, which show what more would: a 1.5 s deadline made these cases the
+    suite's longest wait); a single fault gets room for its retry even on a loaded machine."""
     params = getattr(request.node, "callspec", None)
     once = params is not None and params.params.get("count") == "once"
     async with PlivoClient(
